@@ -1,0 +1,1 @@
+"""preflight: check, price and fix images before they are sent to Claude's vision API."""

@@ -1,0 +1,99 @@
+# What preflight knows about an image file without decoding its pixels.
+# Rules:
+# - Header is what the pure parser (preflight.headers) reads from the first
+#   bytes of a file; ImageInfo adds what only the source can tell (its byte
+#   length, its path). Both are frozen: results, not state.
+# - `width`/`height` are as stored; `display_width`/`display_height` are after
+#   the EXIF orientation is applied, i.e. what the model sees once the rotation
+#   is in the pixels. For formats the API does not accept the sizes may be
+#   unknown (None); for the four accepted formats they are always known.
+# - Format names are short lowercase words (see FORMAT_NAMES); `media_type` is
+#   the vision guide's exact media type, or None for an unsupported format.
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Accepted by the API (vision guide): format name -> media type.
+MEDIA_TYPES: dict[str, str] = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+
+# Every format the parser can name, with a human label for messages.
+FORMAT_NAMES: dict[str, str] = {
+    "jpeg": "JPEG",
+    "png": "PNG",
+    "gif": "GIF",
+    "webp": "WebP",
+    "heic": "HEIC/HEIF",
+    "avif": "AVIF",
+    "tiff": "TIFF",
+    "bmp": "BMP",
+    "ico": "ICO",
+    "svg": "SVG",
+    "pdf": "PDF",
+    "jxl": "JPEG XL",
+    "jp2": "JPEG 2000",
+    "psd": "PSD",
+}
+
+
+def base64_length(n_bytes: int) -> int:
+    """Exact length of the base64 text (with padding) of n bytes: 4*ceil(n/3)."""
+    return 4 * ((n_bytes + 2) // 3)
+
+
+@dataclass(frozen=True)
+class Header:
+    format: str  # a key of FORMAT_NAMES
+    width: int | None
+    height: int | None
+    orientation: int = 1  # EXIF orientation 1..8 (1 when absent or invalid)
+    animated: bool = False
+    frames: int | None = 1  # None when not known without reading further
+    progressive: bool = False  # progressive JPEG
+    interlaced: bool = False  # Adam7 PNG or interlaced GIF
+    has_alpha: bool = False
+    mode: str = "RGB"  # Pillow-style: 1, L, LA, P, RGB, RGBA, CMYK, YCCK, I;16 ...
+    bit_depth: int = 8  # bits per sample
+    color_components: int | None = None  # JPEG components (1 gray, 3 YCbCr, 4 CMYK)
+    has_icc_profile: bool = False
+    has_exif: bool = False
+
+    @property
+    def media_type(self) -> str | None:
+        return MEDIA_TYPES.get(self.format)
+
+    @property
+    def supported(self) -> bool:
+        return self.format in MEDIA_TYPES
+
+    @property
+    def transposed(self) -> bool:
+        """EXIF orientations 5..8 swap width and height for display."""
+        return self.orientation in (5, 6, 7, 8)
+
+    @property
+    def display_width(self) -> int | None:
+        return self.height if self.transposed else self.width
+
+    @property
+    def display_height(self) -> int | None:
+        return self.width if self.transposed else self.height
+
+
+@dataclass(frozen=True)
+class ImageInfo(Header):
+    file_bytes: int = 0
+    path: str | None = None
+
+    @property
+    def base64_bytes(self) -> int:
+        return base64_length(self.file_bytes)
+
+    @property
+    def format_label(self) -> str:
+        return FORMAT_NAMES.get(self.format, self.format)
