@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from preflight.errors import UnknownNameError
+from preflight.errors import InvalidArgumentError, UnknownNameError
 
 MB = 1_048_576  # current docs: "1 MB here is 1,048,576 bytes"
 
@@ -260,3 +260,35 @@ def get_rule(name: str) -> str:
             "'guide' is the vision guide's w*h/750, 'patches' the current docs' 28 px patches.",
         )
     return key
+
+
+def resolve_model(
+    model: str | Model,
+    *,
+    price_per_mtok: Decimal | str | int | None = None,
+    tier: str | None = None,
+) -> Model:
+    """The model to price with: a table entry, with the price or tier replaced
+    when given; an unknown name is accepted only with a custom price."""
+    if price_per_mtok is None:
+        base = get_model(model)
+        return (
+            base if tier is None else Model(base.name, base.input_usd_per_mtok, get_tier(tier).name)
+        )
+    try:
+        price = Decimal(str(price_per_mtok).strip())
+    except ArithmeticError:  # decimal.InvalidOperation
+        price = Decimal("NaN")
+    if not price.is_finite() or price < 0:
+        raise InvalidArgumentError(
+            f"price_per_mtok must be a non-negative number, got {price_per_mtok!r}"
+        )
+    if isinstance(model, Model):
+        name, default_tier = model.name, model.tier
+    else:
+        try:
+            known = get_model(model)
+            name, default_tier = known.name, known.tier
+        except UnknownNameError:
+            name, default_tier = model, "standard"
+    return Model(name, price, get_tier(tier or default_tier).name)

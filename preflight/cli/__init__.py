@@ -1,0 +1,54 @@
+# The `preflight` command. Rules: each subcommand lives in its own module with
+# add_parser(subparsers) and run(args) -> exit code; this module only wires
+# them together and turns errors into one line and an exit code (see _common).
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from preflight import __version__
+from preflight.cli import _common, estimate
+from preflight.errors import PreflightError
+
+SUBCOMMANDS = [estimate]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _common.ArgumentParser(
+        prog="preflight",
+        description="Check, price and fix images before they are sent to Claude's vision API.",
+    )
+    parser.add_argument("--version", action="version", version=f"preflight {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in SUBCOMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except _common.UsageError as error:
+        print(f"preflight {args.command}: error: {error}", file=sys.stderr)
+        return _common.EXIT_USAGE
+    except PreflightError as error:
+        print(f"preflight {args.command}: error: {error}", file=sys.stderr)
+        return _common.EXIT_USAGE if isinstance(error, ValueError) else _common.EXIT_REJECTED
+    except KeyboardInterrupt:
+        print("preflight: interrupted", file=sys.stderr)
+        return _common.EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do,
+        # and keep Python from complaining when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _common.EXIT_OK
+    return code
+
+
+def entry_point() -> None:
+    sys.exit(main())

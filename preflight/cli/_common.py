@@ -1,0 +1,138 @@
+# Conventions every preflight subcommand follows. Rules:
+# - exit 0 when all is well, 1 when something would be rejected or could not
+#   be done, 2 for bad usage; 130 on Ctrl-C;
+# - a usage error or a PreflightError is one clear line on stderr, never a
+#   traceback;
+# - `--format text|json`: text for people, JSON (exact numbers, costs as
+#   strings) for scripts;
+# - options shared by subcommands are declared here once.
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import NoReturn
+
+from preflight.errors import UnknownNameError
+from preflight.tables import (
+    DEFAULT_MODEL,
+    DEFAULT_TOKEN_RULE,
+    MODELS,
+    SURFACES,
+    TIERS,
+    TOKEN_RULES,
+    Model,
+    resolve_model,
+)
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit 2."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("pricing")
+    group.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"Claude model: price and resolution tier (default {DEFAULT_MODEL}; "
+        f"known: {', '.join(MODELS)}; aliases like sonnet-4.5 work)",
+    )
+    group.add_argument(
+        "--price",
+        metavar="USD",
+        help="custom input price in USD per million tokens (allows a model not in the table)",
+    )
+    group.add_argument(
+        "--tier",
+        choices=sorted(TIERS),
+        help="override the model's resolution tier",
+    )
+    group.add_argument(
+        "--rule",
+        default=DEFAULT_TOKEN_RULE,
+        choices=TOKEN_RULES,
+        help="token rule: guide = ceil(w*h/750) (vision guide, default); "
+        "patches = ceil(w/28)*ceil(h/28) (what the API bills)",
+    )
+    group.add_argument(
+        "--batch", action="store_true", help="price with the Message Batches discount (50%%)"
+    )
+
+
+def add_surface_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--surface",
+        default="api",
+        help=f"where the images are sent (default api; known: {', '.join(SURFACES)})",
+    )
+    parser.add_argument(
+        "--images-per-request",
+        dest="images_per_request",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="image blocks in the whole request, earlier turns included (default 1)",
+    )
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
+
+
+def model_from_args(args: argparse.Namespace) -> Model:
+    """The model named by --model/--price/--tier, or a usage error in CLI terms."""
+    try:
+        return resolve_model(args.model, price_per_mtok=args.price, tier=args.tier)
+    except UnknownNameError as error:
+        raise UsageError(
+            f"unknown model {error.name!r}; known: {', '.join(error.known)}. "
+            "To price another model pass --price USD (per million input tokens) "
+            "and --tier standard|high-res."
+        ) from None
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def print_json(value: object) -> None:
+    json.dump(value, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def render_table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    """Plain aligned columns; `right` holds indexes of right-aligned columns."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            cell.rjust(width) if i in right else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(headers), *(line(row) for row in rows)]
