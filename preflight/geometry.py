@@ -135,7 +135,11 @@ class Target:
         if self.policy == "box":
             if self.box is None:
                 raise InvalidArgumentError("the 'box' policy needs box=(max_width, max_height)")
-            check_size(*self.box)
+            box_w, box_h = self.box
+            if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in self.box):
+                raise InvalidArgumentError(
+                    f"box sides must be whole numbers of at least 1 px, got {box_w}x{box_h}"
+                )
 
 
 def parse_target(spec: str | Target | None) -> Target:

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+import preflight
+from preflight.cost import format_usd, plain_decimal
+from preflight.errors import InvalidArgumentError, InvalidSizeError
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(0, 5), (5, 0), (-1, 3), (1.5, 2), ("10", 10), (True, 10), (None, 1)],
+)
+def test_bad_sizes_raise_a_value_error(width: object, height: object) -> None:
+    for call in (
+        lambda: preflight.tokens(width, height),  # type: ignore[arg-type]
+        lambda: preflight.api_size(width, height),  # type: ignore[arg-type]
+        lambda: preflight.estimate(width, height),  # type: ignore[arg-type]
+        lambda: preflight.target_size(width, height),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidSizeError) as caught:
+            call()
+        assert isinstance(caught.value, ValueError)
+        assert caught.value.code == "invalid-size"
+
+
+def test_bad_images_in_request() -> None:
+    with pytest.raises(InvalidSizeError):
+        preflight.estimate(10, 10, images_in_request=0)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("api", preflight.Target("api")),
+        ("guide", preflight.Target("guide")),
+        ("tokens=800", preflight.Target("tokens", max_tokens=800)),
+        ("tokens:800", preflight.Target("tokens", max_tokens=800)),
+        ("box=1024x768", preflight.Target("box", box=(1024, 768))),
+    ],
+)
+def test_parse_target(spec: str, expected: preflight.Target) -> None:
+    assert preflight.parse_target(spec) == expected
+
+
+@pytest.mark.parametrize(
+    "spec", ["", "tokens", "tokens=0", "tokens=-3", "box=10", "box=0x10", "huge"]
+)
+def test_bad_targets(spec: str) -> None:
+    with pytest.raises(InvalidArgumentError):
+        preflight.parse_target(spec)
+
+
+def test_target_size_examples() -> None:
+    assert preflight.target_size(4000, 3000) == (1270, 952) == preflight.api_size(4000, 3000)
+    assert preflight.target_size(4000, 3000, "guide") == (1238, 928)
+    assert preflight.target_size(4000, 3000, "tokens=500") == (707, 530)
+    assert preflight.target_size(4000, 3000, "box=800x800") == (800, 600)
+    assert preflight.target_size(640, 480, "guide") == (640, 480)  # never upscales
+
+
+def test_cost_text() -> None:
+    assert format_usd(Decimal("0.000162")) == "$0.00016"
+    assert format_usd(Decimal("0.004002")) == "$0.004"
+    assert format_usd(Decimal("0.10")) == "$0.10"
+    assert format_usd(Decimal("4.002")) == "$4.00"
+    assert format_usd(Decimal("1234567.891")) == "$1,234,567.89"
+    assert format_usd(Decimal(0)) == "$0"
+    assert plain_decimal(Decimal("8E-7")) == "0.0000008"
+    assert plain_decimal(Decimal("4.7700")) == "4.77"
+    assert plain_decimal(Decimal("300")) == "300"
+
+
+def test_estimate_to_dict_is_json_ready() -> None:
+    data = preflight.estimate(1920, 1080).to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["cost_usd"] == "0.00477"
+
+
+def test_import_does_not_load_heavy_libraries() -> None:
+    code = (
+        "import sys, preflight, preflight.geometry, preflight.estimate, preflight.cost, "
+        "preflight.tables, preflight.limits, preflight.findings, preflight.cli;"
+        "preflight.estimate(4000, 3000);"
+        "heavy = [m for m in ('PIL', 'pyvips', 'numpy') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -1,0 +1,103 @@
+# The vectorized planner agrees exactly with the scalar core.
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import preflight
+from preflight.errors import InvalidSizeError
+from preflight.plan import api_sizes, plan, token_counts
+from tests.strategies import any_sizes, rules, tiers
+
+size_lists = st.lists(any_sizes, min_size=1, max_size=200)
+
+
+@given(size_lists, tiers)
+def test_api_sizes_match_scalar(sizes: list[tuple[int, int]], tier: str) -> None:
+    widths = np.array([w for w, _ in sizes])
+    heights = np.array([h for _, h in sizes])
+    out_w, out_h = api_sizes(widths, heights, tier)
+    assert list(zip(out_w.tolist(), out_h.tolist(), strict=True)) == [
+        preflight.api_size(w, h, tier) for w, h in sizes
+    ]
+
+
+@given(size_lists, rules)
+def test_token_counts_match_scalar(sizes: list[tuple[int, int]], rule: str) -> None:
+    widths = np.array([w for w, _ in sizes])
+    heights = np.array([h for _, h in sizes])
+    assert token_counts(widths, heights, rule).tolist() == [
+        preflight.tokens(w, h, rule) for w, h in sizes
+    ]
+
+
+@given(
+    size_lists,
+    rules,
+    st.sampled_from(["claude-sonnet-4-5", "claude-opus-4-7", "claude-3-5-haiku"]),
+    st.sampled_from(["api", "claude.ai"]),
+    st.integers(1, 120),
+    st.booleans(),
+    st.data(),
+)
+def test_plan_matches_estimate(
+    sizes: list[tuple[int, int]],
+    rule: str,
+    model: str,
+    surface: str,
+    images: int,
+    batch: bool,
+    data: st.DataObject,
+) -> None:
+    counts = data.draw(st.lists(st.integers(0, 1000), min_size=len(sizes), max_size=len(sizes)))
+    result = plan(
+        [w for w, _ in sizes],
+        [h for _, h in sizes],
+        counts,
+        model=model,
+        rule=rule,
+        surface=surface,
+        images_in_request=images,
+        batch=batch,
+    )
+    scalar = [
+        preflight.estimate(
+            w, h, model=model, rule=rule, surface=surface, images_in_request=images, batch=batch
+        )
+        for w, h in sizes
+    ]
+    assert result.tokens.tolist() == [e.tokens for e in scalar]
+    assert result.rejected.tolist() == [e.rejected for e in scalar]
+    assert result.resized.tolist() == [e.resized for e in scalar]
+    assert result.total_tokens == sum(e.tokens * c for e, c in zip(scalar, counts, strict=True))
+    assert result.total_cost_usd == sum(
+        (e.cost_usd * c for e, c in zip(scalar, counts, strict=True)), start=Decimal(0)
+    )
+    assert result.images == sum(counts)
+
+
+def test_plan_guide_table() -> None:
+    result = plan([200, 1000, 1092], [200, 1000, 1092], [1000, 1000, 1000])
+    assert result.tokens.tolist() == [54, 1334, 1590]
+    assert str(result.total_cost_usd.normalize()) == "8.934"  # $0.16 + $4.002 + $4.77
+
+
+@pytest.mark.parametrize(
+    ("widths", "heights"),
+    [([0], [5]), ([1.5], [2]), ([[1]], [[1]]), (["a"], [1]), ([1, 2], [1]), ([-3], [4])],
+)
+def test_plan_rejects_bad_sizes(widths: object, heights: object) -> None:
+    with pytest.raises(InvalidSizeError):
+        plan(widths, heights)  # type: ignore[arg-type]
+
+
+def test_plan_accepts_whole_floats_and_empty() -> None:
+    assert plan([1920.0], [1080.0]).processed_width.tolist() == [1456]
+    empty = plan([], [])
+    assert empty.images == 0
+    assert empty.total_tokens == 0
