@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from preflight.check import check
 from preflight.cost import format_usd, image_cost, plain_decimal
 from preflight.errors import (
     ByteBudgetError,
@@ -34,6 +35,7 @@ from preflight.estimate import Estimate, estimate
 from preflight.findings import Finding
 from preflight.geometry import Target, api_size, parse_target, target_size, tokens
 from preflight.info import Header, ImageInfo
+from preflight.plan import Plan, plan
 from preflight.tables import (
     MODELS,
     SURFACES,
@@ -47,21 +49,19 @@ from preflight.tables import (
 )
 
 if TYPE_CHECKING:
-    from preflight.check import Report, check, inspect
-    from preflight.plan import Plan, plan
+    from preflight.report import Report, inspect
     from preflight.prepare import Action, PreparedImage, prepare
     from preflight.probe import probe
 
 __version__ = "0.1.0"
 
 # name -> module that defines it, imported on first attribute access.
+# A function must not be lazy if its module may be imported by another route
+# first: importing a submodule binds the package attribute to the module.
 _LAZY = {
     "probe": "preflight.probe",
-    "check": "preflight.check",
-    "inspect": "preflight.check",
-    "Report": "preflight.check",
-    "plan": "preflight.plan",
-    "Plan": "preflight.plan",
+    "inspect": "preflight.report",
+    "Report": "preflight.report",
     "prepare": "preflight.prepare",
     "PreparedImage": "preflight.prepare",
     "Action": "preflight.prepare",

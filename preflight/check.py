@@ -1,0 +1,258 @@
+# Every way the API would reject or resize an image, from its header facts.
+# Rules:
+# - pure: an ImageInfo (or the facts in one) in, findings out; no file access;
+# - errors are what the API rejects, warnings what it accepts but changes or
+#   may misread, info what is harmless but worth knowing (see findings.py);
+# - the API looks at the stored pixels, not at EXIF metadata (vision guide), so
+#   limits and resizing use the stored width and height; the small-side
+#   warning uses the displayed size, which is what a viewer judges by.
+
+from __future__ import annotations
+
+from preflight.estimate import Estimate, estimate
+from preflight.findings import (
+    ALPHA,
+    ANIMATED,
+    BAD_MEDIA_TYPE,
+    CMYK,
+    ERROR,
+    EXIF_ROTATION,
+    HIGH_BIT_DEPTH,
+    INFO,
+    INTERLACED,
+    MEDIA_TYPE_MISMATCH,
+    PROGRESSIVE,
+    SEVERITIES,
+    SMALL_SIDE,
+    UNSUPPORTED_FORMAT,
+    WARNING,
+    WILL_RESIZE,
+    Finding,
+)
+from preflight.geometry import tokens
+from preflight.info import ImageInfo, base64_length
+from preflight.limits import byte_findings, image_count_findings
+from preflight.tables import (
+    DEFAULT_MODEL,
+    DEFAULT_TOKEN_RULE,
+    SMALL_SIDE_PX,
+    SUPPORTED_MEDIA_TYPES,
+    Model,
+    Surface,
+    get_surface,
+)
+
+# The API's own wording for a media type outside the four (current docs).
+MEDIA_TYPE_WORDING = "Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
+
+_ORIENTATION_WORDS = {
+    2: "mirrored left-right",
+    3: "rotated 180°",
+    4: "mirrored top-bottom",
+    5: "mirrored and rotated 90°",
+    6: "rotated 90° (clockwise to view)",
+    7: "mirrored and rotated 270°",
+    8: "rotated 270° (counter-clockwise to view)",
+}
+
+EXTENSION_MEDIA_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".jfif": "image/jpeg",
+    ".png": "image/png",
+    ".apng": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
+def media_type_for_path(path: str) -> str | None:
+    """The media type an upload pipeline would declare from a file's extension,
+    for the four types the API accepts; None for any other extension."""
+    dot = path.rfind(".")
+    if dot < 0 or "/" in path[dot:] or "\\" in path[dot:]:
+        return None
+    return EXTENSION_MEDIA_TYPES.get(path[dot:].lower())
+
+
+def assess(
+    info: ImageInfo,
+    *,
+    model: str | Model = DEFAULT_MODEL,
+    surface: str | Surface = "api",
+    images_in_request: int = 1,
+    declared_media_type: str | None = None,
+    rule: str = DEFAULT_TOKEN_RULE,
+    max_bytes: int | None = None,
+) -> tuple[Estimate | None, list[Finding]]:
+    """The estimate for the image (None when the API cannot take it at all)
+    and every finding, errors first."""
+    resolved_surface = get_surface(surface)
+    found: list[Finding] = []
+    declared = declared_media_type
+    if declared is None and info.path is not None:
+        declared = media_type_for_path(info.path)
+
+    if info.media_type is None:
+        found.append(
+            Finding(
+                UNSUPPORTED_FORMAT,
+                ERROR,
+                f"{info.format_label} is not accepted: {MEDIA_TYPE_WORDING}",
+                "convert to JPEG or PNG (preflight prepare converts it)",
+            )
+        )
+    elif declared is not None and declared not in SUPPORTED_MEDIA_TYPES:
+        found.append(
+            Finding(
+                BAD_MEDIA_TYPE,
+                ERROR,
+                f"declared media type {declared!r}: {MEDIA_TYPE_WORDING}",
+                f"declare {info.media_type}",
+            )
+        )
+    elif declared is not None and declared != info.media_type:
+        found.append(
+            Finding(
+                MEDIA_TYPE_MISMATCH,
+                ERROR,
+                f"The image was specified using the {declared} media type, but the image "
+                f"appears to be a {info.media_type} image",
+                f"declare {info.media_type}, or rename the file to match its content",
+            )
+        )
+    found += byte_findings(info.file_bytes, resolved_surface, max_bytes)
+
+    result: Estimate | None = None
+    if info.width is not None and info.height is not None:
+        result = estimate(
+            info.width,
+            info.height,
+            model=model,
+            rule=rule,
+            surface=resolved_surface,
+            images_in_request=images_in_request,
+        )
+        found += result.reasons
+    else:
+        found += image_count_findings(images_in_request, resolved_surface)
+    if info.media_type is None:
+        return None, found
+
+    if result is not None and result.resized and not result.rejected:
+        found.append(_resize_warning(info, result))
+    found += _quality_findings(info)
+    found.sort(key=lambda f: SEVERITIES.index(f.severity))  # stable: errors first
+    return result, found
+
+
+def check(
+    info: ImageInfo,
+    *,
+    model: str | Model = DEFAULT_MODEL,
+    surface: str | Surface = "api",
+    images_in_request: int = 1,
+    declared_media_type: str | None = None,
+    rule: str = DEFAULT_TOKEN_RULE,
+    max_bytes: int | None = None,
+) -> list[Finding]:
+    """Every finding about an image, errors first. Pure: no I/O.
+
+    `declared_media_type` is the media type the request will declare; when
+    None it is taken from the file extension of `info.path`, if any.
+    """
+    return assess(
+        info,
+        model=model,
+        surface=surface,
+        images_in_request=images_in_request,
+        declared_media_type=declared_media_type,
+        rule=rule,
+        max_bytes=max_bytes,
+    )[1]
+
+
+def _resize_warning(info: ImageInfo, result: Estimate) -> Finding:
+    assert info.width is not None and info.height is not None
+    before = tokens(info.width, info.height, result.rule)
+    kept = (result.processed_width * result.processed_height) / (info.width * info.height)
+    wasted = int(base64_length(info.file_bytes) * (1 - kept))
+    return Finding(
+        WILL_RESIZE,
+        WARNING,
+        f"the API will resize {info.width}x{info.height} to "
+        f"{result.processed_width}x{result.processed_height} ({result.tier} tier): "
+        f"{before} -> {result.tokens} tokens ({result.rule} rule); about "
+        f"{_human_bytes(wasted)} of the upload carries detail the model never sees",
+        f"resize client-side to {result.processed_width}x{result.processed_height} "
+        "(preflight prepare) to save upload time and time-to-first-token",
+    )
+
+
+def _quality_findings(info: ImageInfo) -> list[Finding]:
+    found: list[Finding] = []
+    shown_w, shown_h = info.display_width, info.display_height
+    if shown_w is not None and shown_h is not None and min(shown_w, shown_h) < SMALL_SIDE_PX:
+        found.append(
+            Finding(
+                SMALL_SIDE,
+                WARNING,
+                f"{shown_w}x{shown_h}: a side under {SMALL_SIDE_PX} px may degrade output quality",
+                "send a larger original if there is one (upscaling adds no detail)",
+            )
+        )
+    if info.orientation != 1:
+        found.append(
+            Finding(
+                EXIF_ROTATION,
+                WARNING,
+                f"EXIF orientation {info.orientation}: the image is shown "
+                f"{_ORIENTATION_WORDS.get(info.orientation, 'transformed')}, but the model does "
+                "not read image metadata and sees the stored pixels",
+                "apply the rotation to the pixels (preflight prepare does)",
+            )
+        )
+    if info.animated:
+        frames = f"{info.frames} frames" if info.frames else "several frames"
+        found.append(
+            Finding(
+                ANIMATED,
+                WARNING,
+                f"animated {info.format_label} ({frames}): the vision guide does not say which "
+                "frame the model sees",
+                "send the frame you mean as a still image (preflight prepare takes the first)",
+            )
+        )
+    if info.progressive:
+        found.append(Finding(PROGRESSIVE, INFO, "progressive JPEG"))
+    if info.mode in ("CMYK", "YCCK"):
+        found.append(
+            Finding(
+                CMYK,
+                INFO,
+                f"{info.mode} JPEG: colours depend on the decoder",
+                "convert to sRGB (preflight prepare does)",
+            )
+        )
+    if info.bit_depth > 8:
+        found.append(Finding(HIGH_BIT_DEPTH, INFO, f"{info.bit_depth} bits per sample"))
+    if info.interlaced:
+        found.append(Finding(INTERLACED, INFO, f"interlaced {info.format_label}"))
+    if info.has_alpha:
+        found.append(
+            Finding(
+                ALPHA,
+                INFO,
+                "has transparency: what shows through depends on the background it is drawn on",
+            )
+        )
+    return found
+
+
+def _human_bytes(count: int) -> str:
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.0f} KB"
+    return f"{count / (1024 * 1024):.1f} MB"
