@@ -49,9 +49,9 @@ from preflight.tables import (
 )
 
 if TYPE_CHECKING:
-    from preflight.report import Report, inspect
     from preflight.prepare import Action, PreparedImage, prepare
     from preflight.probe import probe
+    from preflight.report import Report, inspect
 
 __version__ = "0.1.0"
 

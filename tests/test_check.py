@@ -100,7 +100,7 @@ def test_resize_warning_says_size_and_tokens() -> None:
     assert "4000x3000 to 1270x952" in finding.message
     assert "16000 -> 1613 tokens" in finding.message
     high_res = preflight.check(info(width=4000, height=3000), model="claude-opus-4-7")
-    assert "to 2576x1932" in high_res[0].message
+    assert "to 2212x1659" in high_res[0].message  # token-bound, not edge-bound
 
 
 def test_resize_uses_stored_pixels_not_exif() -> None:
@@ -130,7 +130,7 @@ def test_warnings_and_info(fields: dict[str, Any], code: str, severity: str) -> 
 def test_small_side_uses_display_size() -> None:
     found = preflight.check(info(width=600, height=150, orientation=6))
     assert "600x150" not in found[0].message
-    assert "150x600" in [f for f in found if f.code == "small-side"][0].message
+    assert "150x600" in next(f for f in found if f.code == "small-side").message
 
 
 def test_errors_come_first() -> None:
