@@ -71,12 +71,16 @@ def fits_tier(width: int, height: int, tier: Tier) -> bool:
     )
 
 
-def _largest_fitting(width: int, height: int, fits: Callable[[int, int], bool]) -> Size:
+def _largest_fitting(
+    width: int, height: int, fits: Callable[[int, int], bool], max_edge: int
+) -> Size:
     """The published search: the largest long edge L in 1..long such that
     fits(L, max(round(L / aspect), 1)), solved as landscape and swapped back.
 
     `fits` must be monotone (true for a size, true for every smaller one), which
-    holds for all our predicates because round(L / aspect) never decreases in L.
+    holds for all our predicates because round(L / aspect) never decreases in L,
+    and must imply the tier fit, so no long edge over `max_edge` can pass: the
+    search stops there, with the same answer as a search up to the long side.
     """
     portrait = height > width
     long_side, short_side = (height, width) if portrait else (width, height)
@@ -88,7 +92,7 @@ def _largest_fitting(width: int, height: int, fits: Callable[[int, int], bool]) 
         short_edge = max(round(long_edge / aspect), 1)
         return (short_edge, long_edge) if portrait else (long_edge, short_edge)
 
-    lo, hi = 1, long_side  # fits(candidate(1)) holds for every predicate we use
+    lo, hi = 1, min(long_side, max_edge)  # fits(candidate(1)) holds for every predicate
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if fits(*candidate(mid)):
@@ -103,7 +107,9 @@ def api_size(width: int, height: int, tier: str | Tier = "standard") -> Size:
     published resize algorithm's answer (current docs)."""
     width, height = check_size(width, height)
     resolved = get_tier(tier)
-    return _largest_fitting(width, height, lambda w, h: fits_tier(w, h, resolved))
+    return _largest_fitting(
+        width, height, lambda w, h: fits_tier(w, h, resolved), resolved.max_edge
+    )
 
 
 # --- client-side targets ------------------------------------------------------
@@ -211,4 +217,5 @@ def target_size(
         if max_tokens is None and box is None and "=" in policy
         else Target(policy, max_tokens=max_tokens, rule=rule, box=box)
     )
-    return _largest_fitting(width, height, _policy_predicate(target, get_tier(tier)))
+    resolved = get_tier(tier)
+    return _largest_fitting(width, height, _policy_predicate(target, resolved), resolved.max_edge)
