@@ -36,6 +36,8 @@ from preflight.findings import Finding
 from preflight.geometry import Target, api_size, parse_target, target_size, tokens
 from preflight.info import Header, ImageInfo
 from preflight.plan import Plan, plan
+from preflight.probe import probe
+from preflight.report import Report, inspect
 from preflight.tables import (
     MODELS,
     SURFACES,
@@ -50,8 +52,6 @@ from preflight.tables import (
 
 if TYPE_CHECKING:
     from preflight.prepare import Action, PreparedImage, prepare
-    from preflight.probe import probe
-    from preflight.report import Report, inspect
 
 __version__ = "0.1.0"
 
@@ -59,9 +59,6 @@ __version__ = "0.1.0"
 # A function must not be lazy if its module may be imported by another route
 # first: importing a submodule binds the package attribute to the module.
 _LAZY = {
-    "probe": "preflight.probe",
-    "inspect": "preflight.report",
-    "Report": "preflight.report",
     "prepare": "preflight.prepare",
     "PreparedImage": "preflight.prepare",
     "Action": "preflight.prepare",

@@ -21,9 +21,11 @@ from preflight.findings import (
     INFO,
     INTERLACED,
     MEDIA_TYPE_MISMATCH,
+    MISSING_END_MARKER,
     PROGRESSIVE,
     SEVERITIES,
     SMALL_SIDE,
+    TRUNCATED,
     UNSUPPORTED_FORMAT,
     WARNING,
     WILL_RESIZE,
@@ -42,6 +44,8 @@ from preflight.tables import (
     get_surface,
 )
 
+# The API's own words for undecodable data (current docs).
+UNDECODABLE = "Could not process image"
 # The API's own wording for a media type outside the four (current docs).
 MEDIA_TYPE_WORDING = "Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
 
@@ -120,6 +124,16 @@ def assess(
                 f"The image was specified using the {declared} media type, but the image "
                 f"appears to be a {info.media_type} image",
                 f"declare {info.media_type}, or rename the file to match its content",
+            )
+        )
+    if info.truncated:
+        found.append(
+            Finding(
+                TRUNCATED,
+                ERROR,
+                f"{UNDECODABLE}: the {info.format_label} data is cut short "
+                f"(the file ends before its end chunk)",
+                "the file is incomplete: download or export it again",
             )
         )
     found += byte_findings(info.file_bytes, resolved_surface, max_bytes)
@@ -211,6 +225,17 @@ def _quality_findings(info: ImageInfo) -> list[Finding]:
                 f"{_ORIENTATION_WORDS.get(info.orientation, 'transformed')}, but the model does "
                 "not read image metadata and sees the stored pixels",
                 "apply the rotation to the pixels (preflight prepare does)",
+            )
+        )
+    if info.missing_end_marker:
+        found.append(
+            Finding(
+                MISSING_END_MARKER,
+                WARNING,
+                f"the {info.format_label} data does not end with its end marker: the file may "
+                "be cut short (decoders then fail), or carry data appended after the image "
+                "(as phones' motion photos do)",
+                "if the image looks cut off, export it again; preflight prepare re-encodes it",
             )
         )
     if info.animated:

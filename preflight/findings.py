@@ -61,6 +61,7 @@ TRUNCATED = "truncated"
 CORRUPT = "corrupt"
 UNREADABLE = "unreadable"
 # Warnings: accepted, but resized or likely misread.
+MISSING_END_MARKER = "missing-end-marker"
 WILL_RESIZE = "will-resize"
 SMALL_SIDE = "small-side"
 EXIF_ROTATION = "exif-rotation"

@@ -89,6 +89,8 @@ class Header:
 class ImageInfo(Header):
     file_bytes: int = 0
     path: str | None = None
+    truncated: bool = False  # certainly cut short (PNG without IEND, short WebP)
+    missing_end_marker: bool = False  # JPEG without EOI / GIF without trailer at the end
 
     @property
     def base64_bytes(self) -> int:

@@ -10,10 +10,10 @@ import sys
 from collections.abc import Sequence
 
 from preflight import __version__
-from preflight.cli import _common, estimate
+from preflight.cli import _common, check, estimate
 from preflight.errors import PreflightError
 
-SUBCOMMANDS = [estimate]
+SUBCOMMANDS = [estimate, check]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,129 @@
+# `preflight check PATH...`: every file's findings, from its header alone.
+# Directories are walked recursively (symlinked directories are not followed,
+# so a link loop cannot trap the walk); by default only files with an image
+# extension are looked at, `--all` looks at every file.
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+
+from preflight.cli import _common
+from preflight.cost import format_usd, plain_decimal
+from preflight.findings import ERROR, WARNING
+from preflight.report import Report, inspect
+
+IMAGE_EXTENSIONS = frozenset(
+    {
+        *(".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".gif", ".webp"),
+        *(".heic", ".heif", ".avif", ".tif", ".tiff", ".bmp", ".dib", ".ico"),
+        *(".svg", ".svgz", ".jxl", ".jp2", ".j2k", ".jpx", ".psd"),
+    }
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="find every reason the API would reject or resize image files",
+        description="Reads only file headers. One line per finding, 'path: CODE message'. "
+        "Exit 0 when nothing would be rejected, 1 when something would (--strict: "
+        "warnings too), 2 for bad usage.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files and directories")
+    parser.add_argument(
+        "--all", action="store_true", help="look at every file, not only image extensions"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    parser.add_argument(
+        "--max-bytes",
+        type=_common.positive_int,
+        metavar="N",
+        help="per-image limit in bytes of base64 text (default: the surface's)",
+    )
+    parser.add_argument(
+        "--media-type",
+        dest="media_type",
+        metavar="TYPE",
+        help="the media type the request will declare (default: from each file's extension)",
+    )
+    _common.add_model_options(parser)
+    _common.add_surface_options(parser)
+    _common.add_format_option(parser)
+    parser.set_defaults(run=run)
+
+
+def iter_files(paths: list[str], every_file: bool) -> Iterator[str]:
+    """Files named directly always; files under directories by extension."""
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    if every_file or os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+                        yield os.path.join(root, name)
+        else:
+            yield path  # a missing path becomes an 'unreadable' finding
+
+
+def run(args: argparse.Namespace) -> int:
+    model = _common.model_from_args(args)
+    reports = [
+        inspect(
+            path,
+            model=model,
+            surface=args.surface,
+            images_in_request=args.images_per_request,
+            declared_media_type=args.media_type,
+            rule=args.rule,
+            max_bytes=args.max_bytes,
+        )
+        for path in iter_files(args.paths, args.all)
+    ]
+    if args.format == "json":
+        _common.print_json([r.to_dict() for r in reports])
+    else:
+        for line in render_text(reports):
+            print(line)
+    failing = {ERROR, WARNING} if args.strict else {ERROR}
+    if any(f.severity in failing for r in reports for f in r.findings):
+        return _common.EXIT_REJECTED
+    return _common.EXIT_OK
+
+
+def _describe(report: Report) -> str:
+    info, est = report.info, report.estimate
+    if info is None:
+        return ""
+    size = f"{info.width}x{info.height}" if info.width is not None else "size unknown"
+    text = f"{info.format_label} {size}"
+    if est is not None and not est.rejected:
+        text += f", {est.tokens} tokens, {format_usd(est.cost_usd)}"
+    return text
+
+
+def render_text(reports: list[Report]) -> list[str]:
+    lines: list[str] = []
+    for report in reports:
+        path = report.path or "<input>"
+        if not report.findings:
+            lines.append(f"{path}: ok ({_describe(report)})")
+            continue
+        for finding in report.findings:
+            lines.append(f"{path}: {finding.code} {finding.message}")
+    rejected = sum(r.rejected for r in reports)
+    warned = sum(
+        (not r.rejected) and any(f.severity == WARNING for f in r.findings) for r in reports
+    )
+    accepted = [r.estimate for r in reports if r.estimate is not None and not r.rejected]
+    total_tokens = sum(e.tokens for e in accepted)
+    total_cost = sum((e.cost_usd for e in accepted), Decimal(0))
+    lines.append(
+        f"{_common.plural(len(reports), 'file')}: {rejected} would be rejected, "
+        f"{warned} accepted with warnings, {len(reports) - rejected - warned} clean; "
+        f"accepted images: {total_tokens} tokens, {format_usd(total_cost)} "
+        f"(exact ${plain_decimal(total_cost)})"
+    )
+    return lines

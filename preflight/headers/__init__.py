@@ -1,0 +1,115 @@
+# A sans-I/O image header parser: bytes in, header facts out. Rules:
+# - parse(data, complete=...) looks only at `data`, a prefix of the file; it
+#   returns a Header, or NeedMore(n) when it needs the first n bytes, where
+#   len(data) < n <= READ_BUDGET; when `complete` says data is the whole file,
+#   running out of data is TruncatedError instead;
+# - it raises only HeaderError subclasses (preflight.errors): EmptyInputError,
+#   NotAnImageError, TruncatedError, CorruptHeaderError, HeaderTooLargeError
+#   (a header that needs more than READ_BUDGET bytes). Every read is bounds-
+#   checked and unsigned, every length validated, every walk moves forward;
+# - the four accepted formats are parsed fully; the formats the API refuses
+#   are named (other.py); anything else is not an image;
+# - Pillow is the reference the tests compare against, not a dependency.
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from preflight.errors import (
+    EmptyInputError,
+    HeaderTooLargeError,
+    NotAnImageError,
+    TruncatedError,
+)
+from preflight.headers import gif, jpeg, other, png, webp
+from preflight.headers._reader import NeedMoreSignal, Reader
+from preflight.info import Header
+
+READ_BUDGET = 1 << 20  # 1 MiB: no header of an accepted format needs more
+FIRST_READ = 4096  # what a caller should read first: almost every header fits
+
+
+@dataclass(frozen=True)
+class NeedMore:
+    at_least: int  # the parser needs the first `at_least` bytes of the file
+
+
+def parse(data: bytes, *, complete: bool = False) -> Header | NeedMore:
+    """Header facts from the first bytes of a file (see the module comment)."""
+    data = bytes(data)
+    if not data:
+        if complete:
+            raise EmptyInputError("the file is empty")
+        return NeedMore(FIRST_READ)
+    try:
+        return _parse(data, complete)
+    except NeedMoreSignal as short:
+        if complete:
+            raise TruncatedError(
+                f"the data ends at byte {len(data)}, inside the header "
+                f"(it needs at least {short.at_least} bytes)"
+            ) from None
+        if short.at_least > READ_BUDGET:
+            raise HeaderTooLargeError(
+                f"the header needs more than the {READ_BUDGET}-byte read budget"
+            ) from None
+        # Ask for a little more than the minimum: fewer round trips.
+        return NeedMore(min(max(short.at_least, 2 * len(data)), READ_BUDGET))
+
+
+def _parse(data: bytes, complete: bool) -> Header:
+    reader = Reader(data)
+    if data.startswith(jpeg.SIGNATURE):
+        return jpeg.parse_jpeg(reader)
+    if data.startswith(png.SIGNATURE):
+        return png.parse_png(reader)
+    if data[:6] in gif.SIGNATURES:
+        return gif.parse_gif(reader, complete=complete, budget=READ_BUDGET)
+    if webp.is_webp(data):
+        return webp.parse_webp(reader, complete=complete, budget=READ_BUDGET)
+    found = other.sniff(reader)
+    if found is not None:
+        return found
+    if not complete and other.needs_more_to_sniff(data):
+        raise NeedMoreSignal(len(data) + 1)
+    if _is_prefix_of_signature(data):
+        raise TruncatedError(f"the data ends at byte {len(data)}, inside the signature")
+    raise NotAnImageError(_describe_unknown(data))
+
+
+_SIGNATURES = (jpeg.SIGNATURE, png.SIGNATURE, *gif.SIGNATURES, b"RIFF")
+
+
+def _is_prefix_of_signature(data: bytes) -> bool:
+    return len(data) < 12 and any(sig.startswith(data[: len(sig)]) for sig in _SIGNATURES)
+
+
+def _describe_unknown(data: bytes) -> str:
+    start = data[:8]
+    if all(32 <= b < 127 or b in b"\t\r\n" for b in data[:64]):
+        return "no image signature: the data looks like text"
+    return f"no image signature (starts with {start.hex(' ')})"
+
+
+TAIL_READ = 64  # bytes from the end of the file that end_state() looks at
+
+
+def end_state(header: Header, prefix: bytes, tail: bytes, file_size: int) -> tuple[bool, bool]:
+    """(truncated, missing_end_marker) from the last bytes of the whole file.
+
+    Certain cases are `truncated`: a PNG that does not end with its IEND chunk
+    and a WebP shorter than its RIFF container says. A JPEG that does not end
+    with its end-of-image marker, or a GIF without its trailer, may be cut
+    short, or may carry data appended after the image (phones append videos
+    to "motion photos", which decoders read fine): `missing_end_marker`.
+    """
+    if header.format == "png":
+        return b"IEND" not in tail, False
+    if header.format == "webp" and len(prefix) >= 8:
+        return file_size < 8 + int.from_bytes(prefix[4:8], "little"), False
+    trimmed = tail.rstrip(b"\x00\r\n ")
+    if header.format == "jpeg":
+        return False, not trimmed.endswith(b"\xff\xd9")
+    if header.format == "gif":
+        return False, not trimmed.endswith(b"\x3b")
+    return False, False

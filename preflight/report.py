@@ -1,0 +1,135 @@
+# inspect(): probe a source, estimate it and check it, in one call that never
+# raises for a bad file. Rules:
+# - anything wrong with the file itself (missing, unreadable, empty,
+#   truncated, not an image) becomes an error finding in the Report;
+# - bad arguments (an unknown model, a bad surface) still raise: they are the
+#   caller's mistake, not the file's;
+# - this is I/O shell: the decisions are made by the pure check().
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from preflight.check import UNDECODABLE, assess
+from preflight.cost import plain_decimal
+from preflight.errors import (
+    CorruptHeaderError,
+    EmptyInputError,
+    HeaderError,
+    HeaderTooLargeError,
+    NotAnImageError,
+    SourceError,
+    TruncatedError,
+)
+from preflight.estimate import Estimate
+from preflight.findings import (
+    CORRUPT,
+    EMPTY,
+    ERROR,
+    NOT_AN_IMAGE,
+    TRUNCATED,
+    UNREADABLE,
+    Finding,
+    has_error,
+)
+from preflight.info import ImageInfo
+from preflight.probe import probe
+from preflight.tables import DEFAULT_MODEL, DEFAULT_TOKEN_RULE, Model, Surface
+
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+
+
+@dataclass(frozen=True)
+class Report:
+    path: str | None
+    info: ImageInfo | None  # None when the file could not be read as an image
+    estimate: Estimate | None  # None when the API cannot take the image at all
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def rejected(self) -> bool:
+        return has_error(self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_dict(self) -> dict[str, object]:
+        info, est = self.info, self.estimate
+        return {
+            "path": self.path,
+            "format": info.format if info else None,
+            "media_type": info.media_type if info else None,
+            "width": info.width if info else None,
+            "height": info.height if info else None,
+            "display_width": info.display_width if info else None,
+            "display_height": info.display_height if info else None,
+            "file_bytes": info.file_bytes if info else None,
+            "base64_bytes": info.base64_bytes if info else None,
+            "processed_width": est.processed_width if est else None,
+            "processed_height": est.processed_height if est else None,
+            "resized": est.resized if est else None,
+            "tokens": est.tokens if est else None,
+            "cost_usd": plain_decimal(est.cost_usd) if est else None,
+            "rejected": self.rejected,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _source_name(source: Source) -> str | None:
+    if isinstance(source, (str, os.PathLike)):
+        return os.fsdecode(source)
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def failure_finding(error: HeaderError | SourceError) -> Finding:
+    """The finding for a file that cannot be read as an image at all."""
+    if isinstance(error, SourceError):
+        return Finding(UNREADABLE, ERROR, str(error), "check the path and its permissions")
+    if isinstance(error, EmptyInputError):
+        return Finding(EMPTY, ERROR, f"{UNDECODABLE}: the file is empty", "re-export the image")
+    if isinstance(error, TruncatedError):
+        return Finding(
+            TRUNCATED, ERROR, f"{UNDECODABLE}: {error}", "the file is cut short: re-export it"
+        )
+    if isinstance(error, NotAnImageError):
+        return Finding(
+            NOT_AN_IMAGE,
+            ERROR,
+            f"{UNDECODABLE}: {error}",
+            "send a JPEG, PNG, GIF or WebP image",
+        )
+    if isinstance(error, (CorruptHeaderError, HeaderTooLargeError)):
+        return Finding(CORRUPT, ERROR, f"{UNDECODABLE}: {error}", "re-export the image")
+    return Finding(CORRUPT, ERROR, f"{UNDECODABLE}: {error}", "re-export the image")
+
+
+def inspect(
+    source: Source,
+    *,
+    model: str | Model = DEFAULT_MODEL,
+    surface: str | Surface = "api",
+    images_in_request: int = 1,
+    declared_media_type: str | None = None,
+    rule: str = DEFAULT_TOKEN_RULE,
+    max_bytes: int | None = None,
+) -> Report:
+    """Probe, estimate and check one image. Never raises for a bad file."""
+    path = _source_name(source)
+    try:
+        info = probe(source)
+    except (HeaderError, SourceError) as error:
+        return Report(path, None, None, (failure_finding(error),))
+    result, found = assess(
+        info,
+        model=model,
+        surface=surface,
+        images_in_request=images_in_request,
+        declared_media_type=declared_media_type,
+        rule=rule,
+        max_bytes=max_bytes,
+    )
+    return Report(path, info, result, tuple(found))

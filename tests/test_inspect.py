@@ -1,0 +1,149 @@
+# inspect() and `preflight check` on real files made here with Pillow.
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import preflight
+from preflight.cli import main
+
+
+def save(path: Path, size: tuple[int, int], fmt: str, mode: str = "RGB", **params: object) -> Path:
+    Image.new(mode, size, "red" if mode != "L" else 128).save(path, fmt, **params)
+    return path
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    save(tmp_path / "ok.jpg", (800, 600), "JPEG")
+    save(tmp_path / "big.png", (4000, 3000), "PNG")
+    save(tmp_path / "lying.png", (300, 300), "JPEG")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not an image")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    save(sub / "tiny.gif", (50, 40), "GIF", mode="P")
+    data = (tmp_path / "ok.jpg").read_bytes()
+    (sub / "cut.jpg").write_bytes(data[:300])
+    return tmp_path
+
+
+def test_inspect_clean_file(tree: Path) -> None:
+    report = preflight.inspect(tree / "ok.jpg")
+    assert report.findings == ()
+    assert report.info is not None
+    assert report.info.format == "jpeg"
+    assert report.estimate is not None
+    assert report.estimate.tokens == 640
+    assert not report.rejected
+
+
+def test_inspect_never_raises_for_bad_files(tree: Path) -> None:
+    cases = {
+        tree / "empty.jpg": "empty",
+        tree / "sub" / "cut.jpg": "truncated",
+        tree / "notes.txt": "not-an-image",
+        tree / "missing.png": "unreadable",
+        tree / "sub": "unreadable",
+    }
+    for path, code in cases.items():
+        report = preflight.inspect(path)
+        assert [f.code for f in report.findings] == [code], path
+        assert report.rejected
+        assert report.info is None
+
+
+def test_inspect_bytes_and_file_objects(tree: Path) -> None:
+    data = (tree / "ok.jpg").read_bytes()
+    from_bytes, from_path = preflight.inspect(data), preflight.inspect(tree / "ok.jpg")
+    assert from_bytes.info is not None
+    assert from_path.info is not None
+    assert (from_bytes.info.width, from_bytes.info.height) == (800, 600)
+    assert from_bytes.info.file_bytes == from_path.info.file_bytes == len(data)
+    assert from_bytes.path is None
+    with open(tree / "lying.png", "rb") as handle:
+        report = preflight.inspect(handle)
+    assert [f.code for f in report.findings] == ["media-type-mismatch"]
+    report = preflight.inspect(b"garbage")
+    assert [f.code for f in report.findings] == ["not-an-image"]
+
+
+def test_inspect_findings(tree: Path) -> None:
+    big = preflight.inspect(tree / "big.png")
+    assert [f.code for f in big.findings] == ["will-resize"]
+    assert big.estimate is not None
+    assert (big.estimate.processed_width, big.estimate.processed_height) == (1270, 952)
+    lying = preflight.inspect(tree / "lying.png")
+    assert lying.findings[0].message.startswith(
+        "The image was specified using the image/png media type"
+    )
+    many = preflight.inspect(tree / "big.png", images_in_request=21)
+    assert "over-many-images-side" in [f.code for f in many.findings]
+
+
+def test_inspect_bad_arguments_still_raise(tree: Path) -> None:
+    with pytest.raises(preflight.UnknownNameError):
+        preflight.inspect(tree / "ok.jpg", model="gpt-4")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_cli_check_text(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "check", str(tree))
+    assert code == 1
+    lines = out.splitlines()
+    assert f"{tree / 'ok.jpg'}: ok (JPEG 800x600, 640 tokens, $0.0019)" in lines
+    assert any(line.startswith(f"{tree / 'big.png'}: will-resize ") for line in lines)
+    assert any(line.startswith(f"{tree / 'empty.jpg'}: empty ") for line in lines)
+    assert not any("notes.txt" in line for line in lines)  # not image-like
+    assert lines[-1].startswith("6 files: 3 would be rejected, 2 accepted with warnings, 1 clean")
+
+
+def test_cli_check_all_json(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "check", str(tree), "--all", "--format", "json")
+    assert code == 1
+    rows = json.loads(out)
+    by_name = {os.path.basename(r["path"]): r for r in rows}
+    assert set(by_name) == {
+        "ok.jpg",
+        "big.png",
+        "lying.png",
+        "empty.jpg",
+        "notes.txt",
+        "tiny.gif",
+        "cut.jpg",
+    }
+    assert by_name["ok.jpg"]["findings"] == []
+    assert by_name["ok.jpg"]["format"] == "jpeg"
+    assert (by_name["big.png"]["width"], by_name["big.png"]["height"]) == (4000, 3000)
+    assert by_name["notes.txt"]["findings"][0]["code"] == "not-an-image"
+    for row in rows:
+        for finding in row["findings"]:
+            assert set(finding) >= {"code", "severity", "message"}
+
+
+def test_cli_check_exit_codes(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "check", str(tree / "ok.jpg"))[0] == 0
+    assert run(capsys, "check", str(tree / "big.png"))[0] == 0  # a warning is not a rejection
+    assert run(capsys, "check", str(tree / "big.png"), "--strict")[0] == 1
+    assert run(capsys, "check", str(tree / "empty.jpg"))[0] == 1
+
+
+def test_cli_check_bad_usage() -> None:
+    for argv in (["check"], ["check", "x", "--model", "nope"], ["check", "x", "--max-bytes", "-1"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "preflight", *argv], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in proc.stderr
