@@ -50,8 +50,9 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
                 break
             if block == _EXTENSION:
                 label = reader.u8(offset + 1)
-                if label == _GRAPHIC_CONTROL and reader.u8(offset + 2) >= 4:
-                    transparent = transparent or bool(reader.u8(offset + 3) & 0x01)
+                if label == _GRAPHIC_CONTROL and started == 0 and reader.u8(offset + 2) >= 4:
+                    # Only the first frame's control block: that frame is the still.
+                    transparent = bool(reader.u8(offset + 3) & 0x01)
                 elif label == _APPLICATION and reader.u8(offset + 2) == 11:
                     looping = looping or reader.bytes(offset + 3, 11) == b"NETSCAPE2.0"
                 offset = _skip_sub_blocks(reader, offset + 2)

@@ -19,6 +19,7 @@ SIGNATURE = b"\xff\xd8\xff"
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _PROGRESSIVE = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0-7: no length
+# Markers are 0x01 and 0xC0-0xFE; anything else after 0xFF is not JPEG.
 _SOS, _EOI, _APP1, _APP2, _APP14 = 0xDA, 0xD9, 0xE1, 0xE2, 0xEE
 _MODES = {1: "L", 3: "RGB", 4: "CMYK"}
 
@@ -34,6 +35,8 @@ def parse_jpeg(reader: Reader) -> Header:
         while reader.u8(offset + 1) == 0xFF:  # fill bytes
             offset += 1
         marker = reader.u8(offset + 1)
+        if marker < 0xC0 and marker != 0x01:
+            raise CorruptHeaderError(f"JPEG: invalid marker 0x{marker:02x} at byte {offset}")
         offset += 2
         if marker in _STANDALONE:
             continue

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable
 
 from preflight.headers._reader import NeedMoreSignal, Reader
@@ -138,8 +139,36 @@ def _isobmff(reader: Reader) -> Header | None:
     return Header(format=fmt, width=width, height=height)
 
 
+def _box_body(data: bytes, kind: bytes, size: int) -> bytes | None:
+    at = data.find(kind)
+    if at < 4 or at + 4 + size > len(data):
+        return None
+    return data[at + 4 : at + 4 + size]
+
+
 def _ispe(data: bytes) -> tuple[int | None, int | None]:
-    """The largest 'ispe' (image spatial extents) property found in the data."""
+    """The image size of a HEIF/AVIF file, as decoders show it.
+
+    The largest 'ispe' (image spatial extents) property is the primary image
+    (a grid's tiles and thumbnails are smaller); a 'clap' (clean aperture)
+    box crops it and an 'irot' box of 90 or 270 degrees turns it, as
+    decoders do. A full item-property walk is not needed for these files.
+    """
+    width, height = _largest_ispe(data)
+    if width is None or height is None:
+        return None, None
+    clap = _box_body(data, b"clap", 32)
+    if clap is not None:
+        w_num, w_den, h_num, h_den = struct.unpack(">IIII", clap[:16])
+        if w_den and h_den and 0 < w_num // w_den <= width and 0 < h_num // h_den <= height:
+            width, height = w_num // w_den, h_num // h_den
+    irot = _box_body(data, b"irot", 1)
+    if irot is not None and irot[0] & 0x03 in (1, 3):
+        width, height = height, width
+    return width, height
+
+
+def _largest_ispe(data: bytes) -> tuple[int | None, int | None]:
     best: tuple[int, int] | None = None
     start = 0
     while True:

@@ -1,0 +1,70 @@
+# Table-driven over fixtures/manifest.json: probing each committed fixture
+# gives the recorded facts (or error code), and `inspect` gives exactly the
+# recorded findings.
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import preflight
+from preflight.errors import HeaderError
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+MANIFEST: dict[str, dict[str, Any]] = json.loads((FIXTURES / "manifest.json").read_text())
+FACTS = (
+    "format",
+    "width",
+    "height",
+    "orientation",
+    "animated",
+    "frames",
+    "mode",
+    "progressive",
+    "interlaced",
+    "bit_depth",
+    "has_icc_profile",
+    "truncated",
+    "missing_end_marker",
+)
+
+
+def test_manifest_covers_every_fixture() -> None:
+    on_disk = {
+        str(p.relative_to(FIXTURES))
+        for folder in ("samples", "unsupported", "hostile")
+        for p in (FIXTURES / folder).iterdir()
+    }
+    assert on_disk == set(MANIFEST)
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_probe_matches_manifest(name: str) -> None:
+    entry = MANIFEST[name]
+    path = FIXTURES / name
+    if "error" in entry:
+        with pytest.raises(HeaderError) as caught:
+            preflight.probe(path)
+        assert caught.value.code == entry["error"]
+        return
+    info = preflight.probe(path)
+    for fact in FACTS:
+        if fact in entry:
+            assert getattr(info, fact) == entry[fact], fact
+    assert info.file_bytes == path.stat().st_size
+    assert preflight.probe(path.read_bytes()).width == info.width
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_inspect_findings_match_manifest(name: str) -> None:
+    report = preflight.inspect(FIXTURES / name)
+    assert sorted(f.code for f in report.findings) == sorted(MANIFEST[name]["findings"])
+
+
+def test_samples_have_no_errors() -> None:
+    for name in MANIFEST:
+        if name.startswith("samples/"):
+            assert not preflight.inspect(FIXTURES / name).rejected, name
