@@ -29,3 +29,30 @@ tiers = st.sampled_from(["standard", "high-res"])
 rules = st.sampled_from(["guide", "patches"])
 token_budgets = st.integers(1, 6000)
 boxes = st.tuples(st.integers(1, 5000), st.integers(1, 5000))
+
+
+# --- images, for the parser's differential tests -------------------------------
+
+# (Pillow format, mode, save options) that Pillow can write.
+IMAGE_KINDS = [
+    ("JPEG", "L", {}),
+    ("JPEG", "RGB", {}),
+    ("JPEG", "RGB", {"progressive": True}),
+    ("JPEG", "CMYK", {}),
+    ("PNG", "1", {}),
+    ("PNG", "L", {}),
+    ("PNG", "LA", {}),
+    ("PNG", "P", {}),
+    ("PNG", "RGB", {}),
+    ("PNG", "RGBA", {}),
+    ("PNG", "I;16", {}),
+    ("GIF", "P", {}),
+    ("GIF", "RGB", {"interlace": False}),
+    ("WEBP", "RGB", {"quality": 60}),
+    ("WEBP", "RGB", {"lossless": True}),
+    ("WEBP", "RGBA", {"quality": 60}),
+    ("WEBP", "RGBA", {"lossless": True}),
+]
+image_kinds = st.sampled_from(IMAGE_KINDS)
+small_sides = st.integers(1, 300)
+orientations = st.integers(1, 8)

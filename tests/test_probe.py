@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import preflight
+from preflight.errors import SourceError
+from preflight.info import base64_length
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SAMPLE = FIXTURES / "samples" / "photo-800x600.jpg"
+
+
+def test_sources_agree() -> None:
+    data = SAMPLE.read_bytes()
+    from_path = preflight.probe(SAMPLE)
+    from_str = preflight.probe(str(SAMPLE))
+    from_bytes = preflight.probe(data)
+    from_view = preflight.probe(memoryview(data))
+    with open(SAMPLE, "rb") as handle:
+        from_file = preflight.probe(handle)
+    for info in (from_str, from_bytes, from_view, from_file):
+        assert (info.format, info.width, info.height, info.file_bytes) == (
+            from_path.format,
+            from_path.width,
+            from_path.height,
+            from_path.file_bytes,
+        )
+    assert from_path.path == str(SAMPLE)
+    assert from_bytes.path is None
+    assert from_file.path == str(SAMPLE)
+
+
+def test_byte_counts_are_exact() -> None:
+    data = SAMPLE.read_bytes()
+    info = preflight.probe(SAMPLE)
+    assert info.file_bytes == len(data)
+    assert info.base64_bytes == len(__import__("base64").b64encode(data))
+    for n in range(10):
+        assert base64_length(n) == len(__import__("base64").b64encode(bytes(n)))
+
+
+def test_file_object_position_is_kept() -> None:
+    data = b"junk" + SAMPLE.read_bytes()
+    stream = io.BytesIO(data)
+    stream.seek(4)
+    info = preflight.probe(stream)
+    assert info.file_bytes == len(data) - 4
+    assert stream.tell() == 4
+
+
+class Pipe(io.RawIOBase):
+    """Non-seekable, returns at most 100 bytes a read (like a pipe)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = self.inner.read(min(len(buffer), 100))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_non_seekable_stream() -> None:
+    data = SAMPLE.read_bytes()
+    info = preflight.probe(Pipe(data))  # type: ignore[arg-type]
+    assert (info.width, info.height, info.file_bytes) == (800, 600, len(data))
+    assert not info.missing_end_marker
+
+
+def test_fifo(tmp_path: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    import threading
+
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    data = SAMPLE.read_bytes()
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data))
+    writer.start()
+    info = preflight.probe(fifo)
+    writer.join()
+    assert (info.width, info.file_bytes, info.path) == (800, len(data), str(fifo))
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda d: d / "missing.jpg", "no such file"),
+        (lambda d: d, "is a directory"),
+    ],
+)
+def test_unreadable_paths(tmp_path: Path, make: object, words: str) -> None:
+    path = make(tmp_path)  # type: ignore[operator]
+    with pytest.raises(SourceError) as caught:
+        preflight.probe(path)
+    assert isinstance(caught.value, OSError)
+    assert caught.value.code == "unreadable"
+    assert words in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads anything")
+def test_permission_denied(tmp_path: Path) -> None:
+    path = tmp_path / "secret.jpg"
+    path.write_bytes(SAMPLE.read_bytes())
+    path.chmod(0)
+    with pytest.raises(SourceError, match="permission denied"):
+        preflight.probe(path)
+
+
+def test_text_mode_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.jpg"
+    path.write_bytes(SAMPLE.read_bytes()[:100])
+    with open(path, encoding="latin-1") as handle, pytest.raises(SourceError, match="binary"):
+        preflight.probe(handle)  # type: ignore[arg-type]
+
+
+def test_not_a_source() -> None:
+    with pytest.raises(SourceError):
+        preflight.probe(12)  # type: ignore[arg-type]
+
+
+def test_large_file_reads_only_its_head(tmp_path: Path) -> None:
+    # 8000x8000 JPEG header followed by megabytes: only the head and tail are read.
+    path = tmp_path / "big.jpg"
+    head = SAMPLE.read_bytes()
+    path.write_bytes(head[:-2] + bytes(30_000_000) + b"\xff\xd9")
+    info = preflight.probe(path)
+    assert info.file_bytes == len(head) + 30_000_000
+    assert not info.missing_end_marker
+
+
+def test_permission_denied_as_any_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Root reads anything, so the refusal is simulated where the OS would raise it.
+    def refuse(path: str, flags: int, mode: int = 0o777) -> int:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(SourceError, match="permission denied"):
+        preflight.probe(tmp_path / "x.jpg")
+    report = preflight.inspect(tmp_path / "x.jpg")
+    assert [f.code for f in report.findings] == ["unreadable"]
