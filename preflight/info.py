@@ -46,7 +46,7 @@ def base64_length(n_bytes: int) -> int:
     return 4 * ((n_bytes + 2) // 3)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Header:
     format: str  # a key of FORMAT_NAMES
     width: int | None
@@ -62,6 +62,42 @@ class Header:
     color_components: int | None = None  # JPEG components (1 gray, 3 YCbCr, 4 CMYK)
     has_icc_profile: bool = False
     has_exif: bool = False
+
+    def __init__(
+        self,
+        format: str,
+        width: int | None,
+        height: int | None,
+        orientation: int = 1,
+        animated: bool = False,
+        frames: int | None = 1,
+        progressive: bool = False,
+        interlaced: bool = False,
+        has_alpha: bool = False,
+        mode: str = "RGB",
+        bit_depth: int = 8,
+        color_components: int | None = None,
+        has_icc_profile: bool = False,
+        has_exif: bool = False,
+    ) -> None:
+        # One dict update instead of the generated __init__'s object.__setattr__
+        # per field: the parser makes one Header per probe, and probe is hot.
+        self.__dict__.update(
+            format=format,
+            width=width,
+            height=height,
+            orientation=orientation,
+            animated=animated,
+            frames=frames,
+            progressive=progressive,
+            interlaced=interlaced,
+            has_alpha=has_alpha,
+            mode=mode,
+            bit_depth=bit_depth,
+            color_components=color_components,
+            has_icc_profile=has_icc_profile,
+            has_exif=has_exif,
+        )
 
     @property
     def media_type(self) -> str | None:

@@ -36,7 +36,8 @@ class NeedMore:
 
 def parse(data: bytes, *, complete: bool = False) -> Header | NeedMore:
     """Header facts from the first bytes of a file (see the module comment)."""
-    data = bytes(data)
+    if type(data) is not bytes:
+        data = bytes(data)
     if not data:
         if complete:
             raise EmptyInputError("the file is empty")
@@ -60,7 +61,7 @@ def parse(data: bytes, *, complete: bool = False) -> Header | NeedMore:
 def _parse(data: bytes, complete: bool) -> Header:
     reader = Reader(data)
     if data.startswith(jpeg.SIGNATURE):
-        return jpeg.parse_jpeg(reader)
+        return jpeg.parse_jpeg(reader, complete=complete)
     if data.startswith(png.SIGNATURE):
         return png.parse_png(reader)
     if data[:6] in gif.SIGNATURES:

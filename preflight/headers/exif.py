@@ -8,44 +8,42 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import struct
 
 ORIENTATION_TAG = 0x0112
 _SHORT, _LONG = 3, 4
 _EXIF_PREFIX = b"Exif\x00\x00"
+_LE16, _LE32 = struct.Struct("<H"), struct.Struct("<I")
+_BE16, _BE32 = struct.Struct(">H"), struct.Struct(">I")
 
 
 def orientation_from_exif(block: bytes) -> int:
     """Orientation from an EXIF block (with or without the 'Exif\\0\\0' prefix)."""
-    if block.startswith(_EXIF_PREFIX):
-        block = block[len(_EXIF_PREFIX) :]
-    if len(block) < 8:
-        return 1
-    order = block[:4]
-    endian: Literal["little", "big"]
+    base = 6 if block.startswith(_EXIF_PREFIX) else 0
+    order = block[base : base + 4]
     if order == b"II*\x00":
-        endian = "little"
+        u16, u32 = _LE16, _LE32
     elif order == b"MM\x00*":
-        endian = "big"
+        u16, u32 = _BE16, _BE32
     else:
         return 1
-    ifd = int.from_bytes(block[4:8], endian)
-    if ifd < 8 or ifd + 2 > len(block):
+    size = len(block) - base
+    if size < 8:
         return 1
-    count = int.from_bytes(block[ifd : ifd + 2], endian)
-    first = ifd + 2
-    count = min(count, (len(block) - first) // 12)  # never walk past the block
-    for index in range(count):
-        entry = first + 12 * index
-        tag = int.from_bytes(block[entry : entry + 2], endian)
-        if tag != ORIENTATION_TAG:
+    ifd = u32.unpack_from(block, base + 4)[0]
+    if ifd < 8 or ifd + 2 > size:
+        return 1
+    first = base + ifd + 2
+    count = min(u16.unpack_from(block, base + ifd)[0], (len(block) - first) // 12)
+    for entry in range(first, first + 12 * count, 12):  # never past the block
+        if u16.unpack_from(block, entry)[0] != ORIENTATION_TAG:
             continue
-        kind = int.from_bytes(block[entry + 2 : entry + 4], endian)
+        kind = u16.unpack_from(block, entry + 2)[0]
         if kind == _SHORT:
-            value = int.from_bytes(block[entry + 8 : entry + 10], endian)
+            value = u16.unpack_from(block, entry + 8)[0]
         elif kind == _LONG:
-            value = int.from_bytes(block[entry + 8 : entry + 12], endian)
+            value = u32.unpack_from(block, entry + 8)[0]
         else:
             return 1
-        return value if 1 <= value <= 8 else 1
+        return int(value) if 1 <= value <= 8 else 1
     return 1

@@ -20,12 +20,14 @@ _GRAPHIC_CONTROL, _APPLICATION = 0xF9, 0xFF
 
 
 def _skip_sub_blocks(reader: Reader, offset: int) -> int:
-    while True:
-        size = reader.u8(offset)
-        offset += 1
+    """The offset after a chain of sub-blocks (each: a length byte, then data)."""
+    data, end = reader.data, reader.size
+    while offset < end:
+        size = data[offset]
+        offset += 1 + size
         if size == 0:
             return offset
-        offset += size
+    raise NeedMoreSignal(offset + 1)
 
 
 def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import struct
+
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import Reader
 from preflight.headers.exif import orientation_from_exif
@@ -25,9 +27,11 @@ _COLOR_TYPES: dict[int, tuple[frozenset[int], bool]] = {
     6: (frozenset({8, 16}), True),  # RGBA
 }
 _MAX_CHUNK = 2**31 - 1
+_IHDR = struct.Struct(">I4sIIBBBBB")  # length, type, then IHDR's 13 bytes
+_CHUNK = struct.Struct(">I4s")
 
 
-def _mode(color_type: int, depth: int, transparent: bool) -> str:
+def _mode(color_type: int, depth: int) -> str:
     """The mode Pillow reports for this PNG."""
     if color_type == 0:
         if depth == 1:
@@ -45,13 +49,13 @@ def _mode(color_type: int, depth: int, transparent: bool) -> str:
 
 
 def parse_png(reader: Reader) -> Header:
-    if reader.u32be(8) != 13 or reader.bytes(12, 4) != b"IHDR":
+    data = reader.data
+    reader.need(33)
+    length, kind, width, height, depth, color_type, compression, filtering, interlace = (
+        _IHDR.unpack_from(data, 8)
+    )
+    if length != 13 or kind != b"IHDR":
         raise CorruptHeaderError("PNG: the first chunk is not a 13-byte IHDR")
-    width = reader.u32be(16)
-    height = reader.u32be(20)
-    depth = reader.u8(24)
-    color_type = reader.u8(25)
-    compression, filtering, interlace = reader.u8(26), reader.u8(27), reader.u8(28)
     if not (0 < width <= _MAX_CHUNK and 0 < height <= _MAX_CHUNK):
         raise CorruptHeaderError(f"PNG: image size {width}x{height}")
     if color_type not in _COLOR_TYPES or depth not in _COLOR_TYPES[color_type][0]:
@@ -64,14 +68,14 @@ def parse_png(reader: Reader) -> Header:
     orientation = 1
     offset = 33  # after IHDR's length, type, data and CRC
     while True:
-        length = reader.u32be(offset)
-        kind = reader.bytes(offset + 4, 4)
+        reader.need(offset + 8)
+        length, kind = _CHUNK.unpack_from(data, offset)
         if length > _MAX_CHUNK:
             raise CorruptHeaderError(f"PNG: chunk length {length} at byte {offset}")
-        if kind in (b"IDAT", b"IEND"):
-            if kind == b"IEND":
-                raise CorruptHeaderError("PNG: no image data (IEND before IDAT)")
+        if kind == b"IDAT":
             break
+        if kind == b"IEND":
+            raise CorruptHeaderError("PNG: no image data (IEND before IDAT)")
         body = offset + 8
         if kind == b"acTL" and length >= 8:
             frames = reader.u32be(body) or 1
@@ -93,7 +97,7 @@ def parse_png(reader: Reader) -> Header:
         frames=frames,
         interlaced=interlace == 1,
         has_alpha=alpha,
-        mode=_mode(color_type, depth, alpha),
+        mode=_mode(color_type, depth),
         bit_depth=depth,
         has_icc_profile=icc,
         has_exif=exif,
