@@ -92,15 +92,13 @@ def main() -> None:
     theirs = per_file(imagesize.get, paths)
     pillow = per_file(pillow_size, paths)
     print(f"(a) {len(paths):,} mixed small files, median time per file")
-    print(
-        f"    preflight.probe   {ours:7.1f} us  (format, size, orientation, animation, mode, bytes...)"
-    )
-    print(
-        f"    imagesize.get     {theirs:7.1f} us  (size only)   -> probe/imagesize = {ours / theirs:.2f}"
-    )
-    print(
-        f"    PIL open().size   {pillow:7.1f} us                -> Pillow/probe    = {pillow / ours:.1f}x"
-    )
+    rows = [
+        ("preflight.probe", ours, "format, size, orientation, animation, mode, bytes..."),
+        ("imagesize.get", theirs, f"size only; probe/imagesize = {ours / theirs:.2f}"),
+        ("PIL open().size", pillow, f"Pillow/probe = {pillow / ours:.1f}x"),
+    ]
+    for label, micros, note in rows:
+        print(f"    {label:<17} {micros:7.1f} us  ({note})")
     files = big_and_small()
     print("(b) probe time by pixel count (same run)")
     for fmt in ("JPEG", "PNG"):
