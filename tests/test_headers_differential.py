@@ -144,7 +144,8 @@ def test_bombs_report_the_declared_size_pillow_refuses_to_tell(
 
 
 @pytest.mark.parametrize(
-    "name", ["image.tiff", "image.bmp", "image.ico", "image.avif", "image.heic", "image.psd"]
+    "name",
+    ["image.tiff", "image.bmp", "image.ico", "image.avif", "image.heic", "image.psd", "image.jp2"],
 )
 def test_unsupported_sizes_agree_with_pillow(name: str) -> None:
     try:

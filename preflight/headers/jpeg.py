@@ -68,7 +68,7 @@ def parse_jpeg(reader: Reader, *, complete: bool = False) -> Header:
             width = (data[body + 3] << 8) | data[body + 4]
             frame = (marker, precision, height, width, data[body + 5])
             break  # metadata comes before the frame header in practice; stop here
-        elif marker == _APP1 and not exif_seen and length >= 8:
+        if marker == _APP1 and not exif_seen and length >= 8:
             reader.need(end)
             if data[body : body + 6] == b"Exif\x00\x00":
                 exif_seen = True

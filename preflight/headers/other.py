@@ -41,8 +41,12 @@ def sniff(reader: Reader) -> Header | None:
         return Header(format="pdf", width=None, height=None)
     if head[:2] == b"\xff\x0a" or head[:12] == _JXL_BOX:
         return Header(format="jxl", width=None, height=None)
-    if head[:12] == _JP2_BOX or head[:4] == b"\xff\x4f\xff\x51":
-        return Header(format="jp2", width=None, height=None)
+    if head[:12] == _JP2_BOX:
+        return _jp2_box(reader)
+    if head[:4] == b"\xff\x4f\xff\x51":  # a bare codestream: SIZ gives the grid size
+        return _sized(
+            reader, "jp2", lambda r: (r.u32be(8) - r.u32be(16), r.u32be(12) - r.u32be(20))
+        )
     if head[:4] == b"8BPS":
         return _sized(reader, "psd", lambda r: (r.u32be(18), r.u32be(14)))
     if head[4:8] == b"ftyp":
@@ -77,6 +81,14 @@ def _largest_icon(reader: Reader) -> tuple[int, int]:
         if width * height > best[0] * best[1]:
             best = (width, height)
     return best
+
+
+def _jp2_box(reader: Reader) -> Header:
+    """JPEG 2000 (JP2): the 'ihdr' box inside 'jp2h' holds height, then width."""
+    at = reader.data.find(b"ihdr", 12, 4096)
+    if at < 0:
+        return Header(format="jp2", width=None, height=None)
+    return _sized(reader, "jp2", lambda r: (r.u32be(at + 8), r.u32be(at + 4)))
 
 
 def _tiff(reader: Reader) -> Header:

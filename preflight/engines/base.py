@@ -1,0 +1,66 @@
+# The one small interface both image engines implement. Rules:
+# - the pure core decides every size; an engine only carries it out, and must
+#   produce exactly the (width, height) it is asked for;
+# - load() decodes with shrink-on-load, takes the first frame of an
+#   animation, applies the EXIF orientation to the pixels and returns 8-bit
+#   sRGB (or grey), with an alpha band only if the source has one;
+# - engines raise preflight errors only (DecodeError, UnsupportedFormatError,
+#   EngineError), never their library's own exceptions.
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from preflight.info import ImageInfo
+
+Pixels = Any  # an engine's own image object, opaque to everything else
+SourceData = Path | bytes
+
+OUTPUT_FORMATS = ("jpeg", "png", "webp")
+FLAT_SAMPLE_SIDE = 128  # the side of the sample used to tell flat graphics from photos
+
+
+class Engine(ABC):
+    name: str
+    formats: frozenset[str]  # input formats this engine decodes (FORMAT_NAMES keys)
+
+    @abstractmethod
+    def load(self, source: SourceData, info: ImageInfo, width: int, height: int) -> Pixels:
+        """Decode, orient, convert to 8-bit sRGB and resize to exactly width x height."""
+
+    @abstractmethod
+    def size(self, image: Pixels) -> tuple[int, int]: ...
+
+    @abstractmethod
+    def resize(self, image: Pixels, width: int, height: int) -> Pixels:
+        """A high-quality resize to exactly width x height."""
+
+    @abstractmethod
+    def has_transparency(self, image: Pixels) -> bool:
+        """True when some pixel is not fully opaque."""
+
+    @abstractmethod
+    def without_alpha(self, image: Pixels) -> Pixels:
+        """The image flattened onto white (never black), alpha band dropped."""
+
+    @abstractmethod
+    def sample(self, image: Pixels) -> tuple[bytes, int]:
+        """Raw 8-bit pixels of a nearest-neighbour sample at most
+        FLAT_SAMPLE_SIDE a side, and the number of bytes per pixel."""
+
+    @abstractmethod
+    def encode(self, image: Pixels, fmt: str, quality: int) -> bytes:
+        """Encode as fmt (one of OUTPUT_FORMATS), metadata stripped."""
+
+
+def looks_flat(sample: bytes, channels: int) -> bool:
+    """Flat graphics (screenshots, diagrams, text) repeat a few colours; photos
+    almost never repeat one exactly. Flat when under a quarter of the sampled
+    pixels have a colour of their own."""
+    pixels = len(sample) // channels if channels else 0
+    if pixels == 0:
+        return True
+    colours = {sample[i : i + channels] for i in range(0, pixels * channels, channels)}
+    return len(colours) <= pixels // 4

@@ -1,0 +1,153 @@
+# The Pillow engine: the fallback that is always installed. Rules:
+# - JPEG shrink-on-load with draft() (DCT scaling to the smallest scale that
+#   is still at least the target), then a Lanczos resize with reducing_gap;
+# - Pillow's decompression-bomb guard stays as it is, globally: preflight's
+#   own pixel cap is checked on the header before any decode, and Pillow's
+#   refusal is reported as UnsafeImageError;
+# - truncated data fails (Pillow's LOAD_TRUNCATED_IMAGES is left False);
+# - HEIC is read when pillow-heif is installed (registered on first use).
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
+from preflight.errors import DecodeError, UnsafeImageError, UnsupportedFormatError
+from preflight.info import ImageInfo
+
+_SAVE_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
+
+
+def _heif_available() -> bool:
+    try:
+        import pillow_heif  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+class PillowEngine(Engine):
+    name = "pillow"
+
+    def __init__(self) -> None:
+        from PIL import features
+
+        readable = {"jpeg", "png", "gif", "bmp", "tiff", "ico", "psd"}
+        if features.check("webp"):
+            readable.add("webp")
+        if features.check("avif"):
+            readable.add("avif")
+        if features.check("jpg_2000"):
+            readable.add("jp2")
+        if _heif_available():
+            readable.add("heic")
+        self.formats = frozenset(readable)
+
+    def load(self, source: SourceData, info: ImageInfo, width: int, height: int) -> Pixels:
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
+        try:
+            with warnings.catch_warnings():
+                # Between Pillow's warning and error thresholds: our own cap
+                # has already been checked on the header.
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                handle = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+                with handle as image:
+                    image.seek(0)
+                    if info.format == "jpeg":
+                        # draft works in stored orientation: ask for the stored size.
+                        stored = (height, width) if info.transposed else (width, height)
+                        image.draft(image.mode, stored)
+                    image.load()
+                    oriented = ImageOps.exif_transpose(image) or image
+                    converted = _to_8bit_srgb(oriented)
+        except Image.DecompressionBombError as error:
+            raise UnsafeImageError(f"Pillow refuses to decode it: {error}") from None
+        except UnidentifiedImageError:
+            raise UnsupportedFormatError(f"Pillow cannot read this {info.format_label}") from None
+        except (OSError, ValueError, SyntaxError, EOFError) as error:
+            raise DecodeError(f"{info.format_label} data could not be decoded: {error}") from None
+        return self.resize(converted, width, height)
+
+    def size(self, image: Pixels) -> tuple[int, int]:
+        width, height = image.size
+        return int(width), int(height)
+
+    def resize(self, image: Pixels, width: int, height: int) -> Pixels:
+        from PIL import Image
+
+        if image.size == (width, height):
+            return image
+        return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+    def has_transparency(self, image: Pixels) -> bool:
+        if image.mode not in ("LA", "RGBA"):
+            return False
+        low, _ = image.getchannel("A").getextrema()
+        return bool(low < 255)
+
+    def without_alpha(self, image: Pixels) -> Pixels:
+        from PIL import Image
+
+        if image.mode not in ("LA", "RGBA"):
+            return image
+        base = "L" if image.mode == "LA" else "RGB"
+        white = Image.new(
+            image.mode, image.size, (255, 255) if base == "L" else (255, 255, 255, 255)
+        )
+        return Image.alpha_composite(white.convert("RGBA"), image.convert("RGBA")).convert(base)
+
+    def sample(self, image: Pixels) -> tuple[bytes, int]:
+        from PIL import Image
+
+        width, height = image.size
+        scale = min(1.0, FLAT_SAMPLE_SIDE / max(width, height))
+        small = image.resize(
+            (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.NEAREST
+        )
+        return small.tobytes(), len(small.getbands())
+
+    def encode(self, image: Pixels, fmt: str, quality: int) -> bytes:
+        buffer = io.BytesIO()
+        options: dict[str, Any] = {}
+        if fmt == "jpeg":
+            options = {"quality": quality, "optimize": True}
+        elif fmt == "webp":
+            options = {"quality": quality, "method": 4}
+        elif fmt == "png":
+            options = {"optimize": False, "compress_level": 6}
+        image.save(buffer, _SAVE_FORMATS[fmt], **options)  # no exif/icc passed: stripped
+        return buffer.getvalue()
+
+
+def _to_8bit_srgb(image: Any) -> Any:
+    """8-bit sRGB (or grey), alpha kept if present; CMYK and ICC profiles converted."""
+    from PIL import ImageCms
+
+    icc = image.info.get("icc_profile")
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode == "1":
+        image = image.convert("L")
+    elif image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    elif image.mode == "PA":
+        image = image.convert("RGBA")
+    if icc and image.mode in ("RGB", "RGBA", "CMYK"):
+        try:
+            source_profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            srgb = ImageCms.createProfile("sRGB")
+            out_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+            converted = ImageCms.profileToProfile(image, source_profile, srgb, outputMode=out_mode)
+            if converted is not None:
+                image = converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: fall back to the plain conversion below
+    if image.mode == "CMYK":
+        image = image.convert("RGB")
+    if image.mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    return image

@@ -1,0 +1,114 @@
+# The pyvips engine: the default when pyvips imports and libvips loads.
+# Rules:
+# - one call does the decode: thumbnail (from the file, or from the buffer)
+#   with shrink-on-load, EXIF auto-rotation, first page only, CMYK and ICC
+#   to sRGB, and an exact target size (size="force": the core already kept
+#   the aspect ratio and never upscales);
+# - hardened for untrusted input, once, when the engine is made: libvips'
+#   operation cache off, the operations libvips marks untrusted blocked, and
+#   loads that fail on truncated data instead of filling it with grey;
+# - pyvips is untyped: it stays in this module, behind the Engine interface.
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
+from preflight.errors import DecodeError, EngineError, UnsupportedFormatError
+from preflight.info import ImageInfo
+
+# What the libvips of `pyvips[binary]` decodes: its HEIF loader has AV1 (AVIF)
+# but no HEVC, so no HEIC; no BMP, ICO, PSD, JPEG 2000 or JPEG XL either. The
+# Pillow engine covers what it can of the rest (HEIC with pillow-heif).
+_FORMATS = frozenset({"jpeg", "png", "gif", "webp", "tiff", "avif"})
+
+
+def _import_pyvips() -> Any:
+    try:
+        import pyvips
+    except (ImportError, OSError) as error:
+        raise EngineError(
+            f'the vips engine needs pyvips and libvips: pip install "preflight[vips]" ({error})'
+        ) from None
+    return pyvips
+
+
+class VipsEngine(Engine):
+    name = "vips"
+    formats = _FORMATS
+
+    def __init__(self) -> None:
+        self.vips = _import_pyvips()
+        self.vips.cache_set_max(0)
+        self.vips.block_untrusted_set(True)
+
+    def _error(self, info: ImageInfo, error: Exception) -> Exception:
+        text = str(error).strip().splitlines()
+        detail = "; ".join(line for line in text if line)[:300]
+        if "untrusted" in detail or "blocked" in detail:
+            return UnsupportedFormatError(
+                f"{info.format_label}: libvips blocks the loader for this input as untrusted "
+                f"({detail}); use engine='pillow' if Pillow can read it"
+            )
+        return DecodeError(f"{info.format_label} data could not be decoded: {detail}")
+
+    def load(self, source: SourceData, info: ImageInfo, width: int, height: int) -> Pixels:
+        vips = self.vips
+        try:
+            if isinstance(source, Path):
+                image = vips.Image.thumbnail(
+                    str(source), width, height=height, size="force", fail_on="truncated"
+                )
+            else:
+                image = vips.Image.thumbnail_buffer(
+                    source, width, height=height, size="force", option_string="fail_on=truncated"
+                )
+            # Render once into memory: the loaders stream sequentially, and the
+            # transparency test, the flatness sample and the encode each read it.
+            return self.resize(_to_8bit(image), width, height).copy_memory()
+        except vips.Error as error:
+            raise self._error(info, error) from None
+
+    def size(self, image: Pixels) -> tuple[int, int]:
+        return int(image.width), int(image.height)
+
+    def resize(self, image: Pixels, width: int, height: int) -> Pixels:
+        if (image.width, image.height) == (width, height):
+            return image
+        return image.thumbnail_image(width, height=height, size="force")
+
+    def has_transparency(self, image: Pixels) -> bool:
+        if not image.hasalpha():
+            return False
+        return bool(image[image.bands - 1].min() < 255)
+
+    def without_alpha(self, image: Pixels) -> Pixels:
+        if not image.hasalpha():
+            return image
+        return image.flatten(background=[255] * (image.bands - 1)).cast("uchar")
+
+    def sample(self, image: Pixels) -> tuple[bytes, int]:
+        scale = min(1.0, FLAT_SAMPLE_SIDE / max(image.width, image.height))
+        small = image.resize(scale, kernel="nearest") if scale < 1 else image
+        return bytes(small.write_to_memory()), int(small.bands)
+
+    def encode(self, image: Pixels, fmt: str, quality: int) -> bytes:
+        try:
+            if fmt == "jpeg":
+                data = image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=True)
+            elif fmt == "webp":
+                data = image.webpsave_buffer(Q=quality, keep="none")
+            else:
+                data = image.pngsave_buffer(compression=6, keep="none")
+        except self.vips.Error as error:
+            raise EngineError(f"libvips could not encode {fmt}: {error}") from None
+        return bytes(data)
+
+
+def _to_8bit(image: Any) -> Any:
+    """8-bit sRGB or grey: 16-bit inputs scaled down, not clipped."""
+    if image.format == "uchar":
+        return image
+    grey = image.interpretation in ("b-w", "grey16")
+    return image.colourspace("b-w" if grey else "srgb").cast("uchar")

@@ -1,0 +1,419 @@
+# prepare(): the bytes to send, for any image an engine can decode. Rules:
+# - pass-through first: an input the API takes as it is (a supported format,
+#   a size its tier keeps and the target allows, no EXIF rotation, not
+#   animated, not CMYK, not cut short, within the byte limit) comes back
+#   byte for byte, never re-encoded;
+# - otherwise one shrink-on-load decode to the size the pure core chose (from
+#   the displayed size, after orientation), then one encode; more encodes
+#   only when the result is over the byte budget (measured on base64);
+# - untrusted input: the header's declared size is checked against a pixel
+#   cap before anything is decoded;
+# - the source is only ever read; save() writes atomically and refuses to
+#   overwrite the source.
+
+from __future__ import annotations
+
+import base64
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO
+
+from preflight.cost import image_cost
+from preflight.engines import get_engine, other_engine
+from preflight.engines.base import OUTPUT_FORMATS, Engine, Pixels, SourceData, looks_flat
+from preflight.errors import (
+    ByteBudgetError,
+    InvalidArgumentError,
+    OutputPathError,
+    SourceError,
+    UnsafeImageError,
+    UnsupportedFormatError,
+)
+from preflight.estimate import Estimate, estimate
+from preflight.geometry import Target, parse_target, target_size, tokens
+from preflight.info import MEDIA_TYPES, ImageInfo, base64_length
+from preflight.probe import probe
+from preflight.tables import DEFAULT_MODEL, DEFAULT_TOKEN_RULE, Model, Surface, get_surface
+from preflight.tables import resolve_model as _resolve_model
+
+# Pillow's own decompression-bomb refusal threshold (2 x its MAX_IMAGE_PIXELS
+# default), about 13,377 x 13,377: far above the API's 8000 x 8000, and the
+# same for both engines, so neither decodes what the other refuses.
+DEFAULT_PIXEL_CAP = 178_956_970
+DEFAULT_QUALITY = 85  # first JPEG/WebP quality tried
+QUALITY_FLOOR = 40  # below this the byte budget is met by shrinking instead
+_SHRINK_MARGIN = 0.9  # aim a little under the budget when shrinking
+_LOSSY_SOURCES = frozenset({"jpeg", "heic", "avif"})
+_EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "gif": ".gif"}
+
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing prepare did, and why. `code` is stable."""
+
+    code: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    data: bytes
+    media_type: str
+    width: int
+    height: int
+    tokens: int
+    cost_usd: Decimal
+    source: ImageInfo
+    actions: tuple[Action, ...] = field(default=())
+    engine: str | None = None  # None for a pass-through
+    source_estimate: Estimate | None = None  # the source as the API would take it
+
+    @property
+    def format(self) -> str:
+        return self.media_type.split("/", 1)[1]
+
+    @property
+    def extension(self) -> str:
+        return _EXTENSIONS[self.format]
+
+    @property
+    def passed_through(self) -> bool:
+        return any(a.code == "passthrough" for a in self.actions)
+
+    def base64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    def to_block(self) -> dict[str, object]:
+        """A Messages API image content block carrying these bytes."""
+        return {
+            "type": "image",
+            "source": {"type": "base64", "media_type": self.media_type, "data": self.base64()},
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the bytes atomically (a temporary file, then a rename);
+        never over the source file."""
+        target = Path(path)
+        if self.source.path is not None and _same_file(Path(self.source.path), target):
+            raise OutputPathError(f"{target}: refusing to overwrite the source image")
+        write_atomically(target, self.data)
+        return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as error:
+        raise OutputPathError(f"{target}: cannot write ({error.strerror or error})") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputPathError(f"{target}: cannot write ({error.strerror or error})") from None
+        raise
+
+
+def prepare(
+    source: Source,
+    *,
+    model: str | Model = DEFAULT_MODEL,
+    surface: str | Surface = "api",
+    target: str | Target = "api",
+    format: str = "auto",
+    quality: int | None = None,
+    max_bytes: int | None = None,
+    engine: str | None = None,
+    pixel_cap: int = DEFAULT_PIXEL_CAP,
+    rule: str = DEFAULT_TOKEN_RULE,
+) -> PreparedImage:
+    """The bytes to send for `source`: accepted by the API as they are, and
+    not resized by it. See the module comment for the rules."""
+    chosen = parse_target(target)
+    out_format = _check_format(format)
+    resolved_model = _resolve_model(model)
+    limit = _byte_limit(surface, max_bytes)
+    if quality is not None and not 1 <= quality <= 100:
+        raise InvalidArgumentError(f"quality must be 1..100, got {quality}")
+
+    data_source, info = _read_source(source)
+    source_estimate = _source_estimate(info, resolved_model, rule)
+    if info.width is None or info.height is None:
+        raise UnsupportedFormatError(
+            f"{info.format_label} cannot be converted: preflight reads no size from it and "
+            "neither engine decodes it; export it as PNG or JPEG"
+        )
+    if info.width * info.height > pixel_cap:
+        raise UnsafeImageError(
+            f"declared size {info.width}x{info.height} ({info.width * info.height:,} px) is over "
+            f"the pixel cap of {pixel_cap:,} px: refused before decoding (pixel_cap= raises it)"
+        )
+    shown_w, shown_h = info.display_width, info.display_height
+    assert shown_w is not None and shown_h is not None
+    want_w, want_h = target_size(shown_w, shown_h, chosen, tier=resolved_model.tier)
+
+    if _can_pass_through(info, (want_w, want_h), limit, out_format):
+        count = tokens(info.width, info.height, rule)
+        return PreparedImage(
+            data=_read_all(data_source),
+            media_type=MEDIA_TYPES[info.format],
+            width=info.width,
+            height=info.height,
+            tokens=count,
+            cost_usd=image_cost(count, resolved_model),
+            source=info,
+            actions=(Action("passthrough", "already accepted as it is: sent unchanged"),),
+            source_estimate=source_estimate,
+        )
+
+    runner = _engine_for(info, engine)
+    actions = _describe_transforms(info, (shown_w, shown_h), (want_w, want_h))
+    pixels = runner.load(data_source, info, want_w, want_h)
+    if runner.has_transparency(pixels):
+        fmt = out_format if out_format != "auto" else "png"
+    else:
+        fmt = out_format if out_format != "auto" else _auto_format(runner, pixels, info)
+    if runner.has_transparency(pixels) and fmt == "jpeg":
+        actions.append(Action("alpha-flattened", "transparency flattened onto white for JPEG"))
+    if fmt == "jpeg":
+        pixels = runner.without_alpha(pixels)
+    data, width, height = _fit_bytes(
+        runner, pixels, fmt, quality, limit, resolved_model.tier, actions
+    )
+    actions.append(Action("metadata-stripped", "EXIF, XMP and ICC metadata removed"))
+    count = tokens(width, height, rule)
+    return PreparedImage(
+        data=data,
+        media_type=f"image/{fmt}",
+        width=width,
+        height=height,
+        tokens=count,
+        cost_usd=image_cost(count, resolved_model),
+        source=info,
+        actions=tuple(actions),
+        engine=runner.name,
+        source_estimate=source_estimate,
+    )
+
+
+def _check_format(fmt: str) -> str:
+    key = fmt.strip().lower()
+    key = "jpeg" if key == "jpg" else key
+    if key != "auto" and key not in OUTPUT_FORMATS:
+        raise InvalidArgumentError(
+            f"unknown output format {fmt!r}; known: auto, {', '.join(OUTPUT_FORMATS)}"
+        )
+    return key
+
+
+def _byte_limit(surface: str | Surface, max_bytes: int | None) -> int:
+    if max_bytes is None:
+        return get_surface(surface).max_image_base64_bytes
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 4:
+        raise InvalidArgumentError(
+            f"max_bytes must be a whole number of at least 4, got {max_bytes!r}"
+        )
+    return max_bytes
+
+
+def _read_source(source: Source) -> tuple[SourceData, ImageInfo]:
+    """What the engines decode from (a path, or bytes), and the probe of it."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(os.fsdecode(source))
+        return path, probe(path)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        return data, probe(data)
+    try:
+        data = source.read()
+    except OSError as error:
+        raise SourceError(f"cannot read the source: {error}") from None
+    if not isinstance(data, bytes):
+        raise SourceError("the source file is not opened in binary mode")
+    info = probe(data)
+    name = getattr(source, "name", None)
+    if isinstance(name, str):
+        info = ImageInfo(**{**info.__dict__, "path": name})
+    return data, info
+
+
+def _read_all(source: SourceData) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    try:
+        return source.read_bytes()
+    except OSError as error:
+        raise SourceError(f"{source}: cannot read ({error.strerror or error})") from None
+
+
+def _source_estimate(info: ImageInfo, model: Model, rule: str) -> Estimate | None:
+    if info.media_type is None or info.width is None or info.height is None:
+        return None
+    return estimate(info.width, info.height, model=model, rule=rule)
+
+
+def _can_pass_through(info: ImageInfo, wanted: tuple[int, int], limit: int, fmt: str) -> bool:
+    return (
+        info.media_type is not None
+        and fmt in ("auto", info.format)
+        and (info.display_width, info.display_height) == wanted
+        and info.orientation == 1
+        and not info.animated
+        and info.mode not in ("CMYK", "YCCK")
+        and not info.truncated
+        and not info.missing_end_marker
+        and base64_length(info.file_bytes) <= limit
+    )
+
+
+def _engine_for(info: ImageInfo, name: str | None) -> Engine:
+    runner = get_engine(name)
+    if info.format in runner.formats:
+        return runner
+    fallback = other_engine(runner) if name is None else None
+    if fallback is not None and info.format in fallback.formats:
+        return fallback
+    hint = {
+        "heic": "pip install pillow-heif (the Pillow engine then reads HEIC)",
+        "jxl": "no engine here reads JPEG XL: export it as PNG or JPEG",
+        "jp2": "Pillow reads JPEG 2000 when built with OpenJPEG",
+    }.get(info.format, "export it as PNG or JPEG")
+    raise UnsupportedFormatError(
+        f"{info.format_label} cannot be decoded by the {runner.name} engine"
+        + ("" if name is None else " (the one asked for)")
+        + f": {hint}"
+    )
+
+
+def _describe_transforms(
+    info: ImageInfo, shown: tuple[int, int], wanted: tuple[int, int]
+) -> list[Action]:
+    actions: list[Action] = []
+    if info.media_type is None:
+        actions.append(
+            Action("converted", f"converted from {info.format_label}, which the API refuses")
+        )
+    if info.animated:
+        frames = f"{info.frames} frames" if info.frames else "an animation"
+        actions.append(Action("first-frame", f"first frame of {frames} taken, as a still"))
+    if info.orientation != 1:
+        actions.append(
+            Action("rotated", f"EXIF orientation {info.orientation} applied to the pixels")
+        )
+    if shown != wanted:
+        actions.append(
+            Action("resized", f"{shown[0]}x{shown[1]} -> {wanted[0]}x{wanted[1]} (aspect kept)")
+        )
+    if info.mode in ("CMYK", "YCCK"):
+        actions.append(Action("color-converted", f"{info.mode} converted to sRGB"))
+    elif info.has_icc_profile:
+        actions.append(Action("color-converted", "ICC profile applied: converted to sRGB"))
+    if info.bit_depth > 8:
+        actions.append(Action("depth-reduced", f"{info.bit_depth}-bit samples reduced to 8-bit"))
+    if info.truncated or info.missing_end_marker:
+        actions.append(Action("reencoded", "re-encoded: the source did not end as it should"))
+    return actions
+
+
+def _auto_format(runner: Engine, pixels: Pixels, info: ImageInfo) -> str:
+    """PNG for flat graphics, JPEG for photos; a lossy source stays lossy."""
+    if info.format in _LOSSY_SOURCES:
+        return "jpeg"
+    sample, channels = runner.sample(pixels)
+    return "png" if looks_flat(sample, channels) else "jpeg"
+
+
+def _fit_bytes(
+    runner: Engine,
+    pixels: Pixels,
+    fmt: str,
+    quality: int | None,
+    limit: int,
+    tier: str,
+    actions: list[Action],
+) -> tuple[bytes, int, int]:
+    """Encode within `limit` bytes of base64: lower the quality first (lossy
+    formats), then shrink. Returns the bytes and their size."""
+    start = quality or DEFAULT_QUALITY
+    width, height = runner.size(pixels)
+    data = runner.encode(pixels, fmt, start)
+    if base64_length(len(data)) <= limit:
+        actions.append(_encoded(fmt, start, data))
+        return data, width, height
+    if fmt in ("jpeg", "webp"):
+        best = _search_quality(runner, pixels, fmt, start, limit)
+        if best is not None:
+            q, data = best
+            actions.append(
+                Action(
+                    "quality-lowered", f"quality {start} -> {q} to fit {limit:,} bytes of base64"
+                )
+            )
+            actions.append(_encoded(fmt, q, data))
+            return data, width, height
+    floor = min(start, QUALITY_FLOOR) if fmt in ("jpeg", "webp") else start
+    current = data if fmt == "png" else runner.encode(pixels, fmt, floor)
+    while base64_length(len(current)) > limit and (width, height) != (1, 1):
+        # Shrink by the square root of the overshoot (bytes grow with area),
+        # with the geometry from the core: aspect kept, tier still fits.
+        ratio = math.sqrt(limit / base64_length(len(current))) * _SHRINK_MARGIN
+        box = (max(1, math.floor(width * ratio)), max(1, math.floor(height * ratio)))
+        new_w, new_h = target_size(width, height, Target("box", box=box), tier=tier)
+        if (new_w, new_h) == (width, height):  # rounding kept the size: one pixel less
+            smaller = Target("box", box=(max(1, width - 1), max(1, height - 1)))
+            new_w, new_h = target_size(width, height, smaller, tier=tier)
+            if (new_w, new_h) == (width, height):
+                break
+        pixels = runner.resize(pixels, new_w, new_h)
+        width, height = new_w, new_h
+        current = runner.encode(pixels, fmt, floor)
+    if base64_length(len(current)) > limit:
+        raise ByteBudgetError(
+            f"no {fmt.upper()} encoding fits {limit:,} bytes of base64, even at {width}x{height}"
+        )
+    actions.append(
+        Action("shrunk-for-bytes", f"shrunk to {width}x{height} to fit {limit:,} bytes of base64")
+    )
+    actions.append(_encoded(fmt, floor, current))
+    return current, width, height
+
+
+def _search_quality(
+    runner: Engine, pixels: Pixels, fmt: str, start: int, limit: int
+) -> tuple[int, bytes] | None:
+    """The highest quality in [QUALITY_FLOOR, start) that fits, by bisection."""
+    low, high = QUALITY_FLOOR, start - 1
+    best: tuple[int, bytes] | None = None
+    while low <= high:
+        mid = (low + high) // 2
+        data = runner.encode(pixels, fmt, mid)
+        if base64_length(len(data)) <= limit:
+            best = (mid, data)
+            low = mid + 1
+        else:
+            high = mid - 1
+    return best
+
+
+def _encoded(fmt: str, quality: int, data: bytes) -> Action:
+    how = f"{fmt.upper()} at quality {quality}" if fmt != "png" else "PNG (lossless)"
+    return Action("reencoded", f"encoded as {how}: {len(data):,} bytes")
