@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from preflight.cost import image_cost
-from preflight.engines import get_engine, other_engine
+from preflight.engines import engine_name, get_engine, other_engine
 from preflight.engines.base import OUTPUT_FORMATS, Engine, Pixels, SourceData, looks_flat
 from preflight.errors import (
     ByteBudgetError,
@@ -150,6 +150,8 @@ def prepare(
     not resized by it. See the module comment for the rules."""
     chosen = parse_target(target)
     out_format = _check_format(format)
+    if engine is not None:
+        engine_name(engine)  # a bad name is an error even when no engine is needed
     resolved_model = _resolve_model(model)
     limit = _byte_limit(surface, max_bytes)
     if quality is not None and not 1 <= quality <= 100:

@@ -10,10 +10,10 @@ import sys
 from collections.abc import Sequence
 
 from preflight import __version__
-from preflight.cli import _common, check, estimate
+from preflight.cli import _common, check, estimate, prepare
 from preflight.errors import PreflightError
 
-SUBCOMMANDS = [estimate, check]
+SUBCOMMANDS = [estimate, check, prepare]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,10 +34,15 @@ def get_engine(name: str | None = None) -> Engine:
             return _make("vips")
         except EngineError:
             return _make("pillow")
-    key = _ALIASES.get(chosen.strip().lower(), chosen.strip().lower())
+    return _make(engine_name(chosen))
+
+
+def engine_name(name: str) -> str:
+    """The canonical engine name, or InvalidArgumentError listing the names."""
+    key = _ALIASES.get(name.strip().lower(), name.strip().lower())
     if key not in ENGINE_NAMES:
-        raise InvalidArgumentError(f"unknown engine {chosen!r}; known: {', '.join(ENGINE_NAMES)}")
-    return _make(key)
+        raise InvalidArgumentError(f"unknown engine {name!r}; known: {', '.join(ENGINE_NAMES)}")
+    return key
 
 
 def other_engine(engine: Engine) -> Engine | None:

@@ -56,6 +56,8 @@ class VipsEngine(Engine):
     def load(self, source: SourceData, info: ImageInfo, width: int, height: int) -> Pixels:
         vips = self.vips
         try:
+            if info.mode in ("CMYK", "YCCK") and not info.has_icc_profile:
+                return self._load_plain_cmyk(source, info, width, height)
             if isinstance(source, Path):
                 image = vips.Image.thumbnail(
                     str(source), width, height=height, size="force", fail_on="truncated"
@@ -69,6 +71,33 @@ class VipsEngine(Engine):
             return self.resize(_to_8bit(image), width, height).copy_memory()
         except vips.Error as error:
             raise self._error(info, error) from None
+
+    def _load_plain_cmyk(
+        self, source: SourceData, info: ImageInfo, width: int, height: int
+    ) -> Pixels:
+        """CMYK with no embedded profile has no defined colours; thumbnail would
+        assume a print profile. Convert as Pillow does, (255-C)(255-K)/255 and
+        so on, so both engines give the same colours."""
+        stored_w = info.width or width
+        stored_h = info.height or height
+        want_w, want_h = (height, width) if info.transposed else (width, height)
+        shrink = 1
+        while (
+            shrink < 8 and stored_w // (shrink * 2) >= want_w and stored_h // (shrink * 2) >= want_h
+        ):
+            shrink *= 2
+        options = {"shrink": shrink, "fail_on": "truncated"}
+        if isinstance(source, Path):
+            image = self.vips.Image.new_from_file(str(source), **options)
+        else:
+            image = self.vips.Image.new_from_buffer(source, "", **options)
+        image = image.autorot()
+        ink = 255 - image[3]
+        rgb = (ink - image[0] * ink / 255).bandjoin(
+            [ink - image[1] * ink / 255, ink - image[2] * ink / 255]
+        )
+        rgb = rgb.cast("uchar").copy(interpretation="srgb")
+        return self.resize(rgb, width, height).copy_memory()
 
     def size(self, image: Pixels) -> tuple[int, int]:
         return int(image.width), int(image.height)

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from preflight.cli import main
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_prepare_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = digest(FIXTURES)
+    out = tmp_path / "out"
+    code = main(
+        ["prepare", str(FIXTURES / "samples"), str(FIXTURES / "hostile"), "--out", str(out)]
+    )
+    text = capsys.readouterr().out
+    assert code == 1  # hostile inputs cannot be prepared
+    assert digest(FIXTURES) == before  # inputs untouched
+    manifest = json.loads((out / "preflight-manifest.json").read_text())
+    by_source = {Path(e["source"]).name: e for e in manifest}
+    wide = by_source["wide-2400x600.jpg"]
+    assert (wide["width"], wide["height"]) == (1568, 392)
+    assert wide["tokens_before"] == wide["tokens_after"]
+    assert Path(wide["output"]) == out / "wide-2400x600.jpg"
+    assert by_source["empty.png"]["status"] == "error"
+    assert by_source["empty.png"]["error"]["code"] == "empty"
+    # the extension follows the content: a PNG named .jpg comes out as .png
+    assert Path(by_source["png-named.jpg"]["output"]).name == "png-named.png"
+    assert by_source["orientation-6.jpg"]["width"] == 40
+    for entry in manifest:
+        if entry["status"] == "ok":
+            written = Path(entry["output"])
+            assert written.exists()
+            with Image.open(written) as image:
+                assert image.size == (entry["width"], entry["height"])
+    assert "failed; bytes" in text.splitlines()[-1]
+
+
+def test_prepare_json_and_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    shutil.copy(FIXTURES / "samples" / "wide-2400x600.jpg", source / "wide.jpg")
+    code = main(
+        [
+            "prepare",
+            str(source),
+            "--out",
+            str(tmp_path / "o"),
+            "--target",
+            "tokens=200",
+            "--format",
+            "webp",
+            "--json",
+            "--engine",
+            "pillow",
+        ]
+    )
+    assert code == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert entry["media_type"] == "image/webp"
+    assert entry["tokens_after"] <= 200
+    assert entry["output"].endswith("wide.webp")
+
+
+def test_prepare_refuses_to_overwrite_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "photo.jpg"
+    shutil.copy(FIXTURES / "samples" / "photo-800x600.jpg", path)
+    data = path.read_bytes()
+    code = main(["prepare", str(path), "--out", str(tmp_path)])
+    assert code == 1
+    assert "refusing to overwrite" in capsys.readouterr().out
+    assert path.read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["prepare", "x.jpg"],
+        ["prepare", "x.jpg", "--out", "o", "--target", "huge"],
+        ["prepare", "x.jpg", "--out", "o", "--quality", "0"],
+        ["prepare", "x.jpg", "--out", "o", "--engine", "magick"],
+        ["prepare", "x.jpg", "--out", "o", "--model", "nope"],
+    ],
+)
+def test_bad_usage(argv: list[str], tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "preflight", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
