@@ -85,10 +85,20 @@ def test_estimate_to_dict_is_json_ready() -> None:
 def test_import_does_not_load_heavy_libraries() -> None:
     code = (
         "import sys, preflight, preflight.geometry, preflight.estimate, preflight.cost, "
-        "preflight.tables, preflight.limits, preflight.findings, preflight.cli;"
+        "preflight.tables, preflight.limits, preflight.findings, preflight.cli, "
+        "preflight.probe, preflight.report, preflight.prepare, preflight.plan, preflight.engines;"
         "preflight.estimate(4000, 3000);"
         "heavy = [m for m in ('PIL', 'pyvips', 'numpy') if m in sys.modules];"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_public_functions_stay_functions_after_submodule_imports() -> None:
+    # Importing preflight.prepare (say) must not rebind preflight.prepare to the module.
+    import importlib
+
+    for name in ("prepare", "probe", "plan", "check", "estimate"):
+        importlib.import_module(f"preflight.{name}")
+        assert callable(getattr(preflight, name)), name
