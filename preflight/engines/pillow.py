@@ -62,7 +62,12 @@ class PillowEngine(Engine):
                         stored = (height, width) if info.transposed else (width, height)
                         image.draft(image.mode, stored)
                     image.load()
-                    oriented = ImageOps.exif_transpose(image) or image
+                    # exif_transpose copies the pixels: only when there is a turn to make.
+                    oriented = (
+                        (ImageOps.exif_transpose(image) or image)
+                        if info.orientation != 1
+                        else image
+                    )
                     converted = _to_8bit_srgb(oriented)
         except Image.DecompressionBombError as error:
             raise UnsafeImageError(f"Pillow refuses to decode it: {error}") from None
