@@ -38,7 +38,8 @@ def console_examples() -> list[tuple[str, str]]:
     return examples
 
 
-def test_readme_python_examples() -> None:
+def test_readme_python_examples(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the examples name fixtures by relative path
     # A code fence right after an example would be read as expected output.
     text = re.sub(r"^```.*$", "", README.read_text(), flags=re.M)
     test = doctest.DocTestParser().get_doctest(text, {}, "README.md", str(README), 0)
