@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import any_sizes, boxes, rules, sides, tiers, token_budgets
 
 from preflight.geometry import (
     api_size,
@@ -15,7 +16,6 @@ from preflight.geometry import (
     tokens,
 )
 from preflight.tables import GUIDE_TIP_MAX_PIXELS, GUIDE_TIP_MAX_SIDE, get_tier
-from tests.strategies import any_sizes, boxes, rules, sides, tiers, token_budgets
 
 
 def shape_kept(original: tuple[int, int], result: tuple[int, int]) -> bool:

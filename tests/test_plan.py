@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import any_sizes, rules, tiers
 
 import preflight
 from preflight.errors import InvalidSizeError
 from preflight.plan import api_sizes, plan, token_counts
-from tests.strategies import any_sizes, rules, tiers
 
 size_lists = st.lists(any_sizes, min_size=1, max_size=200)
 
