@@ -1,154 +1,302 @@
-"""prepare() speed and memory, side by side with bare pyvips and naive Pillow.
+"""Prepare speed and memory: preflight.prepare against bare pyvips and naive Pillow.
 
-Run: python benchmarks/bench_prepare.py [--repeat 3]   (needs preflight[vips])
+Run: python benchmarks/bench_prepare.py [--repeat N] [--only NAME]
+(needs pyvips for the pyvips rows; the data is generated once under
+benchmarks/.data/prepare/, a few hundred MB).
 
-Inputs (made once under benchmarks/.data/prepare, photo-like: smooth colour
-fields plus noise): an 8000x8000 baseline JPEG, a 4000x3000 JPEG, an
-8000x8000 PNG and a 4000x3000 WebP. Each measurement runs in a fresh process
-(so peak RSS is that method's own), the median of --repeat runs is shown:
+Every measurement runs in a fresh subprocess, so the peak resident memory
+(ru_maxrss) belongs to that one operation; imports and engine set-up happen
+before the clock starts, in every contender alike. Repeats are interleaved
+(round-robin over contenders) and the median time is reported. Side by side,
+on the same photo-like inputs and the same target size (the "api" target of
+the default model, computed by preflight's pure core):
 
-  vips-bare     pyvips thumbnail to the same size + save: the floor
-  prepare-vips  preflight.prepare, pyvips engine (probe, checks, encode)
-  prepare-pil   preflight.prepare, Pillow engine (draft + reducing_gap)
-  pillow-naive  Image.open, resize(LANCZOS), save
+- bare pyvips:      Image.thumbnail(path, w, height=h, size="force") and a
+                    jpegsave with the encode options prepare uses (Q 85,
+                    optimized Huffman tables, metadata stripped);
+- prepare (vips):   preflight.prepare(path, engine="vips").save(out);
+- prepare (pillow): preflight.prepare(path, engine="pillow").save(out);
+- naive Pillow:     Image.open, resize((w, h), LANCZOS), save JPEG quality 85.
+
+Goals (issue #4): prepare (vips) within 1.15x of bare pyvips; at least 4x
+faster than naive Pillow on the 8000x8000 JPEG with at most a third of its
+peak memory; the Pillow fallback at most 1.3x slower than prepare (vips) on
+baseline JPEG.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / ".data" / "prepare"
-INPUTS = {
-    "jpeg-8000": ("8000x8000 JPEG", (8000, 8000), "jpg"),
-    "jpeg-4000": ("4000x3000 JPEG", (4000, 3000), "jpg"),
-    "png-8000": ("8000x8000 PNG", (8000, 8000), "png"),
-    "webp-4000": ("4000x3000 WebP", (4000, 3000), "webp"),
+
+# name -> (width, height, Pillow format, save options)
+INPUTS: dict[str, tuple[int, int, str, dict[str, object]]] = {
+    "8000x8000.jpg": (8000, 8000, "JPEG", {"quality": 90}),
+    "4000x3000.jpg": (4000, 3000, "JPEG", {"quality": 90}),
+    "8000x8000.png": (8000, 8000, "PNG", {"compress_level": 3}),
+    "4000x3000.webp": (4000, 3000, "WEBP", {"quality": 90}),
 }
-METHODS = ("vips-bare", "prepare-vips", "prepare-pil", "pillow-naive")
+CONTENDERS = ("bare pyvips", "prepare (vips)", "prepare (pillow)", "naive Pillow")
+JPEG_QUALITY = 85  # preflight.prepare's DEFAULT_QUALITY, used by every contender
 
 
-def make_inputs() -> dict[str, Path]:
-    import pyvips
+# --- input generation ---------------------------------------------------------
 
+
+def make_photo(path: Path, width: int, height: int, fmt: str, options: dict[str, object]) -> None:
+    """Photo-like content: smooth colour fields at several scales, soft-edged
+    discs and mild sensor noise, computed in bands of rows to bound memory."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(width * 31 + height)
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    discs = [
+        (
+            rng.uniform(0, width),
+            rng.uniform(0, height),
+            rng.uniform(40, width / 6),
+            rng.uniform(-60, 60),
+        )
+        for _ in range(24)
+    ]
+    x = np.arange(width, dtype=np.float32)
+    band = 256
+    for top in range(0, height, band):
+        rows = min(band, height - top)
+        y = np.arange(top, top + rows, dtype=np.float32)[:, None]
+        base = (
+            110
+            + 50 * np.sin(x / (width / 5.3) + y / (height / 3.1))
+            + 25 * np.sin(x / 97.0) * np.cos(y / 131.0)
+            + 10 * np.sin((x + 2 * y) / 13.0)
+        )
+        shade = np.zeros((rows, width), dtype=np.float32)
+        for cx, cy, radius, strength in discs:
+            distance = np.sqrt((x - cx) ** 2 + (y - cy) ** 2)
+            shade += strength * np.clip((radius - distance) / 6.0, 0, 1)
+        noise = rng.normal(0, 3, (rows, width, 3)).astype(np.float32)
+        tint = np.stack(
+            [base + shade, base * 0.8 + 40 - shade / 2, 200 - base * 0.6 + shade / 3], -1
+        )
+        pixels[top : top + rows] = np.clip(tint + noise, 0, 255).astype(np.uint8)
+    Image.fromarray(pixels, "RGB").save(path, fmt, **options)
+
+
+def inputs() -> dict[str, Path]:
     DATA.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for key, (_, (width, height), ext) in INPUTS.items():
-        path = DATA / f"{key}.{ext}"
-        paths[key] = path
-        if path.exists():
-            continue
-        xy = pyvips.Image.xyz(width, height)
-        red = (xy[0] / 23).sin() * 90 + 127
-        green = (xy[1] / 31).cos() * 90 + 127
-        blue = ((xy[0] + xy[1]) / 47).sin() * 90 + 127
-        noise = pyvips.Image.gaussnoise(width, height, sigma=6, mean=0)
-        image = (red.bandjoin([green, blue]) + noise).cast("uchar").copy(interpretation="srgb")
-        if ext == "jpg":
-            image.jpegsave(str(path), Q=90, interlace=False)
-        elif ext == "png":
-            image.pngsave(str(path), compression=3)
-        else:
-            image.webpsave(str(path), Q=85)
-    return paths
+    made = {}
+    for name, (width, height, fmt, options) in INPUTS.items():
+        path = DATA / name
+        if not path.exists():
+            print(f"generating {path} ...", file=sys.stderr, flush=True)
+            partial = path.with_name(f".{name}.partial")
+            make_photo(partial, width, height, fmt, options)
+            os.replace(partial, path)
+        made[name] = path
+    return made
 
 
-def run_one(method: str, path: Path, out: Path) -> dict[str, float]:
-    """In a child process: time one method on one file; report seconds and peak RSS."""
-    import preflight
+# --- one measurement, in a child process ----------------------------------------
 
-    info = preflight.probe(path)
-    assert info.width is not None and info.height is not None
-    width, height = preflight.api_size(info.width, info.height)
-    fmt = "jpeg"  # what prepare's auto mode writes for these photos
-    if method.startswith("vips") or method == "prepare-vips":
+
+def child(contender: str, source: str, width: int, height: int, out: str) -> None:
+    """Set up, then time the one operation; print seconds and peak RSS as JSON."""
+    if contender == "bare pyvips":
         import pyvips
 
-        pyvips.cache_set_max(0)
-    start = time.perf_counter()
-    if method == "vips-bare":
-        image = pyvips.Image.thumbnail(str(path), width, height=height, size="force")
-        image.jpegsave(str(out), Q=85, keep="none", optimize_coding=True)
-    elif method in ("prepare-vips", "prepare-pil"):
-        result = preflight.prepare(path, engine="vips" if method == "prepare-vips" else "pillow")
-        assert (result.width, result.height) == (width, height), (result.width, result.height)
-        assert result.media_type == f"image/{fmt}"
-        result.save(out)
+        pyvips.cache_set_max(0)  # as prepare's engine does
+
+        def operation() -> None:
+            image = pyvips.Image.thumbnail(source, width, height=height, size="force")
+            image.jpegsave(out, Q=JPEG_QUALITY, optimize_coding=True, keep="none")
+
+    elif contender.startswith("prepare"):
+        import preflight
+        from preflight.engines import get_engine
+
+        engine = "vips" if "vips" in contender else "pillow"
+        get_engine(engine)  # import and configure the engine before the clock starts
+
+        def operation() -> None:
+            result = preflight.prepare(source, engine=engine)
+            assert (result.width, result.height) == (width, height), result
+            result.save(out)
+
     else:
         from PIL import Image
 
-        Image.MAX_IMAGE_PIXELS = None  # naive, as a script would be: no bomb guard
-        with Image.open(path) as image:
-            image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS).save(
-                out, "JPEG", quality=85
-            )
+        Image.MAX_IMAGE_PIXELS = None  # naive: no bomb guard in the way of 64 MP
+
+        def operation() -> None:
+            with Image.open(source) as image:
+                image.resize((width, height), Image.Resampling.LANCZOS).save(
+                    out, "JPEG", quality=JPEG_QUALITY
+                )
+
+    setup = peak_rss_bytes()
+    start = time.perf_counter()
+    operation()
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_mb": _peak_rss_mb()}
+    print(json.dumps({"seconds": seconds, "peak": peak_rss_bytes(), "setup": setup}))
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory. VmHWM, not getrusage's ru_maxrss:
-    on Linux ru_maxrss survives exec, so a child would report its parent's."""
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory. VmHWM where there is /proc: on
+    Linux ru_maxrss is kept across exec, so a child could report its parent's."""
     status = Path("/proc/self/status")
     if status.exists():
         for line in status.read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                return int(line.split()[1]) * 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
 
 
-def measure(method: str, path: Path, repeat: int) -> dict[str, float]:
-    runs = []
-    for index in range(repeat):
-        out = DATA / f"out-{method}-{index}.jpg"
-        child = subprocess.run(
-            [sys.executable, __file__, "--one", method, str(path), str(out)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        runs.append(json.loads(child.stdout))
-        out.unlink(missing_ok=True)
-    return {
-        "seconds": statistics.median(r["seconds"] for r in runs),
-        "peak_mb": statistics.median(r["peak_mb"] for r in runs),
-    }
+@dataclass
+class Runs:
+    seconds: list[float]
+    peaks: list[int]
+    setups: list[int]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.peaks) / 1_048_576
+
+    @property
+    def setup_mb(self) -> float:
+        return max(self.setups) / 1_048_576
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--one", nargs=3, metavar=("METHOD", "INPUT", "OUTPUT"))
+def measure(contender: str, source: Path, size: tuple[int, int], out: Path) -> dict[str, float]:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        contender,
+        str(source),
+        str(size[0]),
+        str(size[1]),
+        str(out),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{contender} on {source.name} failed:\n{done.stderr}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def vips_installed() -> bool:
+    try:
+        import pyvips  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs per contender (median)")
+    parser.add_argument("--only", help="run only this input (a name from the table)")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        method, path, out = args.one
-        print(json.dumps(run_one(method, Path(path), Path(out))))
-        return
-    paths = make_inputs()
-    print(f"median of {args.repeat} runs, each in its own process; time in s, peak RSS in MB")
-    header = f"{'input':<16}" + "".join(f"{m:>21}" for m in METHODS)
+    if args.child:
+        contender, source, width, height, out = args.child
+        child(contender, source, int(width), int(height), out)
+        return 0
+
+    import preflight
+
+    contenders = [c for c in CONTENDERS if vips_installed() or "vips" not in c]
+    files = {k: v for k, v in inputs().items() if args.only in (None, k)}
+    scratch = DATA / "out"
+    scratch.mkdir(exist_ok=True)
+    results: dict[tuple[str, str], Runs] = {}
+    targets: dict[str, tuple[int, int]] = {}
+    for name, path in files.items():
+        info = preflight.probe(path)
+        assert info.display_width is not None and info.display_height is not None
+        targets[name] = preflight.target_size(info.display_width, info.display_height, "api")
+        for contender in contenders:
+            results[(name, contender)] = Runs([], [], [])
+        for _ in range(args.repeat):
+            for contender in contenders:
+                out = scratch / f"{contender.replace(' ', '_')}.jpg"
+                run = measure(contender, path, targets[name], out)
+                runs = results[(name, contender)]
+                runs.seconds.append(run["seconds"])
+                runs.peaks.append(int(run["peak"]))
+                runs.setups.append(int(run["setup"]))
+        print(f"measured {name}", file=sys.stderr, flush=True)
+
+    print(f"median of {args.repeat} runs per cell, each in its own process; target = 'api'")
+    header = (
+        f"{'input':<16}{'target':>11}  {'contender':<18}{'time ms':>9}{'vs bare':>9}"
+        f"{'peak RSS MB':>13}{'(set-up MB)':>13}"
+    )
     print(header)
-    for key, path in paths.items():
-        results = {m: measure(m, path, args.repeat) for m in METHODS}
-        cells = "".join(
-            f"{results[m]['seconds']:>10.3f}s {results[m]['peak_mb']:>7.0f}MB " for m in METHODS
+    print("-" * len(header))
+    for name in files:
+        bare = results.get((name, "bare pyvips"))
+        for contender in contenders:
+            runs = results[(name, contender)]
+            ratio = f"{runs.median / bare.median:.2f}x" if bare else "-"
+            size = "{}x{}".format(*targets[name])
+            print(
+                f"{name:<16}{size:>11}  {contender:<18}{runs.median * 1000:>9.0f}{ratio:>9}"
+                f"{runs.peak_mb:>13.0f}{runs.setup_mb:>13.0f}"
+            )
+    print()
+    return report_goals(results, files, contenders)
+
+
+def report_goals(
+    results: dict[tuple[str, str], Runs], files: dict[str, Path], contenders: list[str]
+) -> int:
+    goals: list[tuple[str, float, float, bool]] = []  # text, value, bound, below-is-good
+    if "prepare (vips)" in contenders:
+        for name in files:
+            ratio = results[(name, "prepare (vips)")].median / results[(name, "bare pyvips")].median
+            goals.append((f"{name}: prepare (vips) / bare pyvips time", ratio, 1.15, True))
+    big = "8000x8000.jpg"
+    if big in files:
+        best = "prepare (vips)" if "prepare (vips)" in contenders else "prepare (pillow)"
+        naive = results[(big, "naive Pillow")]
+        ours = results[(big, best)]
+        goals.append((f"{big}: naive Pillow / {best} time", naive.median / ours.median, 4.0, False))
+        goals.append(
+            (f"{big}: {best} / naive Pillow peak RSS", ours.peak_mb / naive.peak_mb, 1 / 3, True)
         )
-        print(f"{INPUTS[key][0]:<16}{cells}")
-        bare, ours = results["vips-bare"], results["prepare-vips"]
-        pil, naive = results["prepare-pil"], results["pillow-naive"]
-        print(
-            f"{'':<16}prepare-vips/vips-bare {ours['seconds'] / bare['seconds']:.2f}x, "
-            f"naive/prepare-vips {naive['seconds'] / ours['seconds']:.1f}x "
-            f"(memory {ours['peak_mb'] / naive['peak_mb']:.2f} of naive), "
-            f"prepare-pil/prepare-vips {pil['seconds'] / ours['seconds']:.2f}x"
-        )
+    if "prepare (vips)" in contenders:
+        for name in files:
+            if name.endswith(".jpg"):
+                ratio = (
+                    results[(name, "prepare (pillow)")].median
+                    / results[(name, "prepare (vips)")].median
+                )
+                goals.append((f"{name}: prepare (pillow) / prepare (vips) time", ratio, 1.3, True))
+    failed = 0
+    for text, value, bound, below in goals:
+        ok = value <= bound if below else value >= bound
+        failed += not ok
+        relation = "<=" if below else ">="
+        print(f"{'ok  ' if ok else 'MISS'} {text}: {value:.2f} (goal {relation} {bound:.2f})")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

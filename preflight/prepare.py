@@ -2,12 +2,19 @@
 # - pass-through first: an input the API takes as it is (a supported format,
 #   a size its tier keeps and the target allows, no EXIF rotation, not
 #   animated, not CMYK, not cut short, within the byte limit) comes back
-#   byte for byte, never re-encoded;
-# - otherwise one shrink-on-load decode to the size the pure core chose (from
-#   the displayed size, after orientation), then one encode; more encodes
-#   only when the result is over the byte budget (measured on base64);
+#   byte for byte, never re-encoded (its metadata included);
+# - otherwise one shrink-on-load decode to exactly the size the pure core
+#   chose (from the displayed size, after orientation), then one encode;
+#   more encodes only when the result is over the byte budget (measured on
+#   base64): lossy formats lower their quality first, a PNG tries a palette
+#   (and becomes a JPEG if the format was automatic and nothing is
+#   transparent), and only then the dimensions shrink, sizes from the core;
+# - format "auto": PNG when something is transparent or the image is a flat
+#   graphic (few distinct colours), JPEG for photos and for lossy sources;
+#   without an alpha channel the image is flattened onto white;
 # - untrusted input: the header's declared size is checked against a pixel
-#   cap before anything is decoded;
+#   cap before anything is decoded; a format with no size in its header is
+#   refused for the same reason;
 # - the source is only ever read; save() writes atomically and refuses to
 #   overwrite the source.
 
@@ -27,6 +34,7 @@ from preflight.engines import engine_name, get_engine, other_engine
 from preflight.engines.base import OUTPUT_FORMATS, Engine, Pixels, SourceData, looks_flat
 from preflight.errors import (
     ByteBudgetError,
+    EngineError,
     InvalidArgumentError,
     OutputPathError,
     SourceError,
@@ -145,6 +153,7 @@ def prepare(
     engine: str | None = None,
     pixel_cap: int = DEFAULT_PIXEL_CAP,
     rule: str = DEFAULT_TOKEN_RULE,
+    batch: bool = False,
 ) -> PreparedImage:
     """The bytes to send for `source`: accepted by the API as they are, and
     not resized by it. See the module comment for the rules."""
@@ -156,13 +165,16 @@ def prepare(
     limit = _byte_limit(surface, max_bytes)
     if quality is not None and not 1 <= quality <= 100:
         raise InvalidArgumentError(f"quality must be 1..100, got {quality}")
+    if isinstance(pixel_cap, bool) or not isinstance(pixel_cap, int) or pixel_cap < 1:
+        raise InvalidArgumentError(f"pixel_cap must be a whole number of pixels, got {pixel_cap!r}")
 
     data_source, info = _read_source(source)
-    source_estimate = _source_estimate(info, resolved_model, rule)
+    source_estimate = _source_estimate(info, resolved_model, rule, batch)
+    runner = None if info.media_type is not None else _engine_for(info, engine)
     if info.width is None or info.height is None:
         raise UnsupportedFormatError(
-            f"{info.format_label} cannot be converted: preflight reads no size from it and "
-            "neither engine decodes it; export it as PNG or JPEG"
+            f"{info.format_label}: preflight reads no size from its header, so the pixel cap "
+            "cannot be checked before decoding; export it as PNG or JPEG"
         )
     if info.width * info.height > pixel_cap:
         raise UnsafeImageError(
@@ -181,25 +193,34 @@ def prepare(
             width=info.width,
             height=info.height,
             tokens=count,
-            cost_usd=image_cost(count, resolved_model),
+            cost_usd=image_cost(count, resolved_model, batch=batch),
             source=info,
             actions=(Action("passthrough", "already accepted as it is: sent unchanged"),),
             source_estimate=source_estimate,
         )
 
-    runner = _engine_for(info, engine)
+    runner = runner or _engine_for(info, engine)
     actions = _describe_transforms(info, (shown_w, shown_h), (want_w, want_h))
-    pixels = runner.load(data_source, info, want_w, want_h)
-    if runner.has_transparency(pixels):
-        fmt = out_format if out_format != "auto" else "png"
+    pixels = _exact(runner, runner.load(data_source, info, want_w, want_h), want_w, want_h)
+    transparent = runner.has_transparency(pixels)
+    if out_format != "auto":
+        fmt = out_format
     else:
-        fmt = out_format if out_format != "auto" else _auto_format(runner, pixels, info)
-    if runner.has_transparency(pixels) and fmt == "jpeg":
+        fmt = "png" if transparent else _auto_format(runner, pixels, info)
+    if transparent and fmt == "jpeg":
         actions.append(Action("alpha-flattened", "transparency flattened onto white for JPEG"))
-    if fmt == "jpeg":
+    if not transparent or fmt == "jpeg":
+        # An alpha band that hides nothing only costs bytes: drop it (onto white).
         pixels = runner.without_alpha(pixels)
-    data, width, height = _fit_bytes(
-        runner, pixels, fmt, quality, limit, resolved_model.tier, actions
+    data, fmt, width, height = _fit_bytes(
+        runner,
+        pixels,
+        fmt,
+        quality,
+        limit,
+        resolved_model.tier,
+        actions,
+        may_switch_to_jpeg=out_format == "auto" and not transparent,
     )
     actions.append(Action("metadata-stripped", "EXIF, XMP and ICC metadata removed"))
     count = tokens(width, height, rule)
@@ -209,7 +230,7 @@ def prepare(
         width=width,
         height=height,
         tokens=count,
-        cost_usd=image_cost(count, resolved_model),
+        cost_usd=image_cost(count, resolved_model, batch=batch),
         source=info,
         actions=tuple(actions),
         engine=runner.name,
@@ -267,10 +288,10 @@ def _read_all(source: SourceData) -> bytes:
         raise SourceError(f"{source}: cannot read ({error.strerror or error})") from None
 
 
-def _source_estimate(info: ImageInfo, model: Model, rule: str) -> Estimate | None:
+def _source_estimate(info: ImageInfo, model: Model, rule: str, batch: bool) -> Estimate | None:
     if info.media_type is None or info.width is None or info.height is None:
         return None
-    return estimate(info.width, info.height, model=model, rule=rule)
+    return estimate(info.width, info.height, model=model, rule=rule, batch=batch)
 
 
 def _can_pass_through(info: ImageInfo, wanted: tuple[int, int], limit: int, fmt: str) -> bool:
@@ -288,22 +309,41 @@ def _can_pass_through(info: ImageInfo, wanted: tuple[int, int], limit: int, fmt:
 
 
 def _engine_for(info: ImageInfo, name: str | None) -> Engine:
+    """The engine to decode `info` with: the one asked for, else the default,
+    else the other one if only it reads the format."""
     runner = get_engine(name)
     if info.format in runner.formats:
         return runner
-    fallback = other_engine(runner) if name is None else None
-    if fallback is not None and info.format in fallback.formats:
-        return fallback
-    hint = {
-        "heic": "pip install pillow-heif (the Pillow engine then reads HEIC)",
-        "jxl": "no engine here reads JPEG XL: export it as PNG or JPEG",
-        "jp2": "Pillow reads JPEG 2000 when built with OpenJPEG",
-    }.get(info.format, "export it as PNG or JPEG")
-    raise UnsupportedFormatError(
-        f"{info.format_label} cannot be decoded by the {runner.name} engine"
-        + ("" if name is None else " (the one asked for)")
-        + f": {hint}"
+    other = other_engine(runner)
+    if other is not None and info.format in other.formats:
+        if name is None:
+            return other
+        hint = f"the {other.name} engine reads it (engine={other.name!r})"
+    else:
+        hint = _DECODE_HINTS.get(info.format, "export it as PNG or JPEG")
+    tried = [runner] if name is not None or other is None else [runner, other]
+    blocked = [engine for engine in tried if info.format in engine.blocked]
+    why = (
+        "; libvips has a loader for it, but marks it untrusted, and preflight blocks "
+        "untrusted libvips operations (input may be hostile)"
+        if blocked
+        else ""
     )
+    names = " or ".join(f"the {engine.name} engine" for engine in tried)
+    asked = " (the one asked for)" if name is not None else ""
+    raise UnsupportedFormatError(
+        f"{info.format_label} cannot be decoded by {names}{asked}{why}: {hint}"
+    )
+
+
+_DECODE_HINTS = {
+    "heic": "pip install pillow-heif (the Pillow engine then reads HEIC)",
+    "avif": 'pip install "preflight[vips]" (libvips reads AVIF), or a Pillow built with AVIF',
+    "jp2": "use a Pillow built with OpenJPEG, or export it as PNG or JPEG",
+    "svg": "render it to PNG first (e.g. with a browser or rsvg-convert)",
+    "pdf": "render the page to PNG first (e.g. with pdftoppm), or send it as a document",
+    "jxl": "export it as PNG or JPEG",
+}
 
 
 def _describe_transforms(
@@ -344,6 +384,14 @@ def _auto_format(runner: Engine, pixels: Pixels, info: ImageInfo) -> str:
     return "png" if looks_flat(sample, channels) else "jpeg"
 
 
+def _exact(runner: Engine, pixels: Pixels, width: int, height: int) -> Pixels:
+    """The engines must deliver the core's size exactly; this holds them to it."""
+    if runner.size(pixels) != (width, height):
+        got = "{}x{}".format(*runner.size(pixels))
+        raise EngineError(f"the {runner.name} engine produced {got}, not {width}x{height}")
+    return pixels
+
+
 def _fit_bytes(
     runner: Engine,
     pixels: Pixels,
@@ -352,28 +400,43 @@ def _fit_bytes(
     limit: int,
     tier: str,
     actions: list[Action],
-) -> tuple[bytes, int, int]:
-    """Encode within `limit` bytes of base64: lower the quality first (lossy
-    formats), then shrink. Returns the bytes and their size."""
+    *,
+    may_switch_to_jpeg: bool,
+) -> tuple[bytes, str, int, int]:
+    """Encode within `limit` bytes of base64, at the size given if possible:
+    a lossy format lowers its quality (bisection down to QUALITY_FLOOR); a PNG
+    is quantized to a palette, then, when the format was chosen automatically
+    and nothing is transparent, becomes a JPEG. Only then the dimensions shrink,
+    with the size from the core. Returns the bytes, format and size."""
     start = quality or DEFAULT_QUALITY
     width, height = runner.size(pixels)
     data = runner.encode(pixels, fmt, start)
     if base64_length(len(data)) <= limit:
         actions.append(_encoded(fmt, start, data))
-        return data, width, height
+        return data, fmt, width, height
+    budget = f"{limit:,} bytes of base64"
+    if fmt == "png":
+        packed = runner.encode(pixels, "png", start, palette=True)
+        if base64_length(len(packed)) <= limit:
+            actions.append(Action("palette", f"PNG quantized to 256 colours to fit {budget}"))
+            actions.append(_encoded("png", start, packed))
+            return packed, fmt, width, height
+        if may_switch_to_jpeg:
+            actions.append(Action("format-changed", f"PNG over {budget}: JPEG instead"))
+            fmt, data = "jpeg", runner.encode(pixels, "jpeg", start)
+            if base64_length(len(data)) <= limit:
+                actions.append(_encoded(fmt, start, data))
+                return data, fmt, width, height
     if fmt in ("jpeg", "webp"):
         best = _search_quality(runner, pixels, fmt, start, limit)
         if best is not None:
             q, data = best
-            actions.append(
-                Action(
-                    "quality-lowered", f"quality {start} -> {q} to fit {limit:,} bytes of base64"
-                )
-            )
+            actions.append(Action("quality-lowered", f"quality {start} -> {q} to fit {budget}"))
             actions.append(_encoded(fmt, q, data))
-            return data, width, height
-    floor = min(start, QUALITY_FLOOR) if fmt in ("jpeg", "webp") else start
-    current = data if fmt == "png" else runner.encode(pixels, fmt, floor)
+            return data, fmt, width, height
+    lossy = fmt in ("jpeg", "webp")
+    floor = min(start, QUALITY_FLOOR) if lossy else start
+    current = runner.encode(pixels, fmt, floor, palette=not lossy)
     while base64_length(len(current)) > limit and (width, height) != (1, 1):
         # Shrink by the square root of the overshoot (bytes grow with area),
         # with the geometry from the core: aspect kept, tier still fits.
@@ -385,18 +448,18 @@ def _fit_bytes(
             new_w, new_h = target_size(width, height, smaller, tier=tier)
             if (new_w, new_h) == (width, height):
                 break
-        pixels = runner.resize(pixels, new_w, new_h)
+        pixels = _exact(runner, runner.resize(pixels, new_w, new_h), new_w, new_h)
         width, height = new_w, new_h
-        current = runner.encode(pixels, fmt, floor)
+        current = runner.encode(pixels, fmt, floor, palette=not lossy)
     if base64_length(len(current)) > limit:
-        raise ByteBudgetError(
-            f"no {fmt.upper()} encoding fits {limit:,} bytes of base64, even at {width}x{height}"
-        )
-    actions.append(
-        Action("shrunk-for-bytes", f"shrunk to {width}x{height} to fit {limit:,} bytes of base64")
-    )
+        raise ByteBudgetError(f"no {fmt.upper()} encoding fits {budget}, even at {width}x{height}")
+    if lossy and floor < start:
+        actions.append(Action("quality-lowered", f"quality {start} -> {floor} to fit {budget}"))
+    if not lossy:
+        actions.append(Action("palette", f"PNG quantized to 256 colours to fit {budget}"))
+    actions.append(Action("shrunk-for-bytes", f"shrunk to {width}x{height} to fit {budget}"))
     actions.append(_encoded(fmt, floor, current))
-    return current, width, height
+    return current, fmt, width, height
 
 
 def _search_quality(

@@ -111,3 +111,34 @@ def test_bad_usage(argv: list[str], tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_prepare_never_writes_over_another_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    noisy = Image.fromarray(rng.integers(0, 256, (200, 3000, 3), dtype=np.uint8), "RGB")
+    noisy.save(tmp_path / "a.png")  # too wide: becomes a.jpg ...
+    shutil.copy(FIXTURES / "samples" / "photo-800x600.jpg", tmp_path / "a.jpg")  # ... an input
+    before = digest(tmp_path)
+    code = main(["prepare", str(tmp_path), "--out", str(tmp_path), "--json"])
+    assert code == 1
+    entries = {Path(e["source"]).name: e for e in json.loads(capsys.readouterr().out)}
+    assert "another input" in entries["a.png"]["error"]["message"]
+    assert "the source image" in entries["a.jpg"]["error"]["message"]
+    after = digest(tmp_path)
+    del after["preflight-manifest.json"]
+    assert after == before
+
+
+def test_prepare_skips_its_own_output_tree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(FIXTURES / "samples" / "wide-2400x600.jpg", tmp_path / "wide.jpg")
+    out = tmp_path / "out"
+    for _ in range(2):  # the second run must not pick up the first run's outputs
+        assert main(["prepare", str(tmp_path), "--out", str(out), "--json"]) == 0
+        entries = json.loads(capsys.readouterr().out)
+        assert [Path(e["source"]).name for e in entries] == ["wide.jpg"]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 import preflight
 from preflight.engines import get_engine
@@ -86,6 +86,10 @@ KINDS = [
     ("GIF", "P", {}),
     ("WEBP", "RGB", {"quality": 80}),
     ("WEBP", "RGBA", {"lossless": True}),
+    ("PNG", "LA", {}),
+    ("PNG", "1", {}),
+    ("GIF", "L", {}),
+    ("WEBP", "RGB", {"lossless": True}),
     ("TIFF", "RGB", {}),
     ("BMP", "RGB", {}),
 ]
@@ -103,7 +107,7 @@ def test_prepared_images_are_ready(
 ) -> None:
     fmt, mode, options = kind
     image = photo(min(width, 2400), min(height, 2400)).resize((width, height))
-    if mode == "RGBA":
+    if mode in ("RGBA", "LA"):
         image.putalpha(128)
     image = image.convert(mode) if mode != "I;16" else image.convert("I").convert("I;16")
     data = encode(image, fmt, **options)
@@ -113,29 +117,52 @@ def test_prepared_images_are_ready(
     assert (result.width, result.height) == expected or result.passed_through
 
 
-@engines
-@pytest.mark.parametrize("orientation", range(1, 9))
-def test_marked_corner_ends_where_the_viewer_sees_it(engine: str, orientation: int) -> None:
-    data = (FIXTURES / "samples" / f"orientation-{orientation}.jpg").read_bytes()
-    result = preflight.prepare(data, engine=engine, format="png")
-    with Image.open(io.BytesIO(result.data)) as out:
-        pixels = out.convert("RGB")
-    # What a viewer shows: Pillow's exif_transpose of the source.
-    from PIL import ImageOps
+# Where the stored pixel (x, y) of a W x H image is shown, per EXIF orientation
+# (the EXIF 2.3 definitions, independent of any library's implementation).
+SHOWN_AT = {
+    1: lambda x, y, w, h: (x, y),
+    2: lambda x, y, w, h: (w - 1 - x, y),  # mirrored left-right
+    3: lambda x, y, w, h: (w - 1 - x, h - 1 - y),  # rotated 180
+    4: lambda x, y, w, h: (x, h - 1 - y),  # mirrored top-bottom
+    5: lambda x, y, w, h: (y, x),  # transposed
+    6: lambda x, y, w, h: (h - 1 - y, x),  # rotated 90 clockwise to view
+    7: lambda x, y, w, h: (h - 1 - y, w - 1 - x),  # transversed
+    8: lambda x, y, w, h: (y, w - 1 - x),  # rotated 90 counter-clockwise to view
+}
 
-    with Image.open(io.BytesIO(data)) as source:
-        shown = ImageOps.exif_transpose(source).convert("RGB")
-    assert pixels.size == shown.size
-    for corner in [
-        (2, 2),
-        (shown.width - 3, 2),
-        (2, shown.height - 3),
-        (shown.width - 3, shown.height - 3),
-    ]:
-        expected_red = shown.getpixel(corner)[0] > 200  # type: ignore[index]
-        assert (pixels.getpixel(corner)[0] > 200) == expected_red, corner  # type: ignore[index]
-    if orientation != 1:
-        assert "rotated" in [a.code for a in result.actions]
+
+def rgb_at(data: bytes, x: int, y: int) -> tuple[int, int, int]:
+    with Image.open(io.BytesIO(data)) as image:
+        red, green, blue = (int(v) for v in np.asarray(image.convert("RGB"))[y, x])
+    return red, green, blue
+
+
+@engines
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_marked_corner_ends_where_the_viewer_sees_it(
+    engine: str, fmt: str, orientation: int
+) -> None:
+    width, height, mark = 120, 80, 16
+    stored = Image.new("RGB", (width, height), (128, 128, 128))
+    stored.paste((255, 0, 0), (0, 0, mark, mark))  # top-left corner: red
+    stored.paste((0, 0, 255), (width - mark, 0, width, mark))  # top-right corner: blue
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    options = {"quality": 95} if fmt != "PNG" else {}
+    data = encode(stored, fmt, exif=exif.tobytes(), **options)
+    assert preflight.probe(data).orientation == orientation
+
+    result = preflight.prepare(data, engine=engine, format="png")
+    shown_w, shown_h = (height, width) if orientation >= 5 else (width, height)
+    assert (result.width, result.height) == (shown_w, shown_h)
+    inset = mark // 2  # the middle of each mark, clear of edge blur
+    for (x, y), colour in (((inset, inset), "red"), ((width - 1 - inset, inset), "blue")):
+        shown_x, shown_y = SHOWN_AT[orientation](x, y, width, height)
+        red, _, blue = rgb_at(result.data, shown_x, shown_y)
+        assert (red > 200, blue > 200) == (colour == "red", colour == "blue"), (colour, red, blue)
+    assert ("rotated" in [a.code for a in result.actions]) == (orientation != 1)
+    assert preflight.probe(result.data).orientation == 1
 
 
 @engines
@@ -143,11 +170,9 @@ def test_transparency_flattened_onto_white(engine: str) -> None:
     image = Image.new("RGBA", (60, 40), (0, 0, 0, 0))
     ImageDraw.Draw(image).rectangle((20, 10, 40, 30), fill=(255, 0, 0, 255))
     result = preflight.prepare(encode(image, "PNG"), engine=engine, format="jpeg")
-    with Image.open(io.BytesIO(result.data)) as out:
-        rgb = out.convert("RGB")
-        assert min(rgb.getpixel((2, 2))) > 245  # type: ignore[arg-type]  # white, never black
-        red = rgb.getpixel((30, 20))
-    assert red[0] > 200 and red[1] < 60  # type: ignore[index]
+    assert min(rgb_at(result.data, 2, 2)) > 245  # white, never black
+    red = rgb_at(result.data, 30, 20)
+    assert red[0] > 200 and red[1] < 60
     assert "alpha-flattened" in [a.code for a in result.actions]
     auto = preflight.prepare(
         encode(image.resize((2400, 1600)), "WEBP", lossless=True), engine=engine
@@ -279,3 +304,109 @@ def test_truncated_input_fails_cleanly() -> None:
     for engine in ENGINES:
         with pytest.raises(preflight.DecodeError):
             preflight.prepare(FIXTURES / "hostile" / "cut-in-pixels.jpg", engine=engine)
+
+
+@engines
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp"])
+def test_metadata_is_stripped(engine: str, fmt: str) -> None:
+    from PIL import ImageCms
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation
+    exif[0x010F] = "CameraMaker"  # make
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    source = encode(photo(1200, 900), "JPEG", exif=exif.tobytes(), icc_profile=srgb)
+    result = preflight.prepare(source, engine=engine, format=fmt, target="box=600x600")
+    info = preflight.probe(result.data)
+    assert not info.has_exif
+    assert not info.has_icc_profile
+    assert b"CameraMaker" not in result.data
+    assert "metadata-stripped" in [a.code for a in result.actions]
+
+
+def posterized(bits: int) -> bytes:
+    """A flat-looking graphic (few colours) whose PNG is large: noise at the
+    colour boundaries defeats PNG's filters."""
+    return encode(ImageOps.posterize(photo(1000, 750, seed=3), bits), "PNG")
+
+
+@engines
+def test_png_over_budget_tries_a_palette_first(engine: str) -> None:
+    data = posterized(2)
+    limit = 150_000
+    assert len(base64.b64encode(data)) > limit
+    result = preflight.prepare(data, engine=engine, max_bytes=limit)
+    assert result.media_type == "image/png"
+    assert (result.width, result.height) == (1000, 750)
+    assert len(result.base64()) <= limit
+    assert "palette" in [a.code for a in result.actions]
+
+
+@engines
+def test_auto_png_over_budget_becomes_jpeg_before_shrinking(engine: str) -> None:
+    data = posterized(3)
+    result = preflight.prepare(data, engine=engine, max_bytes=300_000)
+    assert result.media_type == "image/jpeg"
+    assert (result.width, result.height) == (1000, 750)
+    assert len(result.base64()) <= 300_000
+    assert "format-changed" in [a.code for a in result.actions]
+    forced = preflight.prepare(data, engine=engine, max_bytes=300_000, format="png")
+    assert forced.media_type == "image/png"
+    assert len(forced.base64()) <= 300_000
+    assert forced.width < 1000
+    codes = [a.code for a in forced.actions]
+    assert "palette" in codes
+    assert "shrunk-for-bytes" in codes
+    assert_ready(forced)
+
+
+@engines
+def test_an_opaque_alpha_band_is_dropped(engine: str) -> None:
+    image = photo(1000, 700)
+    image.putalpha(255)
+    result = preflight.prepare(encode(image, "PNG"), engine=engine, target="box=900x900")
+    assert not preflight.probe(result.data).has_alpha
+    assert "alpha-flattened" not in [a.code for a in result.actions]
+    transparent = photo(1000, 700)
+    transparent.putalpha(200)
+    kept = preflight.prepare(encode(transparent, "PNG"), engine=engine, target="box=900x900")
+    assert preflight.probe(kept.data).has_alpha
+
+
+def test_pixel_cap_is_adjustable() -> None:
+    path = FIXTURES / "samples" / "wide-2400x600.jpg"
+    with pytest.raises(UnsafeImageError, match="2400x600"):
+        preflight.prepare(path, pixel_cap=2400 * 600 - 1)
+    assert preflight.prepare(path, pixel_cap=2400 * 600).width == 1568
+    with pytest.raises(UnsafeImageError, match="65000x65000"):
+        preflight.prepare(FIXTURES / "hostile" / "declares-65000x65000.jpg")
+
+
+@engines
+def test_converted_formats_say_so(engine: str) -> None:
+    path = FIXTURES / "unsupported" / "image.tiff"
+    result = preflight.prepare(path, engine=engine)
+    assert_ready(result)
+    assert result.actions[0].code == "converted"
+    assert "TIFF" in result.actions[0].detail
+
+
+def test_unknown_size_is_refused_before_decoding() -> None:
+    with pytest.raises(UnsupportedFormatError, match="JPEG XL"):
+        preflight.prepare(FIXTURES / "unsupported" / "image.jxl")
+
+
+def test_cost_follows_the_model_and_the_batch_discount() -> None:
+    path = FIXTURES / "samples" / "wide-2400x600.jpg"
+    sonnet = preflight.prepare(path, model="claude-sonnet-4-5")
+    assert sonnet.tokens == preflight.tokens(1568, 392)
+    assert sonnet.cost_usd == preflight.image_cost(sonnet.tokens, "claude-sonnet-4-5")
+    batched = preflight.prepare(path, model="claude-sonnet-4-5", batch=True)
+    assert batched.cost_usd * 2 == sonnet.cost_usd
+    assert batched.source_estimate is not None
+    assert batched.source_estimate.batch
+    opus = preflight.prepare(path, model="claude-opus-4-7")  # high-res tier: kept as it is
+    assert (opus.width, opus.height) == (2400, 600)
+    assert opus.passed_through
+    with pytest.raises(InvalidArgumentError):
+        preflight.prepare(path, pixel_cap=0)

@@ -88,13 +88,17 @@ class Job:
     relative: Path  # where it goes under --out, before the extension is set
 
 
-def jobs(paths: list[str], every_file: bool) -> list[Job]:
+def jobs(paths: list[str], every_file: bool, out: Path | None = None) -> list[Job]:
+    """Every input file, with where it goes under --out; the --out tree itself
+    is skipped when it lies inside an input directory (a re-run must not
+    prepare its own outputs)."""
+    skip = out.resolve() if out is not None else None
     found: list[Job] = []
     for text in paths:
         root = Path(text)
         if root.is_dir():
             for folder, dirs, files in os.walk(root):
-                dirs.sort()
+                dirs[:] = sorted(d for d in dirs if (Path(folder) / d).resolve() != skip)
                 for name in sorted(files):
                     if every_file or os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
                         path = Path(folder) / name
@@ -114,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
     taken: set[Path] = set()
     entries: list[dict[str, object]] = []
     results: list[PreparedImage] = []
-    for job in jobs(args.paths, args.all):
+    todo = jobs(args.paths, args.all, out)
+    sources = {job.source.resolve() for job in todo}
+    for job in todo:
         entry: dict[str, object] = {"source": str(job.source)}
         try:
             result = prepare(
@@ -128,8 +134,9 @@ def run(args: argparse.Namespace) -> int:
                 engine=args.engine,
                 pixel_cap=args.pixel_cap,
                 rule=args.rule,
+                batch=args.batch,
             )
-            destination = _destination(out, job, result.extension, taken)
+            destination = _destination(out, job, result.extension, taken, sources)
             result.save(destination)
         except PreflightError as error:
             entry.update(status="error", error={"code": error.code, "message": str(error)})
@@ -152,13 +159,24 @@ def run(args: argparse.Namespace) -> int:
     return _common.EXIT_REJECTED if failed else _common.EXIT_OK
 
 
-def _destination(out: Path, job: Job, extension: str, taken: set[Path]) -> Path:
+def _destination(out: Path, job: Job, extension: str, taken: set[Path], sources: set[Path]) -> Path:
+    """Where the prepared copy of `job` goes; never over any input file."""
     destination = out / job.relative.with_suffix(extension)
     if destination in taken:  # a.png and a.jpg both want a.jpg: keep both
         destination = out / job.relative.with_name(job.relative.name + extension)
-    if destination.exists() and os.path.samefile(destination, job.source):
-        raise OutputPathError(f"{destination}: refusing to overwrite the source image")
+    if destination.resolve() in sources or (
+        destination.exists() and os.path.samefile(destination, job.source)
+    ):
+        which = "the source image" if _same(destination, job.source) else "another input"
+        raise OutputPathError(f"{destination}: refusing to overwrite {which}")
     return destination
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
 
 
 def _describe(result: PreparedImage, destination: Path) -> dict[str, object]:

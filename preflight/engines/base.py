@@ -25,6 +25,9 @@ FLAT_SAMPLE_SIDE = 128  # the side of the sample used to tell flat graphics from
 class Engine(ABC):
     name: str
     formats: frozenset[str]  # input formats this engine decodes (FORMAT_NAMES keys)
+    # Formats the engine's library could decode but that preflight refuses to
+    # let it (libvips loaders marked untrusted): named in error messages.
+    blocked: frozenset[str] = frozenset()
 
     @abstractmethod
     def load(self, source: SourceData, info: ImageInfo, width: int, height: int) -> Pixels:
@@ -51,8 +54,10 @@ class Engine(ABC):
         FLAT_SAMPLE_SIDE a side, and the number of bytes per pixel."""
 
     @abstractmethod
-    def encode(self, image: Pixels, fmt: str, quality: int) -> bytes:
-        """Encode as fmt (one of OUTPUT_FORMATS), metadata stripped."""
+    def encode(self, image: Pixels, fmt: str, quality: int, *, palette: bool = False) -> bytes:
+        """Encode as fmt (one of OUTPUT_FORMATS), metadata stripped. `palette`
+        (PNG only) quantizes to at most 256 colours: lossless for flat
+        graphics that have no more, much smaller for the rest."""
 
 
 def looks_flat(sample: bytes, channels: int) -> bool:

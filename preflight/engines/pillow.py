@@ -1,6 +1,9 @@
 # The Pillow engine: the fallback that is always installed. Rules:
 # - JPEG shrink-on-load with draft() (DCT scaling to the smallest scale that
-#   is still at least the target), then a Lanczos resize with reducing_gap;
+#   is still at least the target), then a Lanczos resize with reducing_gap,
+#   cut into row strips resized on threads (Pillow releases the GIL there);
+# - only the plugin of the format the header parser named may open the data,
+#   so bytes that merely look like another format never reach other decoders;
 # - Pillow's decompression-bomb guard stays as it is, globally: preflight's
 #   own pixel cap is checked on the header before any decode, and Pillow's
 #   refusal is reported as UnsafeImageError;
@@ -10,7 +13,11 @@
 from __future__ import annotations
 
 import io
+import itertools
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
@@ -18,6 +25,23 @@ from preflight.errors import DecodeError, UnsafeImageError, UnsupportedFormatErr
 from preflight.info import ImageInfo
 
 _SAVE_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
+# Our format names -> the Pillow plugins allowed to open them.
+_OPEN_FORMATS = {
+    "jpeg": ["JPEG"],  # also opens MPO (phones' multi-picture JPEGs): the first is the photo
+    "png": ["PNG"],
+    "gif": ["GIF"],
+    "webp": ["WEBP"],
+    "tiff": ["TIFF"],
+    "bmp": ["BMP", "DIB"],
+    "ico": ["ICO"],
+    "psd": ["PSD"],
+    "avif": ["AVIF"],
+    "heic": ["HEIF"],
+    "jp2": ["JPEG2000"],
+}
+# Resizes with fewer output pixels than this are not worth splitting.
+_PARALLEL_MIN_PIXELS = 250_000
+_MAX_STRIPS = 4
 
 
 def _heif_available() -> bool:
@@ -27,6 +51,12 @@ def _heif_available() -> bool:
         return False
     pillow_heif.register_heif_opener()
     return True
+
+
+@cache
+def _pool() -> ThreadPoolExecutor | None:
+    strips = min(_MAX_STRIPS, os.cpu_count() or 1)
+    return ThreadPoolExecutor(strips, thread_name_prefix="preflight-resize") if strips > 1 else None
 
 
 class PillowEngine(Engine):
@@ -54,9 +84,11 @@ class PillowEngine(Engine):
                 # Between Pillow's warning and error thresholds: our own cap
                 # has already been checked on the header.
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                handle = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-                with handle as image:
-                    image.seek(0)
+                handle = Image.open(
+                    io.BytesIO(source) if isinstance(source, bytes) else source,
+                    formats=_OPEN_FORMATS.get(info.format),
+                )
+                with handle as image:  # open leaves an animation on its first frame
                     if info.format == "jpeg":
                         # draft works in stored orientation: ask for the stored size.
                         stored = (height, width) if info.transposed else (width, height)
@@ -86,7 +118,30 @@ class PillowEngine(Engine):
 
         if image.size == (width, height):
             return image
-        return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        pool = _pool()
+        strips = min(_MAX_STRIPS, height, os.cpu_count() or 1)
+        if pool is None or width * height < _PARALLEL_MIN_PIXELS or strips < 2:
+            return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        # Each strip of output rows is resized from its box of source rows;
+        # Pillow reads the filter's support beyond the box, so the strips join
+        # without seams (identical output when no reducing step applies).
+        # Pillow resizes alpha premultiplied; do that conversion once, not per strip.
+        premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(image.mode)
+        whole = image.convert(premultiplied) if premultiplied else image
+        source_w, source_h = whole.size
+        cuts = [round(i * height / strips) for i in range(strips + 1)]
+
+        def strip(rows: tuple[int, int]) -> Any:
+            top, bottom = rows
+            box = (0, top * source_h / height, source_w, bottom * source_h / height)
+            return whole.resize(
+                (width, bottom - top), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0
+            )
+
+        result = Image.new(whole.mode, (width, height))
+        for top, part in zip(cuts, pool.map(strip, itertools.pairwise(cuts)), strict=False):
+            result.paste(part, (0, top))
+        return result.convert(image.mode) if premultiplied else result
 
     def has_transparency(self, image: Pixels) -> bool:
         if image.mode not in ("LA", "RGBA"):
@@ -100,10 +155,8 @@ class PillowEngine(Engine):
         if image.mode not in ("LA", "RGBA"):
             return image
         base = "L" if image.mode == "LA" else "RGB"
-        white = Image.new(
-            image.mode, image.size, (255, 255) if base == "L" else (255, 255, 255, 255)
-        )
-        return Image.alpha_composite(white.convert("RGBA"), image.convert("RGBA")).convert(base)
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, image.convert("RGBA")).convert(base)
 
     def sample(self, image: Pixels) -> tuple[bytes, int]:
         from PIL import Image
@@ -115,16 +168,26 @@ class PillowEngine(Engine):
         )
         return small.tobytes(), len(small.getbands())
 
-    def encode(self, image: Pixels, fmt: str, quality: int) -> bytes:
+    def encode(self, image: Pixels, fmt: str, quality: int, *, palette: bool = False) -> bytes:
+        from PIL import Image
+
         buffer = io.BytesIO()
         options: dict[str, Any] = {}
         if fmt == "jpeg":
             options = {"quality": quality, "optimize": True}
         elif fmt == "webp":
             options = {"quality": quality, "method": 4}
-        elif fmt == "png":
+        elif palette:
+            options = {"optimize": True}
+            if image.mode in ("RGB", "RGBA"):
+                method = Image.Quantize.FASTOCTREE if image.mode == "RGBA" else None
+                image = image.quantize(256, method=method, dither=Image.Dither.NONE)
+        else:
             options = {"optimize": False, "compress_level": 6}
-        image.save(buffer, _SAVE_FORMATS[fmt], **options)  # no exif/icc passed: stripped
+        # Pillow's PNG writer falls back to the image's own info for the ICC
+        # profile (and others may for more): emptied, nothing is carried over.
+        image.info = {}
+        image.save(buffer, _SAVE_FORMATS[fmt], **options)
         return buffer.getvalue()
 
 

@@ -15,13 +15,39 @@ from pathlib import Path
 from typing import Any
 
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
-from preflight.errors import DecodeError, EngineError, UnsupportedFormatError
+from preflight.errors import DecodeError, EngineError
 from preflight.info import ImageInfo
 
 # What the libvips of `pyvips[binary]` decodes: its HEIF loader has AV1 (AVIF)
 # but no HEVC, so no HEIC; no BMP, ICO, PSD, JPEG 2000 or JPEG XL either. The
 # Pillow engine covers what it can of the rest (HEIC with pillow-heif).
 _FORMATS = frozenset({"jpeg", "png", "gif", "webp", "tiff", "avif"})
+
+# The libvips loader of each format preflight names: used to tell "libvips
+# has no loader for it" from "libvips has one but marks it untrusted".
+_LOADERS = {
+    "jpeg": "jpegload",
+    "png": "pngload",
+    "gif": "gifload",
+    "webp": "webpload",
+    "tiff": "tiffload",
+    "avif": "heifload",
+    "heic": "heifload",
+    "svg": "svgload",
+    "pdf": "pdfload",
+    "jxl": "jxlload",
+    "jp2": "jp2kload",
+    "bmp": "magickload",
+    "ico": "magickload",
+    "psd": "magickload",
+}
+_UNTRUSTED_FLAG = 16  # VIPS_OPERATION_UNTRUSTED
+
+# The header parser reads ICC presence for these; for the rest assume a
+# profile may be there (colour management is skipped when there is none, but
+# costs time even then, so it is asked for only when it may matter).
+_ICC_KNOWN = frozenset({"jpeg", "png", "gif", "webp"})
+_GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L"})
 
 
 def _import_pyvips() -> Any:
@@ -42,15 +68,20 @@ class VipsEngine(Engine):
         self.vips = _import_pyvips()
         self.vips.cache_set_max(0)
         self.vips.block_untrusted_set(True)
+        self.blocked = frozenset(
+            fmt
+            for fmt, loader in _LOADERS.items()
+            if fmt not in _FORMATS and self._untrusted(loader)
+        )
+
+    def _untrusted(self, loader: str) -> bool:
+        if not self.vips.type_find("VipsOperation", loader):
+            return False  # not in this libvips at all
+        return bool(self.vips.Introspect.get(loader).flags & _UNTRUSTED_FLAG)
 
     def _error(self, info: ImageInfo, error: Exception) -> Exception:
         text = str(error).strip().splitlines()
-        detail = "; ".join(line for line in text if line)[:300]
-        if "untrusted" in detail or "blocked" in detail:
-            return UnsupportedFormatError(
-                f"{info.format_label}: libvips blocks the loader for this input as untrusted "
-                f"({detail}); use engine='pillow' if Pillow can read it"
-            )
+        detail = "; ".join(line.strip() for line in text if line.strip())[:300]
         return DecodeError(f"{info.format_label} data could not be decoded: {detail}")
 
     def load(self, source: SourceData, info: ImageInfo, width: int, height: int) -> Pixels:
@@ -58,14 +89,17 @@ class VipsEngine(Engine):
         try:
             if info.mode in ("CMYK", "YCCK") and not info.has_icc_profile:
                 return self._load_plain_cmyk(source, info, width, height)
+            options: dict[str, Any] = {"height": height, "size": "force", "fail_on": "truncated"}
+            if info.mode not in _GREY_MODES and (
+                info.has_icc_profile or info.format not in _ICC_KNOWN
+            ):
+                # thumbnail keeps an embedded profile unless told to export:
+                # convert to sRGB, with Pillow's default (perceptual) intent.
+                options.update(export_profile="srgb", intent="perceptual")
             if isinstance(source, Path):
-                image = vips.Image.thumbnail(
-                    str(source), width, height=height, size="force", fail_on="truncated"
-                )
+                image = vips.Image.thumbnail(str(source), width, **options)
             else:
-                image = vips.Image.thumbnail_buffer(
-                    source, width, height=height, size="force", option_string="fail_on=truncated"
-                )
+                image = vips.Image.thumbnail_buffer(source, width, **options)
             # Render once into memory: the loaders stream sequentially, and the
             # transparency test, the flatness sample and the encode each read it.
             return self.resize(_to_8bit(image), width, height).copy_memory()
@@ -105,7 +139,10 @@ class VipsEngine(Engine):
     def resize(self, image: Pixels, width: int, height: int) -> Pixels:
         if (image.width, image.height) == (width, height):
             return image
-        return image.thumbnail_image(width, height=height, size="force")
+        try:
+            return image.thumbnail_image(width, height=height, size="force")
+        except self.vips.Error as error:
+            raise EngineError(f"libvips could not resize to {width}x{height}: {error}") from None
 
     def has_transparency(self, image: Pixels) -> bool:
         if not image.hasalpha():
@@ -122,12 +159,14 @@ class VipsEngine(Engine):
         small = image.resize(scale, kernel="nearest") if scale < 1 else image
         return bytes(small.write_to_memory()), int(small.bands)
 
-    def encode(self, image: Pixels, fmt: str, quality: int) -> bytes:
+    def encode(self, image: Pixels, fmt: str, quality: int, *, palette: bool = False) -> bytes:
         try:
             if fmt == "jpeg":
                 data = image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=True)
             elif fmt == "webp":
                 data = image.webpsave_buffer(Q=quality, keep="none")
+            elif palette:
+                data = image.pngsave_buffer(compression=9, palette=True, Q=100, keep="none")
             else:
                 data = image.pngsave_buffer(compression=6, keep="none")
         except self.vips.Error as error:
