@@ -1,34 +1,42 @@
 # Hostile bytes: the parser only ever returns a Header or NeedMore, or raises
 # one of preflight's HeaderError classes; NeedMore asks for more than it has
-# and never more than the budget; probe never reads past the budget (plus the
-# 64-byte tail); a decompression bomb costs no memory.
+# and never more than the budget; a header read from a prefix is the header
+# of the whole file; every walk ends quickly; probe never reads past the
+# budget (plus the 64-byte tail); a decompression bomb costs no memory.
 
 from __future__ import annotations
 
 import contextlib
 import io
+import struct
+import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import header_shaped_bytes
 
 import preflight
-from preflight.errors import HeaderError
+from preflight.errors import CorruptHeaderError, HeaderError, HeaderTooLargeError
 from preflight.headers import READ_BUDGET, TAIL_READ, NeedMore, parse
 from preflight.info import Header
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SEEDS = sorted(p for p in (FIXTURES / "samples").iterdir())
-SEED_BYTES = {p.name: p.read_bytes()[:4096] for p in SEEDS}
+SEEDS = sorted(
+    p for folder in ("samples", "unsupported", "hostile") for p in (FIXTURES / folder).iterdir()
+)
+SEED_BYTES = {f"{p.parent.name}/{p.name}": p.read_bytes()[:4096] for p in SEEDS}
+ACCEPTED = ("jpeg", "png", "gif", "webp")
 
 
-def parse_safely(data: bytes, complete: bool) -> None:
+def parse_safely(data: bytes, complete: bool) -> Header | NeedMore | None:
+    """parse(), checking its contract; None when it refused the data."""
     try:
         result = parse(data, complete=complete)
     except HeaderError:
-        return
+        return None
     if isinstance(result, NeedMore):
         assert not complete
         assert len(data) < result.at_least <= READ_BUDGET
@@ -38,10 +46,18 @@ def parse_safely(data: bytes, complete: bool) -> None:
             assert result.width > 0
             assert result.height is not None
             assert result.height > 0
+        assert 1 <= result.orientation <= 8
+        assert result.frames is None or result.frames >= 1
+    return result
 
 
 @given(st.binary(max_size=2048), st.booleans())
 def test_random_bytes(data: bytes, complete: bool) -> None:
+    parse_safely(data, complete)
+
+
+@given(header_shaped_bytes, st.booleans())
+def test_random_bytes_shaped_like_headers(data: bytes, complete: bool) -> None:
     parse_safely(data, complete)
 
 
@@ -71,6 +87,113 @@ def test_every_prefix(name: str) -> None:
     for end in range(min(len(data), 700)):
         parse_safely(data[:end], complete=True)
         parse_safely(data[:end], complete=False)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in SEED_BYTES if n.startswith("samples/")))
+def test_a_header_read_from_a_prefix_is_the_whole_files(name: str) -> None:
+    # Whatever prefix the parser is given, it answers NeedMore or the header
+    # it reads from the whole file: it never guesses from too little data.
+    whole = (FIXTURES / name).read_bytes()
+    expected = parse(whole, complete=True)
+    assert isinstance(expected, Header)
+    for end in range(0, min(len(whole), 4096), 7):
+        result = parse_safely(whole[:end], complete=False)
+        assert isinstance(result, NeedMore) or result == expected, end
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        # A backtracking SVG pattern took exponential time on these comments.
+        (b"<!---->" * 580 + b"<p/>", None),
+        (b'<?xml version="1.0"?>' + b"<!--" + b"-->" * 1300, None),
+        # Fill bytes: one step each, but bounded by the data.
+        (b"\xff\xd8" + b"\xff" * (READ_BUDGET - 2), HeaderTooLargeError),
+        # Junk: skipped to the next 0xFF in one search.
+        (b"\xff\xd8\xff\xe0\x00\x04\x00\x00" + bytes(READ_BUDGET), HeaderTooLargeError),
+        # A GIF frame whose data is a megabyte of full sub-blocks: strided walk.
+        (
+            b"GIF89a\x01\x00\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02"
+            + (b"\xff" + bytes(255)) * 4000
+            + b"\x00;",
+            None,
+        ),
+        # Unknown GIF bytes before any frame: skipped as Pillow does, to the end.
+        (b"GIF89a\x01\x00\x01\x00\x00\x00\x00" + b"\x01" * READ_BUDGET, HeaderTooLargeError),
+    ],
+    ids=["svg-comments", "svg-closers", "jpeg-fill", "jpeg-junk", "gif-blocks", "gif-junk"],
+)
+def test_pathological_walks_end_quickly(data: bytes, error: type[HeaderError] | None) -> None:
+    start = time.perf_counter()
+    partial = outcome(data, complete=False)
+    outcome(data, complete=True)
+    assert time.perf_counter() - start < 1.0  # the backtracking SVG pattern took hours
+    assert error is None or partial is error
+
+
+def outcome(data: bytes, *, complete: bool) -> type[HeaderError] | None:
+    """The class of HeaderError parse raises, or None if it answers."""
+    try:
+        parse(data, complete=complete)
+    except HeaderError as raised:
+        return type(raised)
+    return None
+
+
+def test_many_tiny_gif_frames_are_counted() -> None:
+    frame = b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x4c\x01\x00"
+    data = b"GIF89a\x01\x00\x01\x00\x00\x00\x00" + frame * 20000 + b";"
+    header = parse(data, complete=True)
+    assert isinstance(header, Header)
+    assert (header.frames, header.animated) == (20000, True)
+
+
+def test_gif_frames_past_the_budget_are_unknown_not_an_error() -> None:
+    loop = b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    frame = b",\x00\x00\x00\x00\x02\x00\x03\x00\x00\x02" + (b"\xff" + bytes(255)) * 5000 + b"\x00"
+    data = b"GIF89a\x02\x00\x03\x00\x00\x00\x00" + loop + frame * 2 + b";"
+    assert len(data) > READ_BUDGET
+    header = parse(data[:READ_BUDGET], complete=False)
+    assert isinstance(header, Header)
+    assert (header.width, header.height, header.frames, header.animated) == (2, 3, None, True)
+    assert preflight.probe(data).frames == 2  # bytes in memory: the whole walk
+
+
+def test_jpeg_scan_past_the_budget_still_gives_the_frame() -> None:
+    sof = b"\xff\xc0\x00\x11\x08\x00\x10\x00\x20\x03" + bytes(9)
+    comment = b"\xff\xfe\xff\xff" + bytes(0xFFFF - 2)
+    data = b"\xff\xd8" + sof + comment * 17 + b"\xff\xda"
+    assert len(data) > READ_BUDGET
+    header = parse(data[:READ_BUDGET], complete=False)
+    assert isinstance(header, Header)
+    assert (header.width, header.height) == (32, 16)
+    # ... but before the frame header, the same walk is too large a header.
+    with pytest.raises(HeaderTooLargeError):
+        parse((b"\xff\xd8" + comment * 17 + sof)[:READ_BUDGET], complete=False)
+
+
+def test_exif_offsets_outside_the_block_are_ignored() -> None:
+    # IFD offset pointing past the APP1 segment, into the frame header.
+    tiff = b"MM\x00*" + struct.pack(">I", 400)
+    app1 = b"Exif\x00\x00" + tiff
+    data = (
+        b"\xff\xd8\xff\xe1"
+        + struct.pack(">H", len(app1) + 2)
+        + app1
+        + b"\xff\xc0\x00\x11\x08\x00\x10\x00\x20\x03"
+        + bytes(9)
+        + b"\xff\xda"
+    )
+    header = parse(data, complete=True)
+    assert isinstance(header, Header)
+    assert (header.orientation, header.has_exif) == (1, True)
+
+
+def test_png_chunk_lengths_over_the_spec_limit_are_corrupt() -> None:
+    data = (FIXTURES / "samples" / "rgb.png").read_bytes()
+    broken = data[:33] + struct.pack(">I", 2**31) + data[37:]
+    with pytest.raises(CorruptHeaderError):
+        parse(broken, complete=True)
 
 
 class CountingReader(io.RawIOBase):
@@ -104,8 +227,11 @@ def test_probe_never_reads_past_the_budget(start: bytes, padding: int) -> None:
     for signature in (
         b"",
         b"\xff\xd8\xff\xe1\xff\xff",
+        b"\xff\xd8\xff\xe0\x00\x10",
         b"GIF89a\x10\x00\x10\x00\x00\x00\x00",
-        b"RIFF",
+        b"GIF89a\x10\x00\x10\x00\x00\x00\x00,\x00\x00\x00\x00\x10\x00\x10\x00\x00\x02\xff",
+        b"RIFF\xff\xff\xff\xffWEBPVP8X\x0a\x00\x00\x00\x08",
+        b"\x89PNG\r\n\x1a\n",
     ):
         data = signature + start + bytes(padding % (2 * READ_BUDGET))
         source = CountingReader(data)
@@ -122,15 +248,20 @@ def test_huge_jpeg_segments_hit_the_budget_not_memory() -> None:
         preflight.probe(CountingReader(data))  # type: ignore[arg-type]
 
 
-def test_bomb_is_reported_without_memory() -> None:
-    path = FIXTURES / "hostile" / "bomb-100000x100000.png"
+@pytest.mark.parametrize("name", ["bomb-100000x100000.png", "declares-65000x65000.jpg"])
+def test_bomb_is_reported_without_memory(name: str) -> None:
+    path = FIXTURES / "hostile" / name
     tracemalloc.start()
     try:
+        info = preflight.probe(path)
+        _, probe_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
         report = preflight.inspect(path)
-        _, peak = tracemalloc.get_traced_memory()
+        _, inspect_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 256 * 1024
+    assert probe_peak < 64 * 1024
+    assert inspect_peak < 256 * 1024
+    assert max(info.width or 0, info.height or 0) >= 65_000
     assert report.info is not None
-    assert (report.info.width, report.info.height) == (100_000, 100_000)
     assert [f.code for f in report.findings] == ["over-max-side"]

@@ -57,3 +57,7 @@ class Reader:
     def u64be(self, offset: int) -> int:
         self.need(offset + 8)
         return int.from_bytes(self.data[offset : offset + 8], "big")
+
+    def u64le(self, offset: int) -> int:
+        self.need(offset + 8)
+        return int.from_bytes(self.data[offset : offset + 8], "little")

@@ -17,32 +17,34 @@ _LE16, _LE32 = struct.Struct("<H"), struct.Struct("<I")
 _BE16, _BE32 = struct.Struct(">H"), struct.Struct(">I")
 
 
-def orientation_from_exif(block: bytes) -> int:
-    """Orientation from an EXIF block (with or without the 'Exif\\0\\0' prefix)."""
-    base = 6 if block.startswith(_EXIF_PREFIX) else 0
-    order = block[base : base + 4]
+def orientation_from_exif(data: bytes, start: int = 0, end: int | None = None) -> int:
+    """Orientation from the EXIF block data[start:end] (with or without the
+    'Exif\\0\\0' prefix). Offsets, not a slice: a JPEG's EXIF segment holds
+    a thumbnail of tens of KB that need not be copied."""
+    stop = len(data) if end is None else min(end, len(data))
+    base = start + 6 if data.startswith(_EXIF_PREFIX, start) else start
+    if stop - base < 8:
+        return 1
+    order = data[base : base + 4]
     if order == b"II*\x00":
         u16, u32 = _LE16, _LE32
     elif order == b"MM\x00*":
         u16, u32 = _BE16, _BE32
     else:
         return 1
-    size = len(block) - base
-    if size < 8:
-        return 1
-    ifd = u32.unpack_from(block, base + 4)[0]
-    if ifd < 8 or ifd + 2 > size:
+    ifd = u32.unpack_from(data, base + 4)[0]
+    if ifd < 8 or base + ifd + 2 > stop:
         return 1
     first = base + ifd + 2
-    count = min(u16.unpack_from(block, base + ifd)[0], (len(block) - first) // 12)
+    count = min(u16.unpack_from(data, base + ifd)[0], (stop - first) // 12)
     for entry in range(first, first + 12 * count, 12):  # never past the block
-        if u16.unpack_from(block, entry)[0] != ORIENTATION_TAG:
+        if u16.unpack_from(data, entry)[0] != ORIENTATION_TAG:
             continue
-        kind = u16.unpack_from(block, entry + 2)[0]
+        kind = u16.unpack_from(data, entry + 2)[0]
         if kind == _SHORT:
-            value = u16.unpack_from(block, entry + 8)[0]
+            value = u16.unpack_from(data, entry + 8)[0]
         elif kind == _LONG:
-            value = u32.unpack_from(block, entry + 8)[0]
+            value = u32.unpack_from(data, entry + 8)[0]
         else:
             return 1
         return int(value) if 1 <= value <= 8 else 1

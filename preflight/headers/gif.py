@@ -1,13 +1,22 @@
 # GIF: the logical screen and the image descriptors. Rules:
 # - decoders use the frames' own sizes too, so the size is the logical screen
-#   grown to hold every frame seen (left + width, top + height), as Pillow does;
-# - the screen and the first image descriptor are required; further frames
-#   are counted while the data lasts: the walk needs the whole file, so when
-#   it would go past the read budget it stops and reports what it knows
+#   grown to hold every frame seen (left + width, top + height). Pillow grows
+#   its size the same way, but only as it seeks to each frame: after opening
+#   it holds the screen and the first frame (tests/test_headers_differential);
+# - the screen and the first image descriptor are required;
+# - frames are counted to the trailer, or to the end of the file, where, as
+#   in Pillow, a frame cut short still counts. The walk needs the whole file:
+#   when it would go past the read budget it stops and reports what it knows
 #   (frames=None; animated if a second frame or a looping extension was seen);
+# - the mode is Pillow's for the first frame: "P", or "L" when its colour
+#   table is missing or is the identity gray ramp (Pillow drops such tables);
+# - a byte that starts no block (',' '!' ';') is skipped, as Pillow does;
 # - every sub-block chain is walked by its lengths, so the walk always ends.
 
 from __future__ import annotations
+
+import re
+import struct
 
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
@@ -17,36 +26,59 @@ SIGNATURES = (b"GIF87a", b"GIF89a")
 
 _IMAGE, _EXTENSION, _TRAILER = 0x2C, 0x21, 0x3B
 _GRAPHIC_CONTROL, _APPLICATION = 0xF9, 0xFF
+_BLOCK_START = re.compile(rb"[,!;]")
+_FULL_RUN = 256 * 256  # bytes of full sub-blocks checked in one strided slice
+_SCREEN = struct.Struct("<HHB")  # width, height, flags
+_DESCRIPTOR = struct.Struct("<HHHHB")  # left, top, width, height, flags
+# The identity gray ramp of each colour table size (2..256 entries).
+_GRAY_RAMPS = {
+    3 << bits: bytes(v for i in range(1 << bits) for v in (i, i, i)) for bits in range(1, 9)
+}
 
 
-def _skip_sub_blocks(reader: Reader, offset: int) -> int:
+def _skip_sub_blocks(data: bytes, size: int, offset: int) -> int:
     """The offset after a chain of sub-blocks (each: a length byte, then data)."""
-    data, end = reader.data, reader.size
-    while offset < end:
-        size = data[offset]
-        offset += 1 + size
-        if size == 0:
+    while offset < size:
+        length = data[offset]
+        if length == 0xFF:
+            # Encoders write full 255-byte sub-blocks: one strided slice finds
+            # the first length byte that is not 255, instead of a Python
+            # iteration per block (the image data is most of a GIF).
+            run = data[offset : offset + _FULL_RUN : 256]
+            offset += 256 * (len(run) - len(run.lstrip(b"\xff")))
+            continue
+        offset += 1 + length
+        if length == 0:
             return offset
     raise NeedMoreSignal(offset + 1)
 
 
 def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
-    screen_w = reader.u16le(6)
-    screen_h = reader.u16le(8)
-    flags = reader.u8(10)
+    data, size = reader.data, reader.size
+    if not complete and size < budget:
+        # Counting frames walks the whole file: ask for all the budget allows
+        # at once, rather than walking a prefix that cannot be enough.
+        raise NeedMoreSignal(budget)
+    reader.need(13)
+    width, height, flags = _SCREEN.unpack_from(data, 6)
     offset = 13
+    gray = True  # no colour table: Pillow reads the indices as gray levels
     if flags & 0x80:
-        offset += 3 << ((flags & 0x07) + 1)
-    width, height = screen_w, screen_h
-    frames = started = 0  # frames whose data was walked to its end / begun
-    interlaced = transparent = looping = False
-    finished = False
+        table = 3 << ((flags & 0x07) + 1)
+        reader.need(offset + table)
+        gray = data.startswith(_GRAY_RAMPS[table], offset)
+        offset += table
+    started = 0  # image descriptors read
+    frames = 0  # frames whose data was walked to its end
+    interlaced = transparent = looping = finished = False
     try:
         while True:
-            if complete and offset >= reader.size and frames:
-                finished = True  # the trailer is missing, but no frame is cut
+            if offset >= size and complete and frames:
+                finished = True  # no trailer, but every frame is whole
                 break
-            block = reader.u8(offset)
+            if offset >= size:
+                raise NeedMoreSignal(offset + 1)
+            block = data[offset]
             if block == _TRAILER:
                 finished = True
                 break
@@ -57,29 +89,40 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
                     transparent = bool(reader.u8(offset + 3) & 0x01)
                 elif label == _APPLICATION and reader.u8(offset + 2) == 11:
                     looping = looping or reader.bytes(offset + 3, 11) == b"NETSCAPE2.0"
-                offset = _skip_sub_blocks(reader, offset + 2)
+                offset = _skip_sub_blocks(data, size, offset + 2)
             elif block == _IMAGE:
-                left, top = reader.u16le(offset + 1), reader.u16le(offset + 3)
-                frame_w, frame_h = reader.u16le(offset + 5), reader.u16le(offset + 7)
-                local = reader.u8(offset + 9)
-                if frames == 0:
+                reader.need(offset + 10)
+                left, top, frame_w, frame_h, local = _DESCRIPTOR.unpack_from(data, offset + 1)
+                if started == 0:
                     interlaced = bool(local & 0x40)
-                width = max(width, left + frame_w)
-                height = max(height, top + frame_h)
+                    if local & 0x80:
+                        table = 3 << ((local & 0x07) + 1)
+                        reader.need(offset + 10 + table)
+                        gray = data.startswith(_GRAY_RAMPS[table], offset + 10)
+                if left + frame_w > width:
+                    width = left + frame_w
+                if top + frame_h > height:
+                    height = top + frame_h
                 started += 1
                 offset += 10
                 if local & 0x80:
                     offset += 3 << ((local & 0x07) + 1)
-                offset = _skip_sub_blocks(reader, offset + 1)  # after the LZW code size
+                offset = _skip_sub_blocks(data, size, offset + 1)  # after the LZW code size
                 frames += 1
             else:
-                raise CorruptHeaderError(f"GIF: unknown block 0x{block:02x} at byte {offset}")
+                found = _BLOCK_START.search(data, offset + 1)
+                offset = found.start() if found else size
     except NeedMoreSignal as short:
-        # Data cut inside a frame is truncated (the decoder would fail); a walk
-        # that would pass the budget stops once one frame has begun: its size
-        # is known and counting the rest is best-effort.
-        if complete or started == 0 or short.at_least <= budget:
+        if complete and started:
+            # The whole file ends inside a frame's data: Pillow counts the
+            # frame. Whether the pixels decode is not a header question (a
+            # broken sub-block chain often still decodes); probe flags the
+            # missing trailer, as it flags a JPEG without its end marker.
+            finished = True
+        elif complete or started == 0 or short.at_least <= budget:
             raise
+        # Otherwise the walk would pass the budget once a frame has begun:
+        # its size is known, and counting the rest is best-effort.
     if started == 0:
         raise CorruptHeaderError("GIF: no image in the file")
     if width == 0 or height == 0:
@@ -89,9 +132,9 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
         width=width,
         height=height,
         animated=started > 1 or (not finished and looping),
-        frames=frames if finished else None,
+        frames=started if finished else None,
         interlaced=interlaced,
         has_alpha=transparent,
-        mode="P",
+        mode="L" if gray else "P",
         bit_depth=8,
     )

@@ -1,15 +1,19 @@
-# JPEG: walk the marker segments from SOI to the frame header. Rules:
+# JPEG: walk the marker segments from SOI to the first scan (SOS). Rules:
 # - the frame header (any SOF marker: baseline, extended, progressive,
-#   lossless, arithmetic) gives the size, precision and components;
-# - APP1 "Exif" gives the orientation, APP2 "ICC_PROFILE" an ICC profile,
-#   APP14 "Adobe" the colour transform (as Pillow reads them: first EXIF wins);
-# - every segment length is validated and the walk always moves forward;
+#   lossless, arithmetic) gives the size, precision and components; its
+#   length must match its component count and its precision be 2..16;
+# - APP1 "Exif" gives the orientation (the first one wins, as in Pillow),
+#   APP2 "ICC_PROFILE" an ICC profile, wherever they sit before the scan;
+# - bytes between segments that are not a marker are skipped, as libjpeg and
+#   Pillow do (with a warning); 0xFF fill bytes too. A whole file that ends
+#   in such junk before any frame header is corrupt, not truncated. Markers that libjpeg
+#   refuses (reserved JPGn, hierarchical DHP/EXP, a second SOI, a marker code
+#   under 0xC0 other than TEM) are corrupt, as is EOI or SOS before any frame;
 # - a frame with height 0 (defined later by DNL) is refused, as Pillow does;
-# - SOS or EOI before any SOF means there is no frame: corrupt;
-# - the walk stops at the frame header, as imagesize does: EXIF and ICC
-#   segments come before it (JFIF/EXIF order). When the data is the whole
-#   file, a scan (SOS) must follow, else it is truncated; a file cut later
-#   is found by probe's end-of-file check (a missing EOI marker).
+# - every segment length is validated and the walk always moves forward;
+# - the walk needs the scan header: without it there are no pixels (a file
+#   that ends before it is truncated). Once the frame is known, a scan beyond
+#   the read budget is not an error: the header is reported as read so far.
 
 from __future__ import annotations
 
@@ -22,74 +26,100 @@ SIGNATURE = b"\xff\xd8\xff"
 
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _PROGRESSIVE = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
-_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0-7: no length
-# Markers are 0x01 and 0xC0-0xFE; anything else after 0xFF is not JPEG.
-_SOS, _EOI, _APP1, _APP2, _APP14 = 0xDA, 0xD9, 0xE1, 0xE2, 0xEE
 _MODES = {1: "L", 3: "RGB", 4: "CMYK"}
+_EXIF = b"Exif\x00\x00"
+_ICC = b"ICC_PROFILE\x00"
+
+# What the byte after 0xFF means to the walk: one table lookup per marker.
+_SEGMENT, _FRAME, _APP1, _APP2, _STANDALONE, _SCAN, _END, _FILL, _ESCAPE, _INVALID = range(10)
 
 
-def parse_jpeg(reader: Reader, *, complete: bool = False) -> Header:
-    # Direct indexing with explicit bounds checks: this loop is most of probe's
-    # time on JPEGs, and the Reader's method calls doubled it.
+def _marker_kinds() -> bytes:
+    kinds = bytearray([_INVALID]) * 256  # under 0xC0: not a marker libjpeg knows
+    kinds[0xC0:0xFF] = bytes([_SEGMENT]) * (0xFF - 0xC0)  # a length follows
+    for marker in _SOF_MARKERS:
+        kinds[marker] = _FRAME
+    kinds[0xE1], kinds[0xE2] = _APP1, _APP2
+    for marker in (0x01, *range(0xD0, 0xD8)):  # TEM, RST0-7: no length
+        kinds[marker] = _STANDALONE
+    kinds[0xDA], kinds[0xD9], kinds[0xFF], kinds[0x00] = _SCAN, _END, _FILL, _ESCAPE
+    # JPG (C8), a second SOI (D8), DHP (DE), EXP (DF), JPG0-13 (F0-FD): libjpeg stops.
+    for marker in (0xC8, 0xD8, 0xDE, 0xDF, *range(0xF0, 0xFE)):
+        kinds[marker] = _INVALID
+    return bytes(kinds)
+
+
+_KINDS = _marker_kinds()
+
+
+def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
+    # Direct indexing with explicit bounds checks and a table of marker kinds:
+    # this loop is most of probe's time on JPEGs, and method calls per read
+    # doubled it.
     data, size = reader.data, reader.size
     offset = 2
     frame: tuple[int, int, int, int, int] | None = None  # marker, precision, h, w, comps
     orientation = 1
-    exif_seen = icc = False
-    while True:
-        if offset + 2 > size:
-            raise NeedMoreSignal(offset + 2)
-        if data[offset] != 0xFF:
-            raise CorruptHeaderError(f"JPEG: expected a marker at byte {offset}")
-        marker = data[offset + 1]
-        if marker == 0xFF:  # a fill byte
-            offset += 1
-            continue
-        if marker < 0xC0 and marker != 0x01:
-            raise CorruptHeaderError(f"JPEG: invalid marker 0x{marker:02x} at byte {offset}")
-        offset += 2
-        if marker in _STANDALONE:
-            continue
-        if marker in (_SOS, _EOI):
-            break
-        if offset + 2 > size:
-            raise NeedMoreSignal(offset + 2)
-        length = (data[offset] << 8) | data[offset + 1]
-        if length < 2:
-            raise CorruptHeaderError(f"JPEG: segment length {length} at byte {offset}")
-        body = offset + 2
-        end = offset + length
-        if marker in _SOF_MARKERS and frame is None:
-            if length < 8:
-                raise CorruptHeaderError("JPEG: frame header too short")
-            reader.need(body + 6)
-            precision = data[body]
-            height = (data[body + 1] << 8) | data[body + 2]
-            width = (data[body + 3] << 8) | data[body + 4]
-            frame = (marker, precision, height, width, data[body + 5])
-            break  # metadata comes before the frame header in practice; stop here
-        if marker == _APP1 and not exif_seen and length >= 8:
-            reader.need(end)
-            if data[body : body + 6] == b"Exif\x00\x00":
-                exif_seen = True
-                orientation = orientation_from_exif(data[body + 6 : end])
-        elif marker == _APP2 and length >= 14:
-            reader.need(body + 12)
-            icc = icc or data[body : body + 12] == b"ICC_PROFILE\x00"
-        offset = end
-    if frame is None:
-        raise CorruptHeaderError("JPEG: no frame header (SOF) before the image data")
+    exif_seen = icc = junk = False
+    try:
+        while True:
+            if offset + 4 > size and (offset + 2 > size or _KINDS[data[offset + 1]] < _STANDALONE):
+                raise NeedMoreSignal(offset + 4)
+            if data[offset] != 0xFF:  # junk between segments: skip to the next 0xFF
+                junk = True
+                offset = data.find(b"\xff", offset)
+                if offset < 0:
+                    raise NeedMoreSignal(size + 2)
+                continue
+            marker = data[offset + 1]
+            kind = _KINDS[marker]
+            if kind < _STANDALONE:  # a segment with a length
+                length = (data[offset + 2] << 8) | data[offset + 3]
+                if length < 2:
+                    raise CorruptHeaderError(f"JPEG: segment length {length} at byte {offset}")
+                body = offset + 4
+                offset += 2 + length
+                if kind == _SEGMENT:
+                    continue
+                if kind == _FRAME:
+                    if frame is None:
+                        frame = _read_frame(reader, marker, body, length)
+                elif kind == _APP1:
+                    if not exif_seen and length >= 8:
+                        reader.need(offset)
+                        if data.startswith(_EXIF, body):
+                            exif_seen = True
+                            orientation = orientation_from_exif(data, body + 6, offset)
+                elif length >= 14:  # APP2
+                    reader.need(body + 12)
+                    icc = icc or data.startswith(_ICC, body)
+            elif kind == _STANDALONE:
+                offset += 2
+            elif kind == _FILL:  # skip the whole run of fill bytes in one step
+                run = data[offset + 1 : offset + 65536]
+                offset += len(run) - len(run.lstrip(b"\xff"))
+            elif kind == _ESCAPE:  # an escaped 0xFF in junk: libjpeg discards it
+                junk = True
+                offset += 2
+            elif kind == _SCAN and frame is not None:
+                break
+            elif kind == _INVALID:
+                raise CorruptHeaderError(f"JPEG: invalid marker 0x{marker:02x} at byte {offset}")
+            elif frame is None:  # a scan or the end of the image before any frame
+                raise CorruptHeaderError("JPEG: no frame header (SOF) before the image data")
+            else:
+                raise CorruptHeaderError("JPEG: the image ends (EOI) before its first scan")
+    except NeedMoreSignal as short:
+        if complete and junk and frame is None:
+            raise CorruptHeaderError(
+                "JPEG: no frame header, only bytes that are not JPEG"
+            ) from None
+        # The frame is known but the scan header is past the read budget: the
+        # size is certain, what is missing is proof that pixels follow.
+        if complete or frame is None or short.at_least <= budget:
+            raise
+    assert frame is not None
     marker, precision, height, width, components = frame
-    if complete and data.find(b"\xff\xda", offset) < 0:
-        # The whole file is here and no scan follows the frame header: there
-        # are no pixels. (A false match inside a table is possible; probe's
-        # end-of-image check still flags such a file.)
-        raise NeedMoreSignal(size + 1)
-    if width == 0 or height == 0:
-        raise CorruptHeaderError(f"JPEG: frame size {width}x{height}")
-    if components not in _MODES:
-        raise CorruptHeaderError(f"JPEG: {components} colour components")
-    # The scan header must be there too: a file cut before its first scan has no pixels.
     return Header(
         format="jpeg",
         width=width,
@@ -102,3 +132,26 @@ def parse_jpeg(reader: Reader, *, complete: bool = False) -> Header:
         has_icc_profile=icc,
         has_exif=exif_seen,
     )
+
+
+def _read_frame(
+    reader: Reader, marker: int, body: int, length: int
+) -> tuple[int, int, int, int, int]:
+    """(marker, precision, height, width, components) of a valid frame header."""
+    data = reader.data
+    reader.need(body + 6)
+    precision = data[body]
+    height = (data[body + 1] << 8) | data[body + 2]
+    width = (data[body + 3] << 8) | data[body + 4]
+    components = data[body + 5]
+    if length != 8 + 3 * components:
+        raise CorruptHeaderError(
+            f"JPEG: frame header of {length} bytes for {components} components"
+        )
+    if width == 0 or height == 0:
+        raise CorruptHeaderError(f"JPEG: frame size {width}x{height}")
+    if components not in _MODES:
+        raise CorruptHeaderError(f"JPEG: {components} colour components")
+    if not 2 <= precision <= 16:
+        raise CorruptHeaderError(f"JPEG: {precision}-bit samples")
+    return marker, precision, height, width, components

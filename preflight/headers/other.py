@@ -1,16 +1,18 @@
 # Formats the API does not accept: recognized by signature and named, so the
 # user learns what the file is and that it needs converting. Rules:
 # - sizes are read where the header gives them cheaply (TIFF, BMP, PSD, ICO,
-#   HEIC/AVIF 'ispe'), else None; a malformed size is None, not an error:
-#   the file is refused as unsupported either way;
-# - SVG is recognized from text: optional BOM and whitespace, an optional XML
-#   declaration, comments and doctype, then an <svg element.
+#   JPEG 2000, and HEIC/AVIF from the primary item's properties), else None;
+#   a malformed size is None, not an error: the file is refused as
+#   unsupported either way;
+# - SVG is recognized from text: optional BOM and whitespace, then XML
+#   declarations, processing instructions, comments and a doctype, then an
+#   <svg element, within the first 4 KiB. The scan moves forward with each
+#   step (a backtracking regular expression took exponential time on
+#   "<!---->" repeated).
 
 from __future__ import annotations
 
-import re
-import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.info import Header
@@ -21,14 +23,12 @@ _HEIC_BRANDS = frozenset(
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
 _JXL_BOX = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 _JP2_BOX = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
-_SVG = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:(?:<!--.*?-->|<!DOCTYPE[^>]*>)\s*)*<svg[\s>:]",
-    re.S | re.I,
-)
 _SVG_SNIFF = 4096  # bytes of text in which the <svg element must start
+_XML_SPACE = b" \t\r\n"
+_SVG_NAME_END = frozenset(b" \t\r\n>/:")
 
 
-def sniff(reader: Reader) -> Header | None:
+def sniff(reader: Reader, *, complete: bool, budget: int) -> Header | None:
     """A Header for an unsupported format, or None if this is no known format."""
     head = reader.data[:16]
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
@@ -50,15 +50,44 @@ def sniff(reader: Reader) -> Header | None:
     if head[:4] == b"8BPS":
         return _sized(reader, "psd", lambda r: (r.u32be(18), r.u32be(14)))
     if head[4:8] == b"ftyp":
-        return _isobmff(reader)
-    if _SVG.match(reader.data[:_SVG_SNIFF]):
+        return _isobmff(reader, complete=complete, budget=budget)
+    if _svg_prologue(reader.data) is True:
         return Header(format="svg", width=None, height=None)
     return None
 
 
 def needs_more_to_sniff(data: bytes) -> bool:
     """True when a short prefix could still turn out to be a known format."""
-    return len(data) < 16 or (len(data) < _SVG_SNIFF and data.lstrip()[:1] == b"<")
+    return len(data) < 16 or (len(data) < _SVG_SNIFF and _svg_prologue(data) is None)
+
+
+def _svg_prologue(data: bytes) -> bool | None:
+    """True if the text starts an SVG document, False if it cannot, None if
+    the data ends (within the sniffing window) before that is known."""
+    text = data[:_SVG_SNIFF]
+    at = 3 if text.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        while at < len(text) and text[at] in _XML_SPACE:
+            at += 1
+        if at >= len(text) or text[at] != 0x3C:  # '<'
+            return None if at >= len(text) else False
+        if text.startswith(b"<!--", at):
+            close, skip = text.find(b"-->", at + 4), 3
+        elif text.startswith(b"<?", at):
+            close, skip = text.find(b"?>", at + 2), 2
+        elif text[at : at + 9].upper() == b"<!DOCTYPE":
+            bracket, close = text.find(b"[", at), text.find(b">", at)
+            if 0 <= bracket < close:  # an internal subset may hold '>'
+                close = text.find(b"]", bracket)
+                close = text.find(b">", close) if close >= 0 else -1
+            skip = 1
+        elif text.startswith(b"<svg", at) and len(text) > at + 4:
+            return text[at + 4] in _SVG_NAME_END
+        else:
+            return None if len(text) - at < 5 and b"<svg".startswith(text[at:]) else False
+        if close < 0:
+            return None
+        at = close + skip
 
 
 def _sized(reader: Reader, fmt: str, read: Callable[[Reader], tuple[int, int]]) -> Header:
@@ -66,7 +95,7 @@ def _sized(reader: Reader, fmt: str, read: Callable[[Reader], tuple[int, int]]) 
         width, height = read(reader)
     except NeedMoreSignal:
         return Header(format=fmt, width=None, height=None)
-    if not width or not height:
+    if width <= 0 or height <= 0:  # e.g. a JPEG 2000 offset past the grid
         return Header(format=fmt, width=None, height=None)
     return Header(format=fmt, width=width, height=height)
 
@@ -92,32 +121,43 @@ def _jp2_box(reader: Reader) -> Header:
 
 
 def _tiff(reader: Reader) -> Header:
-    big = reader.data[:2] == b"MM"
-    u16 = reader.u16be if big else reader.u16le
-    u32 = reader.u32be if big else reader.u32le
-    width: int | None = None
-    height: int | None = None
-    orientation = 1
+    """Width, height and orientation from the first IFD (classic or BigTIFF)."""
+    big_endian = reader.data[:2] == b"MM"
+    u16 = reader.u16be if big_endian else reader.u16le
+    u32 = reader.u32be if big_endian else reader.u32le
+    u64 = reader.u64be if big_endian else reader.u64le
+    found: dict[int, int] = {}
     try:
-        if u16(2) == 43:  # BigTIFF: sizes not read
-            return Header(format="tiff", width=None, height=None)
-        ifd = u32(4)
-        count = min(u16(ifd), 512)
-        for index in range(count):
-            entry = ifd + 2 + 12 * index
-            tag, kind = u16(entry), u16(entry + 2)
-            value = u16(entry + 8) if kind == 3 else u32(entry + 8)
-            if tag == 256:
-                width = value
-            elif tag == 257:
-                height = value
-            elif tag == 0x0112:
-                orientation = value if 1 <= value <= 8 else 1
+        big_tiff = u16(2) == 43  # 8-byte offsets and counts, 20-byte entries
+        if big_tiff:
+            ifd, count = u64(8), 0
+            if u16(4) == 8:  # the offset size BigTIFF defines
+                count = u64(ifd)
+            first, entry_size, value_field = ifd + 8, 20, 12
+        else:
+            ifd = u32(4)
+            count, first, entry_size, value_field = u16(ifd), ifd + 2, 12, 8
+        for index in range(min(count, 512)):
+            entry = first + entry_size * index
+            tag = u16(entry)
+            if tag in (256, 257, 0x0112):
+                kind, value_at = u16(entry + 2), entry + value_field
+                if kind == 3:  # SHORT
+                    found[tag] = u16(value_at)
+                else:  # LONG, or LONG8 in BigTIFF
+                    found[tag] = u64(value_at) if kind == 16 and big_tiff else u32(value_at)
     except NeedMoreSignal:
-        pass
-    if not width or not height:
+        pass  # the IFD is past the data read: sizes unknown
+    width, height = found.get(256) or None, found.get(257) or None
+    if width is None or height is None:
         width = height = None
-    return Header(format="tiff", width=width, height=height, orientation=orientation)
+    orientation = found.get(0x0112, 1)
+    return Header(
+        format="tiff",
+        width=width,
+        height=height,
+        orientation=orientation if 1 <= orientation <= 8 else 1,
+    )
 
 
 def _bmp(reader: Reader) -> Header:
@@ -136,60 +176,136 @@ def _bmp(reader: Reader) -> Header:
     return Header(format="bmp", width=width or None, height=height or None)
 
 
-def _isobmff(reader: Reader) -> Header | None:
+def _isobmff(reader: Reader, *, complete: bool, budget: int) -> Header | None:
+    data = reader.data
     size = reader.u32be(0)
-    brands = {reader.data[8:12]}
-    end = min(size, len(reader.data)) if size >= 16 else 16
-    brands.update(reader.data[i : i + 4] for i in range(16, end - 3, 4))
+    brands = {data[8:12]}
+    end = min(size, len(data)) if size >= 16 else 16
+    brands.update(data[i : i + 4] for i in range(16, end - 3, 4))
     if brands & _AVIF_BRANDS:
         fmt = "avif"
     elif brands & _HEIC_BRANDS:
         fmt = "heic"
     else:
         return None  # an MP4, MOV or other ISO file: not an image
-    width, height = _ispe(reader.data)
-    return Header(format=fmt, width=width, height=height)
+    try:
+        width, height, orientation = _heif_size(reader)
+    except NeedMoreSignal as short:
+        if not complete and short.at_least <= budget:
+            raise
+        width, height, orientation = None, None, 1  # the meta box is cut or past the budget
+    return Header(format=fmt, width=width, height=height, orientation=orientation)
 
 
-def _box_body(data: bytes, kind: bytes, size: int) -> bytes | None:
-    at = data.find(kind)
-    if at < 4 or at + 4 + size > len(data):
-        return None
-    return data[at + 4 : at + 4 + size]
+def _boxes(reader: Reader, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, body start, body end) of each ISO-BMFF box in data[start:end]."""
+    offset = start
+    while offset + 8 <= end:
+        size, kind, header = reader.u32be(offset), reader.bytes(offset + 4, 4), 8
+        if size == 1:  # a 64-bit size follows the type
+            size, header = reader.u64be(offset + 8), 16
+        elif size == 0:  # to the end of the enclosing box
+            size = end - offset
+        if size < header:
+            return  # a box smaller than its own header: stop, sizes unknown
+        yield kind, offset + header, min(offset + size, end)
+        offset += size
 
 
-def _ispe(data: bytes) -> tuple[int | None, int | None]:
-    """The image size of a HEIF/AVIF file, as decoders show it.
+def _child(reader: Reader, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    for found, body, body_end in _boxes(reader, start, end):
+        if found == kind:
+            return body, body_end
+    return None
 
-    The largest 'ispe' (image spatial extents) property is the primary image
-    (a grid's tiles and thumbnails are smaller); a 'clap' (clean aperture)
-    box crops it and an 'irot' box of 90 or 270 degrees turns it, as
-    decoders do. A full item-property walk is not needed for these files.
+
+# (irot angle in quarter turns anticlockwise, imir axis or None) -> the EXIF
+# orientation with the same effect, as libavif (and so Pillow) converts them.
+# imir axis 0 exchanges top and bottom, 1 left and right.
+_HEIF_ORIENTATIONS = {
+    (0, None): 1,
+    (1, None): 8,
+    (2, None): 3,
+    (3, None): 6,
+    (0, 0): 4,
+    (1, 0): 5,
+    (2, 0): 2,
+    (3, 0): 7,
+    (0, 1): 2,
+    (1, 1): 7,
+    (2, 1): 4,
+    (3, 1): 5,
+}
+
+
+def _heif_size(reader: Reader) -> tuple[int | None, int | None, int]:
+    """(width, height, orientation) of the primary image of a HEIF/AVIF file.
+
+    meta/pitm names the primary item; meta/iprp/ipma lists its properties,
+    indices into meta/iprp/ipco: 'ispe' (the stored size), 'clap' (a clean
+    aperture, which crops it), 'irot' and 'imir' (a turn and a mirror, given
+    as the EXIF orientation with the same effect, as Pillow does for AVIF:
+    display_width/display_height are what decoders show). Sizes are unknown
+    when any of these boxes is missing.
     """
-    width, height = _largest_ispe(data)
-    if width is None or height is None:
-        return None, None
-    clap = _box_body(data, b"clap", 32)
-    if clap is not None:
-        w_num, w_den, h_num, h_den = struct.unpack(">IIII", clap[:16])
-        if w_den and h_den and 0 < w_num // w_den <= width and 0 < h_num // h_den <= height:
-            width, height = w_num // w_den, h_num // h_den
-    irot = _box_body(data, b"irot", 1)
-    if irot is not None and irot[0] & 0x03 in (1, 3):
-        width, height = height, width
-    return width, height
+    meta = _child(reader, 0, 1 << 62, b"meta")
+    if meta is None:
+        return None, None, 1
+    primary: int | None = None
+    properties: list[tuple[bytes, int, int]] = []
+    associations: dict[int, list[int]] = {}
+    for kind, body, body_end in _boxes(reader, meta[0] + 4, meta[1]):  # meta is a full box
+        if kind == b"pitm":
+            primary = reader.u16be(body + 4) if reader.u8(body) == 0 else reader.u32be(body + 4)
+        elif kind == b"iprp":
+            ipco = _child(reader, body, body_end, b"ipco")
+            if ipco is not None:
+                properties = list(_boxes(reader, *ipco))
+            ipma = _child(reader, body, body_end, b"ipma")
+            if ipma is not None:
+                associations = _item_properties(reader, ipma[0])
+    if primary is None or primary not in associations:
+        return None, None, 1
+    width: int | None = None
+    height: int | None = None
+    angle, axis = 0, None
+    for index in associations[primary]:
+        if not 1 <= index <= len(properties):
+            continue
+        kind, body, _ = properties[index - 1]
+        if kind == b"ispe":
+            width, height = reader.u32be(body + 4), reader.u32be(body + 8)
+        elif kind == b"clap" and width and height:
+            w_num, w_den, h_num, h_den = (reader.u32be(body + 4 * i) for i in range(4))
+            if w_den and h_den and 0 < w_num // w_den <= width and 0 < h_num // h_den <= height:
+                width, height = w_num // w_den, h_num // h_den
+        elif kind == b"irot":
+            angle = reader.u8(body) & 0x03
+        elif kind == b"imir":
+            axis = reader.u8(body) & 0x01
+    orientation = _HEIF_ORIENTATIONS[(angle, axis)]
+    return (width, height, orientation) if width and height else (None, None, 1)
 
 
-def _largest_ispe(data: bytes) -> tuple[int | None, int | None]:
-    best: tuple[int, int] | None = None
-    start = 0
-    while True:
-        at = data.find(b"ispe", start)
-        if at < 4 or at + 16 > len(data):
-            break
-        width = int.from_bytes(data[at + 8 : at + 12], "big")
-        height = int.from_bytes(data[at + 12 : at + 16], "big")
-        if width and height and (best is None or width * height > best[0] * best[1]):
-            best = (width, height)
-        start = at + 4
-    return best if best else (None, None)
+def _item_properties(reader: Reader, body: int) -> dict[int, list[int]]:
+    """item ID -> its property indices (1-based), from an 'ipma' box."""
+    version, flags = reader.u8(body), reader.u8(body + 3)
+    count = reader.u32be(body + 4)
+    offset = body + 8
+    found: dict[int, list[int]] = {}
+    for _ in range(min(count, 4096)):
+        if version < 1:
+            item, offset = reader.u16be(offset), offset + 2
+        else:
+            item, offset = reader.u32be(offset), offset + 4
+        indices = []
+        for _ in range(reader.u8(offset)):
+            if flags & 1:
+                indices.append(reader.u16be(offset + 1) & 0x7FFF)
+                offset += 2
+            else:
+                indices.append(reader.u8(offset + 1) & 0x7F)
+                offset += 1
+        offset += 1
+        found[item] = indices
+    return found

@@ -1,18 +1,25 @@
 # WebP: the RIFF container and its first image chunk. Rules:
 # - "RIFF" size "WEBP", then VP8 (lossy), VP8L (lossless) or VP8X (extended);
-# - VP8: a key frame's start code 9d 01 2a and 14-bit sizes; VP8L: signature
-#   0x2f and 14-bit sizes minus one; VP8X: 24-bit canvas size minus one and
-#   flags for alpha, animation, EXIF and ICC;
+# - VP8: a shown key frame, its start code 9d 01 2a and 14-bit sizes; VP8L:
+#   signature 0x2f, version 0 and 14-bit sizes minus one; VP8X: a 10-byte
+#   chunk, 24-bit canvas size minus one (under 2**32 pixels) and flags for
+#   alpha, animation, EXIF and ICC; what libwebp refuses is corrupt;
 # - for VP8X with the EXIF flag (or animation) the chunks are walked by their
 #   lengths (padded to even) within the read budget, for the orientation and
 #   the number of ANMF frames; past the budget those are reported unknown.
 
 from __future__ import annotations
 
+import struct
+
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.headers.exif import orientation_from_exif
 from preflight.info import Header
+
+_RIFF = struct.Struct("<I4x4sI")  # RIFF size, ("WEBP"), the first chunk's kind and size
+_VP8 = struct.Struct("<HB3sHH")  # frame tag (24 bits), start code, width, height
+_VP8L = struct.Struct("<BI")  # signature, then size / alpha / version bits
 
 
 def is_webp(prefix: bytes) -> bool:
@@ -20,27 +27,43 @@ def is_webp(prefix: bytes) -> bool:
 
 
 def parse_webp(reader: Reader, *, complete: bool, budget: int) -> Header:
-    riff_end = 8 + reader.u32le(4)
-    kind = reader.bytes(12, 4)
+    data = reader.data
+    reader.need(20)
+    riff_size, kind, chunk_size = _RIFF.unpack_from(data, 4)
+    riff_end = 8 + riff_size
     body = 20
     if kind == b"VP8 ":
-        if reader.bytes(body + 3, 3) != b"\x9d\x01\x2a":
+        reader.need(30)
+        tag, tag_high, start_code, width, height = _VP8.unpack_from(data, body)
+        tag |= tag_high << 16
+        # libwebp's checks: a shown key frame of a known profile, whose first
+        # partition fits in the chunk, with the start code.
+        if tag & 0x01 or (tag >> 1) & 0x07 > 3 or not tag & 0x10:
+            raise CorruptHeaderError("WebP: VP8 data does not start with a shown key frame")
+        if tag >> 5 >= chunk_size:
+            raise CorruptHeaderError("WebP: VP8 first partition larger than its chunk")
+        if start_code != b"\x9d\x01\x2a":
             raise CorruptHeaderError("WebP: VP8 data without a key frame start code")
-        width = reader.u16le(body + 6) & 0x3FFF
-        height = reader.u16le(body + 8) & 0x3FFF
-        return _still(width, height, alpha=False, mode="RGB")
+        return _still(width & 0x3FFF, height & 0x3FFF, alpha=False, mode="RGB")
     if kind == b"VP8L":
-        if reader.u8(body) != 0x2F:
+        reader.need(25)
+        signature, bits = _VP8L.unpack_from(data, body)
+        if signature != 0x2F:
             raise CorruptHeaderError("WebP: VP8L data without its signature byte")
-        bits = reader.u32le(body + 1)
+        if bits >> 29:
+            raise CorruptHeaderError(f"WebP: VP8L version {bits >> 29}")
         width = (bits & 0x3FFF) + 1
         height = ((bits >> 14) & 0x3FFF) + 1
         alpha = bool((bits >> 28) & 1)
         return _still(width, height, alpha=alpha, mode="RGBA" if alpha else "RGB")
     if kind == b"VP8X":
+        if chunk_size != 10:
+            raise CorruptHeaderError("WebP: VP8X chunk not 10 bytes long")
         flags = reader.u8(body)
         width = reader.u24le(body + 4) + 1
         height = reader.u24le(body + 7) + 1
+        if width * height >= 1 << 32:  # libwebp's limit on the canvas area
+            raise CorruptHeaderError(f"WebP: canvas {width}x{height} is over 2**32 pixels")
         alpha, animated = bool(flags & 0x10), bool(flags & 0x02)
         has_exif, icc = bool(flags & 0x08), bool(flags & 0x20)
         orientation, frames = 1, 1 if not animated else None
@@ -83,10 +106,13 @@ def _walk_chunks(
             if kind == b"ANMF":
                 frames += 1
             elif kind == b"EXIF":
-                orientation = orientation_from_exif(reader.bytes(offset + 8, size))
+                reader.need(offset + 8 + size)
+                orientation = orientation_from_exif(reader.data, offset + 8, offset + 8 + size)
             offset += 8 + size + (size & 1)
     except NeedMoreSignal as short:
         if not complete and short.at_least <= budget:
-            raise
+            # The EXIF chunk and the frames are spread to the end of the
+            # file: ask for all of it (within the budget) at once.
+            raise NeedMoreSignal(max(short.at_least, min(riff_end, budget))) from None
         return orientation, None if animated else 1
     return orientation, (frames or 1) if animated else 1
