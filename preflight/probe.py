@@ -1,8 +1,11 @@
 # probe(): what an image file is, from its first bytes. The I/O shell around
 # the pure header parser. Rules:
-# - read only what the parser asks for (a first read of 4 KiB, more only on
-#   NeedMore, never past the parser's 1 MiB budget), plus the last 64 bytes
-#   of the file to tell a file cut short;
+# - read only what the parser asks for: a first read of 4 KiB (the whole
+#   file, when it is smaller), then on NeedMore the longer prefix it asks
+#   for, never past the parser's 1 MiB budget; plus the last 64 bytes of the
+#   file to tell a file cut short. From a file object each byte is read
+#   once; from a path the longer prefix is read again from the start (see
+#   _probe_path);
 # - never decode pixels; never move a caller's file object without putting
 #   it back where it was (when it can seek);
 # - a source that cannot be read raises SourceError (an OSError) naming it;
@@ -16,13 +19,28 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from preflight.errors import SourceError
-from preflight.headers import FIRST_READ, READ_BUDGET, TAIL_READ, NeedMore, end_state, parse
+from preflight.headers import FIRST_READ, TAIL_READ, NeedMore, end_state, parse
 from preflight.info import Header, ImageInfo
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
+# The first read is FIRST_READ (4 KiB) bytes. A shorter file is then whole:
+# its size is the length read (no other call), and the parser knows it has
+# the whole file (GIF frames counted, no second read for the tail). A larger
+# one costs an lseek for its size (0.2 us; fstat costs 0.7 us) and a 64-byte
+# read of its tail (0.4 us). Measured on 2,000 photo-like files, a 16 KiB
+# first read made probe about 5% slower: most headers end well within 4 KiB.
 _COPY_CHUNK = 1 << 20
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
+def _pread_by_seek(fd: int, size: int, offset: int) -> bytes:
+    """os.pread for Windows, which has none (the fd is probe's own)."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
+
+
+_pread: Callable[[int, int, int], bytes] = getattr(os, "pread", _pread_by_seek)
 
 
 def probe(source: Source) -> ImageInfo:
@@ -31,8 +49,9 @@ def probe(source: Source) -> ImageInfo:
         return _probe_path(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
-        header = _parse_prefix(data, len(data), lambda n: data)
-        return _info(header, data, data[-TAIL_READ:], len(data))
+        result = parse(data, complete=True)
+        assert not isinstance(result, NeedMore)  # complete data never needs more
+        return _info(result, data, data[-TAIL_READ:], len(data))
     if isinstance(source, (str, os.PathLike)):
         return _probe_path(os.fsdecode(source))
     if not hasattr(source, "read"):
@@ -45,20 +64,36 @@ def probe(source: Source) -> ImageInfo:
         raise SourceError(f"{_name(source)}: cannot read ({error.strerror or error})") from None
 
 
-def _parse_prefix(first: bytes, size: int | None, read_prefix: Callable[[int], bytes]) -> Header:
-    """Parse, reading a longer prefix while the parser asks for one. `size`
-    is the whole length when known; a short read also means the end."""
-    data = first
-    complete = size is not None and len(data) >= size
-    while True:
+def _parse_growing(
+    data: bytes,
+    size: int | None,
+    read_prefix: Callable[[bytes, int], bytes],
+    result: Header | NeedMore | None = None,
+) -> tuple[Header, bytes]:
+    """Parse the prefix `data` (or take `result`, its parse, when the caller
+    already has it); while the parser asks for more, get a longer prefix
+    (read_prefix(held, n): the first n bytes, or fewer at the end) and parse
+    again. `size` is the whole length when known; a short read means the
+    end. Returns the header and the prefix it was read from."""
+    if result is None:
+        result = parse(data, complete=size is not None and len(data) >= size)
+    while isinstance(result, NeedMore):
+        wanted = result.at_least
+        if size is not None:  # a walk may ask for all it may use: no more than there is
+            wanted = min(wanted, size)
+        data = read_prefix(data, wanted)
+        complete = len(data) < wanted or (size is not None and len(data) >= size)
         result = parse(data, complete=complete)
-        if not isinstance(result, NeedMore):
-            return result
-        more = read_prefix(min(result.at_least, READ_BUDGET))
-        complete = len(more) < result.at_least or (size is not None and len(more) >= size)
-        if len(more) <= len(data):
-            complete = True  # nothing more to be had: whatever it is, it ends here
-        data = more
+    return result, data
+
+
+def _extend(read_next: Callable[[int], bytes]) -> Callable[[bytes, int], bytes]:
+    """read_prefix for a stream: read only the bytes after those held."""
+
+    def read_prefix(held: bytes, n: int) -> bytes:
+        return held + read_next(n - len(held))
+
+    return read_prefix
 
 
 def _info(
@@ -89,26 +124,30 @@ def _probe_path(path: str) -> ImageInfo:
         raise SourceError(f"{path}: permission denied") from None
     except OSError as error:
         raise SourceError(f"{path}: cannot open ({error.strerror or error})") from None
+    except ValueError:  # a NUL character in the path
+        raise SourceError(f"{path!r}: not a valid path") from None
     try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            if stat.S_ISDIR(status.st_mode):
-                raise SourceError(f"{path}: is a directory")
-            with os.fdopen(os.dup(fd), "rb") as stream:  # a FIFO or a device
-                found = _probe_stream(stream)
-            return _with_path(found, path)
-        size = status.st_size
-        first = os.pread(fd, FIRST_READ, 0)
+        try:
+            first = _pread(fd, FIRST_READ, 0)
+        except OSError:  # a directory (EISDIR), a FIFO or a terminal (ESPIPE)...
+            return _probe_special(fd, path)
+        # A short read of a regular file is its end: the whole file is here,
+        # and its size is known without another call.
+        size = len(first) if len(first) < FIRST_READ else os.lseek(fd, 0, os.SEEK_END)
         result = parse(first, complete=len(first) >= size)
-        header = (
-            result
-            if not isinstance(result, NeedMore)
-            else _parse_prefix(first, size, lambda n: os.pread(fd, n, 0))
-        )
-        tail = (
-            first[-TAIL_READ:] if size <= len(first) else os.pread(fd, TAIL_READ, size - TAIL_READ)
-        )
-        return _info(header, first, tail, size, path)
+        if isinstance(result, NeedMore):
+            # Read the longer prefix from the start in one call: the page
+            # cache copies it once, where reading the rest and joining it to
+            # what is held copies it twice (a GIF's frames walk takes up to
+            # the 1 MiB budget).
+            result, prefix = _parse_growing(first, size, lambda _held, n: _pread(fd, n, 0), result)
+        else:
+            prefix = first
+        if size <= len(prefix):
+            tail = prefix[-TAIL_READ:]
+        else:
+            tail = _pread(fd, TAIL_READ, size - TAIL_READ)
+        return _info(result, prefix, tail, size, path)
     except SourceError:
         raise
     except OSError as error:
@@ -117,8 +156,14 @@ def _probe_path(path: str) -> ImageInfo:
         os.close(fd)
 
 
-def _with_path(info: ImageInfo, path: str) -> ImageInfo:
-    fields = {name: getattr(info, name) for name in ImageInfo.__dataclass_fields__}
+def _probe_special(fd: int, path: str) -> ImageInfo:
+    """A path that is not a regular file: a directory is refused; a FIFO or a
+    device is read as a stream."""
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        raise SourceError(f"{path}: is a directory")
+    with os.fdopen(os.dup(fd), "rb") as stream:
+        found = _probe_stream(stream)
+    fields = {name: getattr(found, name) for name in ImageInfo.__dataclass_fields__}
     fields["path"] = path
     return ImageInfo(**fields)
 
@@ -137,17 +182,10 @@ def _probe_stream(stream: BinaryIO) -> ImageInfo:
         start = None
     if start is not None:
         return _probe_seekable(stream, start)
-    # Not seekable: keep what we read, then read on to the end to count it.
-    buffer = bytearray(_read(stream, FIRST_READ))
-
-    def read_prefix(n: int) -> bytes:
-        if len(buffer) < n:
-            buffer.extend(_read(stream, n - len(buffer)))
-        return bytes(buffer[:n])
-
-    header = _parse_prefix(bytes(buffer), None, read_prefix)
-    prefix = bytes(buffer[:16])
-    size, tail = len(buffer), bytes(buffer[-TAIL_READ:])
+    # Not seekable: parse what was read, then read on to the end to count it.
+    first = _read(stream, FIRST_READ)
+    header, prefix = _parse_growing(first, None, _extend(lambda n: _read(stream, n)))
+    size, tail = len(prefix), prefix[-TAIL_READ:]
     while chunk := stream.read(_COPY_CHUNK):
         size += len(chunk)
         tail = (tail + chunk)[-TAIL_READ:]
@@ -157,18 +195,18 @@ def _probe_stream(stream: BinaryIO) -> ImageInfo:
 def _probe_seekable(stream: BinaryIO, start: int) -> ImageInfo:
     try:
         size = stream.seek(0, os.SEEK_END) - start
+        stream.seek(start)
+        first = _read(stream, min(size, FIRST_READ))
 
-        def read_prefix(n: int) -> bytes:
-            stream.seek(start)
-            return _read(stream, n)
-
-        first = read_prefix(FIRST_READ)
-        header = _parse_prefix(first, size, read_prefix)
-        stream.seek(start + max(size - TAIL_READ, 0))
-        tail = _read(stream, TAIL_READ)
+        header, prefix = _parse_growing(first, size, _extend(lambda n: _read(stream, n)))
+        if size <= len(prefix):
+            tail = prefix[-TAIL_READ:]
+        else:
+            stream.seek(start + size - TAIL_READ)
+            tail = _read(stream, TAIL_READ)
     finally:
         stream.seek(start)
-    return _info(header, first, tail, size, _path_of(stream))
+    return _info(header, prefix, tail, size, _path_of(stream))
 
 
 def _read(stream: BinaryIO, n: int) -> bytes:

@@ -1,5 +1,10 @@
+# probe(), the I/O shell: every kind of source gives the same answer and the
+# exact byte count; unreadable sources are a SourceError (an OSError) with a
+# stable code and the path; only the bytes the parser asks for are read.
+
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import sys
@@ -9,6 +14,7 @@ import pytest
 
 import preflight
 from preflight.errors import SourceError
+from preflight.headers import FIRST_READ
 from preflight.info import base64_length
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -107,6 +113,12 @@ def test_unreadable_paths(tmp_path: Path, make: object, words: str) -> None:
     assert str(path) in str(caught.value)
 
 
+def test_a_path_with_a_nul_character_is_a_source_error() -> None:
+    with pytest.raises(SourceError, match="not a valid path") as caught:
+        preflight.probe("photo\x00.jpg")
+    assert caught.value.code == "unreadable"
+
+
 @pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads anything")
 def test_permission_denied(tmp_path: Path) -> None:
     path = tmp_path / "secret.jpg"
@@ -148,3 +160,45 @@ def test_permission_denied_as_any_user(tmp_path: Path, monkeypatch: pytest.Monke
         preflight.probe(tmp_path / "x.jpg")
     report = preflight.inspect(tmp_path / "x.jpg")
     assert [f.code for f in report.findings] == ["unreadable"]
+
+
+def test_reads_without_pread_as_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    probe_module = importlib.import_module("preflight.probe")  # the attribute is the function
+    expected = preflight.probe(SAMPLE)
+    monkeypatch.setattr(probe_module, "_pread", probe_module._pread_by_seek)
+    assert preflight.probe(SAMPLE) == expected
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, 5000])
+def test_sizes_around_the_whole_file_read(tmp_path: Path, extra: int) -> None:
+    # Files just under, at and over the first read: the size, the end-of-file
+    # check and the header are the same however the file is read.
+    head = (FIXTURES / "samples" / "baseline.jpg").read_bytes()[:-2]
+    data = head + bytes(FIRST_READ + extra - len(head) - 2) + b"\xff\xd9"
+    path = tmp_path / "sized.jpg"
+    path.write_bytes(data)
+    for source in (path, data, io.BytesIO(data), Pipe(data)):
+        info = preflight.probe(source)  # type: ignore[arg-type]
+        assert (info.width, info.height, info.file_bytes) == (96, 64, len(data))
+        assert not info.missing_end_marker
+        assert info.base64_bytes == len(__import__("base64").b64encode(data))
+
+
+def test_each_byte_is_read_once(tmp_path: Path) -> None:
+    # A frame header behind 200 KB of metadata: probe asks several times, and
+    # reads only the new bytes each time (plus the 64-byte tail).
+    source = SAMPLE.read_bytes()
+    comment = b"\xff\xfe\xff\xff" + bytes(0xFFFF - 2)
+    data = source[:2] + comment * 3 + source[2:]
+    reads: list[int] = []
+
+    class Counting(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            chunk = super().read(size)
+            reads.append(len(chunk))
+            return chunk
+
+    info = preflight.probe(Counting(data))
+    assert (info.width, info.height) == (800, 600)
+    assert len(reads) > 2
+    assert sum(reads) <= data.index(b"\xff\xda") + 64 * 1024 + 64
