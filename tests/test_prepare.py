@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import io
 import math
 from pathlib import Path
@@ -389,6 +390,43 @@ def test_converted_formats_say_so(engine: str) -> None:
     assert_ready(result)
     assert result.actions[0].code == "converted"
     assert "TIFF" in result.actions[0].detail
+
+
+# What each engine converts among the formats the API refuses (the libvips of
+# pyvips[binary] has no HEVC, JPEG 2000, BMP, ICO or PSD loader; Pillow reads
+# HEIC only with pillow-heif). The rest must be a named, actionable error.
+CONVERTS = {
+    "vips": {"tiff", "bigtiff", "avif"},
+    "pillow": {"tiff", "bigtiff", "avif", "bmp", "ico", "jp2", "psd", "heic"},
+}
+
+
+@engines
+@pytest.mark.parametrize(
+    "path", sorted((FIXTURES / "unsupported").iterdir()), ids=lambda path: path.name
+)
+def test_every_refused_format_is_converted_or_named(engine: str, path: Path) -> None:
+    kind = path.stem if path.stem == "bigtiff" else path.suffix[1:]
+    converts = kind in CONVERTS[engine]
+    if kind == "heic" and engine == "pillow":
+        converts = importlib.util.find_spec("pillow_heif") is not None
+    if converts:
+        result = preflight.prepare(path, engine=engine)
+        assert_ready(result)
+        assert result.actions[0].code == "converted"
+        assert (result.width, result.height) == (64, 48)
+    else:
+        with pytest.raises(UnsupportedFormatError) as caught:
+            preflight.prepare(path, engine=engine)
+        label = preflight.probe(path).format_label
+        assert str(caught.value).startswith(label)
+        assert caught.value.code == "cannot-decode-format"
+
+
+def test_automatic_engine_falls_back_to_pillow_for_what_libvips_cannot_read() -> None:
+    result = preflight.prepare(FIXTURES / "unsupported" / "image.bmp")
+    assert result.engine == "pillow"
+    assert_ready(result)
 
 
 def test_unknown_size_is_refused_before_decoding() -> None:
