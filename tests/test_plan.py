@@ -101,3 +101,16 @@ def test_plan_accepts_whole_floats_and_empty() -> None:
     empty = plan([], [])
     assert empty.images == 0
     assert empty.total_tokens == 0
+
+
+@pytest.mark.parametrize("tier", ["standard", "high-res"])
+def test_api_sizes_across_many_chunks_match_scalar(tier: str) -> None:
+    # More sizes than one chunk of the vectorized search, mixed fitting and
+    # not, so chunk boundaries and the scatter back into place are exercised.
+    rng = np.random.default_rng(7)
+    widths = rng.integers(1, 20_000, size=50_000)
+    heights = rng.integers(1, 20_000, size=50_000)
+    widths[::3] = rng.integers(1, 1500, size=widths[::3].size)
+    out_w, out_h = api_sizes(widths, heights, tier)
+    expected = [preflight.api_size(int(w), int(h), tier) for w, h in zip(widths, heights)]
+    assert list(zip(out_w.tolist(), out_h.tolist())) == expected
