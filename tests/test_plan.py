@@ -112,5 +112,7 @@ def test_api_sizes_across_many_chunks_match_scalar(tier: str) -> None:
     heights = rng.integers(1, 20_000, size=50_000)
     widths[::3] = rng.integers(1, 1500, size=widths[::3].size)
     out_w, out_h = api_sizes(widths, heights, tier)
-    expected = [preflight.api_size(int(w), int(h), tier) for w, h in zip(widths, heights)]
-    assert list(zip(out_w.tolist(), out_h.tolist())) == expected
+    expected = [
+        preflight.api_size(int(w), int(h), tier) for w, h in zip(widths, heights, strict=True)
+    ]
+    assert list(zip(out_w.tolist(), out_h.tolist(), strict=True)) == expected
