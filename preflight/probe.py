@@ -117,6 +117,9 @@ def _probe_path(path: str) -> ImageInfo:
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
+        if os.path.islink(path):
+            target = os.readlink(path)
+            raise SourceError(f"{path}: a broken symbolic link (to {target})") from None
         raise SourceError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise SourceError(f"{path}: is a directory") from None

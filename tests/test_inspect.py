@@ -147,3 +147,26 @@ def test_cli_check_bad_usage() -> None:
         assert proc.returncode == 2, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
         assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("command", ["check", "prepare"])
+def test_walks_skip_fifos_and_report_broken_links(
+    tree: Path, tmp_path_factory: pytest.TempPathFactory, command: str
+) -> None:
+    # A FIFO named like an image would block a walk forever (nothing writes
+    # to it); a broken link is reported. Run as a subprocess with a timeout,
+    # so a regression fails instead of hanging the suite.
+    os.mkfifo(tree / "pipe.jpg")
+    (tree / "sub" / "loop").symlink_to("..")  # a link loop: not followed
+    (tree / "dangling.png").symlink_to(tree / "gone.png")
+    argv = [sys.executable, "-m", "preflight", command, str(tree)]
+    if command == "prepare":
+        argv += ["--out", str(tmp_path_factory.mktemp("out"))]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 1
+    assert "pipe.jpg" not in proc.stdout + proc.stderr
+    assert f"{tree / 'dangling.png'}: a broken symbolic link (to {tree / 'gone.png'})" in (
+        proc.stdout + proc.stderr
+    )
+    assert "loop" not in proc.stdout

@@ -5,13 +5,22 @@
 #   traceback;
 # - `--format text|json`: text for people, JSON (exact numbers, costs as
 #   strings) for scripts;
-# - options shared by subcommands are declared here once.
+# - options shared by subcommands are declared here once;
+# - directories are walked recursively in sorted order, without following
+#   symlinked directories (a link loop cannot trap the walk), and only
+#   regular files (or links to them, or broken links, which are then
+#   reported as unreadable) are taken: a FIFO would block the walk forever,
+#   a device would be read to its end.
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import NoReturn
 
 from preflight.errors import UnknownNameError
@@ -24,6 +33,15 @@ from preflight.tables import (
     TOKEN_RULES,
     Model,
     resolve_model,
+)
+
+# What a directory walk looks at by default (--all: every file).
+IMAGE_EXTENSIONS = frozenset(
+    {
+        *(".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".gif", ".webp"),
+        *(".heic", ".heif", ".avif", ".tif", ".tiff", ".bmp", ".dib", ".ico"),
+        *(".svg", ".svgz", ".jxl", ".jp2", ".j2k", ".jpx", ".psd"),
+    }
 )
 
 EXIT_OK = 0
@@ -136,3 +154,21 @@ def render_table(headers: list[str], rows: list[list[str]], right: set[int]) -> 
         return "  ".join(parts).rstrip()
 
     return [line(headers), *(line(row) for row in rows)]
+
+
+def walk_files(root: Path, every_file: bool, skip: Path | None = None) -> Iterator[Path]:
+    """The files under the directory `root` (see the module comment); `skip`
+    is a resolved directory left out of the walk."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if skip is None or (Path(folder) / d).resolve() != skip)
+        for name in sorted(files):
+            if not every_file and os.path.splitext(name)[1].lower() not in IMAGE_EXTENSIONS:
+                continue
+            path = Path(folder) / name
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                yield path  # a broken link or a vanished file: reported as unreadable
+                continue
+            if stat.S_ISREG(mode):
+                yield path

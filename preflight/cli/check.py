@@ -1,7 +1,7 @@
 # `preflight check PATH...`: every file's findings, from its header alone.
-# Directories are walked recursively (symlinked directories are not followed,
-# so a link loop cannot trap the walk); by default only files with an image
-# extension are looked at, `--all` looks at every file.
+# Directories are walked as every subcommand walks them (cli/_common); by
+# default only files with an image extension are looked at, `--all` looks at
+# every file.
 
 from __future__ import annotations
 
@@ -9,19 +9,12 @@ import argparse
 import os
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 from preflight.cli import _common
 from preflight.cost import format_usd, plain_decimal
 from preflight.findings import ERROR, WARNING
 from preflight.report import Report, inspect
-
-IMAGE_EXTENSIONS = frozenset(
-    {
-        *(".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".gif", ".webp"),
-        *(".heic", ".heif", ".avif", ".tif", ".tiff", ".bmp", ".dib", ".ico"),
-        *(".svg", ".svgz", ".jxl", ".jp2", ".j2k", ".jpx", ".psd"),
-    }
-)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,11 +52,7 @@ def iter_files(paths: list[str], every_file: bool) -> Iterator[str]:
     """Files named directly always; files under directories by extension."""
     for path in paths:
         if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in sorted(files):
-                    if every_file or os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
-                        yield os.path.join(root, name)
+            yield from map(str, _common.walk_files(Path(path), every_file))
         else:
             yield path  # a missing path becomes an 'unreadable' finding
 

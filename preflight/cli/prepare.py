@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from preflight.cli import _common
-from preflight.cli.check import IMAGE_EXTENSIONS
 from preflight.cost import format_usd, plain_decimal
 from preflight.errors import OutputPathError, PreflightError
 from preflight.geometry import parse_target
@@ -97,12 +96,8 @@ def jobs(paths: list[str], every_file: bool, out: Path | None = None) -> list[Jo
     for text in paths:
         root = Path(text)
         if root.is_dir():
-            for folder, dirs, files in os.walk(root):
-                dirs[:] = sorted(d for d in dirs if (Path(folder) / d).resolve() != skip)
-                for name in sorted(files):
-                    if every_file or os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
-                        path = Path(folder) / name
-                        found.append(Job(path, path.relative_to(root)))
+            for path in _common.walk_files(root, every_file, skip):
+                found.append(Job(path, path.relative_to(root)))
         else:
             found.append(Job(root, Path(root.name)))
     return found
