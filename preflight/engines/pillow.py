@@ -8,7 +8,8 @@
 #   own pixel cap is checked on the header before any decode, and Pillow's
 #   refusal is reported as UnsafeImageError;
 # - truncated data fails (Pillow's LOAD_TRUNCATED_IMAGES is left False);
-# - HEIC is read when pillow-heif is installed (registered on first use).
+# - HEIC is read when pillow-heif is installed (registered on first use);
+# - the orientation applied is the header parser's, as in the vips engine.
 
 from __future__ import annotations
 
@@ -39,7 +40,27 @@ _OPEN_FORMATS = {
     "heic": ["HEIF"],
     "jp2": ["JPEG2000"],
 }
+
+
 # Resizes with fewer output pixels than this are not worth splitting.
+@cache
+def _transposes() -> dict[int, Any]:
+    """EXIF orientation -> the transpose that shows it upright (as in Pillow's
+    exif_transpose)."""
+    from PIL import Image
+
+    turn = Image.Transpose
+    return {
+        2: turn.FLIP_LEFT_RIGHT,
+        3: turn.ROTATE_180,
+        4: turn.FLIP_TOP_BOTTOM,
+        5: turn.TRANSPOSE,
+        6: turn.ROTATE_270,
+        7: turn.TRANSVERSE,
+        8: turn.ROTATE_90,
+    }
+
+
 _PARALLEL_MIN_PIXELS = 250_000
 _MAX_STRIPS = 4
 
@@ -77,7 +98,7 @@ class PillowEngine(Engine):
         self.formats = frozenset(readable)
 
     def load(self, source: SourceData, info: ImageInfo, width: int, height: int) -> Pixels:
-        from PIL import Image, ImageOps, UnidentifiedImageError
+        from PIL import Image, UnidentifiedImageError
 
         try:
             with warnings.catch_warnings():
@@ -94,12 +115,11 @@ class PillowEngine(Engine):
                         stored = (height, width) if info.transposed else (width, height)
                         image.draft(image.mode, stored)
                     image.load()
-                    # exif_transpose copies the pixels: only when there is a turn to make.
-                    oriented = (
-                        (ImageOps.exif_transpose(image) or image)
-                        if info.orientation != 1
-                        else image
-                    )
+                    # The header parser's orientation, not Pillow's own EXIF
+                    # reading: the core chose the size from it, and the vips
+                    # engine turns by it too.
+                    turn = _transposes().get(info.orientation)
+                    oriented = image.transpose(turn) if turn is not None else image
                     converted = _to_8bit_srgb(oriented)
         except Image.DecompressionBombError as error:
             raise UnsafeImageError(f"Pillow refuses to decode it: {error}") from None

@@ -1,9 +1,13 @@
 # The pyvips engine: the default when pyvips imports and libvips loads.
 # Rules:
 # - one call does the decode: thumbnail (from the file, or from the buffer)
-#   with shrink-on-load, EXIF auto-rotation, first page only, CMYK and ICC
-#   to sRGB, and an exact target size (size="force": the core already kept
-#   the aspect ratio and never upscales);
+#   with shrink-on-load, first page only, CMYK and ICC to sRGB, and an exact
+#   target size (size="force": the core already kept the aspect ratio and
+#   never upscales);
+# - the orientation applied is the header parser's (info.orientation), not
+#   libvips' own EXIF reading, so geometry and pixels agree with the core
+#   and with the Pillow engine even when a damaged EXIF block reads
+#   differently (thumbnail's auto-rotation is off);
 # - hardened for untrusted input, once, when the engine is made: libvips'
 #   operation cache off, the operations libvips marks untrusted blocked, and
 #   loads that fail on truncated data instead of filling it with grey;
@@ -96,13 +100,17 @@ class VipsEngine(Engine):
                 # thumbnail keeps an embedded profile unless told to export:
                 # convert to sRGB, with Pillow's default (perceptual) intent.
                 options.update(export_profile="srgb", intent="perceptual")
+            # The stored image is shrunk to the stored-orientation size, then turned.
+            stored_w, stored_h = (height, width) if info.transposed else (width, height)
+            options.update(height=stored_h, no_rotate=True)
             if isinstance(source, Path):
-                image = vips.Image.thumbnail(str(source), width, **options)
+                image = vips.Image.thumbnail(str(source), stored_w, **options)
             else:
-                image = vips.Image.thumbnail_buffer(source, width, **options)
+                image = vips.Image.thumbnail_buffer(source, stored_w, **options)
+            image = _orient(_to_8bit(image), info.orientation)
             # Render once into memory: the loaders stream sequentially, and the
             # transparency test, the flatness sample and the encode each read it.
-            return self.resize(_to_8bit(image), width, height).copy_memory()
+            return self.resize(image, width, height).copy_memory()
         except vips.Error as error:
             raise self._error(info, error) from None
 
@@ -125,7 +133,7 @@ class VipsEngine(Engine):
             image = self.vips.Image.new_from_file(str(source), **options)
         else:
             image = self.vips.Image.new_from_buffer(source, "", **options)
-        image = image.autorot()
+        image = _orient(image, info.orientation)
         ink = 255 - image[3]
         rgb = (ink - image[0] * ink / 255).bandjoin(
             [ink - image[1] * ink / 255, ink - image[2] * ink / 255]
@@ -172,6 +180,30 @@ class VipsEngine(Engine):
         except self.vips.Error as error:
             raise EngineError(f"libvips could not encode {fmt}: {error}") from None
         return bytes(data)
+
+
+# EXIF orientation -> the libvips operations that show the image upright (the
+# same pixels as Pillow's exif_transpose; tests/test_engines checks all eight).
+_ORIENT: dict[int, tuple[str, ...]] = {
+    2: ("fliphor",),
+    3: ("rot180",),
+    4: ("flipver",),
+    5: ("rot90", "fliphor"),
+    6: ("rot90",),
+    7: ("rot270", "fliphor"),
+    8: ("rot270",),
+}
+
+
+def _orient(image: Any, orientation: int) -> Any:
+    operations = _ORIENT.get(orientation, ())
+    if operations:
+        # A turn reads the pixels out of order, which a sequential load
+        # cannot do; the image is already at its small target size here.
+        image = image.copy_memory()
+    for operation in operations:
+        image = getattr(image, operation)()
+    return image
 
 
 def _to_8bit(image: Any) -> Any:
