@@ -15,10 +15,8 @@ from typing import BinaryIO
 from preflight.check import UNDECODABLE, assess
 from preflight.cost import plain_decimal
 from preflight.errors import (
-    CorruptHeaderError,
     EmptyInputError,
     HeaderError,
-    HeaderTooLargeError,
     NotAnImageError,
     SourceError,
     TruncatedError,
@@ -102,8 +100,7 @@ def failure_finding(error: HeaderError | SourceError) -> Finding:
             f"{UNDECODABLE}: {error}",
             "send a JPEG, PNG, GIF or WebP image",
         )
-    if isinstance(error, (CorruptHeaderError, HeaderTooLargeError)):
-        return Finding(CORRUPT, ERROR, f"{UNDECODABLE}: {error}", "re-export the image")
+    # CorruptHeaderError, HeaderTooLargeError: the header cannot be read.
     return Finding(CORRUPT, ERROR, f"{UNDECODABLE}: {error}", "re-export the image")
 
 

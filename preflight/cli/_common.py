@@ -156,6 +156,23 @@ def render_table(headers: list[str], rows: list[list[str]], right: set[int]) -> 
     return [line(headers), *(line(row) for row in rows)]
 
 
+def add_walk_options(parser: argparse.ArgumentParser) -> None:
+    """PATH... and --all, for subcommands that take files and directories."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files and directories")
+    parser.add_argument(
+        "--all", action="store_true", help="look at every file, not only image extensions"
+    )
+
+
+def add_max_bytes_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-bytes",
+        type=positive_int,
+        metavar="N",
+        help="per-image limit in bytes of base64 text (default: the surface's)",
+    )
+
+
 def walk_files(root: Path, every_file: bool, skip: Path | None = None) -> Iterator[Path]:
     """The files under the directory `root` (see the module comment); `skip`
     is a resolved directory left out of the walk."""

@@ -25,17 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "Exit 0 when nothing would be rejected, 1 when something would (--strict: "
         "warnings too), 2 for bad usage.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files and directories")
-    parser.add_argument(
-        "--all", action="store_true", help="look at every file, not only image extensions"
-    )
+    _common.add_walk_options(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
-    parser.add_argument(
-        "--max-bytes",
-        type=_common.positive_int,
-        metavar="N",
-        help="per-image limit in bytes of base64 text (default: the surface's)",
-    )
+    _common.add_max_bytes_option(parser)
     parser.add_argument(
         "--media-type",
         dest="media_type",

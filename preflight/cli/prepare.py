@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "Inputs are never modified. Exit 0 when all were prepared, 1 if any could not "
         "be, 2 for bad usage.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files and directories")
+    _common.add_walk_options(parser)
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument(
         "--target",
@@ -48,12 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="output format (default auto: PNG for transparency and flat graphics, else JPEG)",
     )
     parser.add_argument("--quality", type=_quality, metavar="Q", help="JPEG/WebP quality 1-100")
-    parser.add_argument(
-        "--max-bytes",
-        type=_common.positive_int,
-        metavar="N",
-        help="per-image limit in bytes of base64 text (default: the surface's)",
-    )
+    _common.add_max_bytes_option(parser)
     parser.add_argument(
         "--engine", choices=("vips", "pillow"), help="image engine (default: pyvips if installed)"
     )
@@ -64,7 +59,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="N",
         help=f"refuse inputs declaring more pixels than this (default {DEFAULT_PIXEL_CAP:,})",
     )
-    parser.add_argument("--all", action="store_true", help="every file, not only image extensions")
     parser.add_argument("--json", action="store_true", help="print the manifest instead of text")
     _common.add_model_options(parser)
     parser.add_argument(
