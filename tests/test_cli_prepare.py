@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 from PIL import Image
 
 from preflight.cli import main
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def digest(root: Path) -> dict[str, str]:

@@ -9,10 +9,10 @@ import io
 import struct
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import FIXTURES
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
@@ -31,8 +31,6 @@ from preflight.errors import (
     UnsupportedFormatError,
 )
 from preflight.geometry import Target, target_size
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 @pytest.fixture

@@ -4,17 +4,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
+from helpers import FIXTURES, MANIFEST
 
 import preflight
 from preflight.errors import HeaderError
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-MANIFEST: dict[str, dict[str, Any]] = json.loads((FIXTURES / "manifest.json").read_text())
 FACTS = (
     "format",
     "width",

@@ -27,14 +27,13 @@
 from __future__ import annotations
 
 import io
-import json
 import struct
 import warnings
 import zlib
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import FIXTURES, MANIFEST
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
@@ -45,8 +44,6 @@ from preflight.headers import NeedMore, parse
 from preflight.info import Header
 from preflight.probe import probe
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-MANIFEST: dict[str, dict[str, Any]] = json.loads((FIXTURES / "manifest.json").read_text())
 PILLOW_FORMATS = {"JPEG": "jpeg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 
 

@@ -8,11 +8,9 @@
 from __future__ import annotations
 
 import io
-import json
-from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers import FIXTURES, MANIFEST, Pipe
 
 import preflight
 from preflight.errors import (
@@ -26,8 +24,6 @@ from preflight.errors import (
 from preflight.headers import NeedMore, parse
 from preflight.info import FORMAT_NAMES, Header
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-MANIFEST: dict[str, dict[str, Any]] = json.loads((FIXTURES / "manifest.json").read_text())
 # Facts the parser reads from the header (truncated / missing_end_marker are
 # probe's, from the end of the file).
 HEADER_FACTS = (
@@ -108,7 +104,14 @@ def test_every_source_kind_gives_the_same_answer(name: str) -> None:
     path = FIXTURES / name
     data = path.read_bytes()
     answers = []
-    for source in (path, str(path), data, bytearray(data), io.BytesIO(data), Pipe(data)):
+    for source in (
+        path,
+        str(path),
+        data,
+        bytearray(data),
+        io.BytesIO(data),
+        Pipe(data, chunk=1000),
+    ):
         try:
             info = preflight.probe(source)  # type: ignore[arg-type]
         except HeaderError as error:
@@ -134,18 +137,3 @@ def test_every_eight_orientations_and_the_display_size() -> None:
         assert (info.width, info.height, info.orientation) == (80, 40, orientation)
         transposed = orientation >= 5
         assert (info.display_width, info.display_height) == ((40, 80) if transposed else (80, 40))
-
-
-class Pipe(io.RawIOBase):
-    """Not seekable, at most 1000 bytes a read."""
-
-    def __init__(self, data: bytes) -> None:
-        self.inner = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        chunk = self.inner.read(min(len(buffer), 1000))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)

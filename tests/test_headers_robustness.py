@@ -11,9 +11,9 @@ import io
 import struct
 import time
 import tracemalloc
-from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import header_shaped_bytes
@@ -23,7 +23,6 @@ from preflight.errors import CorruptHeaderError, HeaderError, HeaderTooLargeErro
 from preflight.headers import READ_BUDGET, TAIL_READ, NeedMore, parse
 from preflight.info import Header
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEEDS = sorted(
     p for folder in ("samples", "unsupported", "hostile") for p in (FIXTURES / folder).iterdir()
 )

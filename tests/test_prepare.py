@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import FIXTURES
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageOps
@@ -28,8 +29,6 @@ from preflight.errors import (
     UnsafeImageError,
     UnsupportedFormatError,
 )
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def installed_engines() -> list[str]:

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES, Pipe
 
 import preflight
 from preflight.errors import SourceError
 from preflight.headers import FIRST_READ
 from preflight.info import base64_length
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SAMPLE = FIXTURES / "samples" / "photo-800x600.jpg"
 
 
@@ -57,21 +57,6 @@ def test_file_object_position_is_kept() -> None:
     info = preflight.probe(stream)
     assert info.file_bytes == len(data) - 4
     assert stream.tell() == 4
-
-
-class Pipe(io.RawIOBase):
-    """Non-seekable, returns at most 100 bytes a read (like a pipe)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.inner = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        chunk = self.inner.read(min(len(buffer), 100))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 def test_non_seekable_stream() -> None:

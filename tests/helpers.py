@@ -1,0 +1,31 @@
+# Shared test helpers: the fixture corpus and a pipe-like stream. Imported as
+# a plain module (`from helpers import ...`), as strategies.py is: tox runs
+# pytest without the repository root on sys.path.
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# fixtures/manifest.json: what make_fixtures.py recorded about each file.
+MANIFEST: dict[str, dict[str, Any]] = json.loads((FIXTURES / "manifest.json").read_text())
+
+
+class Pipe(io.RawIOBase):
+    """A non-seekable stream that returns at most `chunk` bytes a read, as a
+    pipe does."""
+
+    def __init__(self, data: bytes, chunk: int = 100) -> None:
+        self.inner = io.BytesIO(data)
+        self.chunk = chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = self.inner.read(min(len(buffer), self.chunk))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
