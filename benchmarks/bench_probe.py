@@ -10,7 +10,7 @@ Side by side in one run (the machines are noisy: compare the ratios):
 (b) probe time of an 8000x8000 file against a 200x200 one (JPEG and PNG):
     reading headers only, the time must not grow with the pixel count;
 (c) the price of counting GIF frames, which walks the whole file (within
-    the 1 MiB read budget): still GIFs of photo noise, 100 KB and 1 MB.
+    the 8 MiB read budget): still GIFs of photo noise, 100 KB and 1 MB.
 Generated files go to benchmarks/.data/ (ignored by git) and are reused.
 """
 
@@ -115,7 +115,7 @@ def big_and_small() -> dict[str, Path]:
 
 def noisy_gifs() -> dict[str, Path]:
     """Still GIFs of photo noise, about 100 KB and 1 MB: counting frames
-    walks the whole file (within the 1 MiB budget), so time grows with it."""
+    walks the whole file (within the 8 MiB budget), so time grows with it."""
     folder = DATA / "gifs"
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
@@ -172,7 +172,7 @@ def main() -> None:
             f"    {fmt:<4} 200x200 {small:6.1f} us, 8000x8000 ({size:.0f} MB) {big:6.1f} us"
             f" -> ratio {big / small:.2f}"
         )
-    print("(c) GIF frame counting: probe reads the whole GIF (within 1 MiB), imagesize 24 bytes")
+    print("(c) GIF frame counting: probe reads the whole GIF (within 8 MiB), imagesize 24 bytes")
     for label, path in noisy_gifs().items():
         ours_gif = per_file(preflight.probe, [path] * 200)
         theirs_gif = per_file(imagesize.get, [path] * 200)

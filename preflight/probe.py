@@ -2,7 +2,7 @@
 # the pure header parser. Rules:
 # - read only what the parser asks for: a first read of 4 KiB (the whole
 #   file, when it is smaller), then on NeedMore the longer prefix it asks
-#   for, never past the parser's 1 MiB budget; plus the last 64 bytes of the
+#   for, never past the parser's 8 MiB budget; plus the last 64 bytes of the
 #   file to tell a file cut short. From a file object each byte is read
 #   once; from a path the longer prefix is read again from the start (see
 #   _probe_path);
@@ -142,7 +142,7 @@ def _probe_path(path: str) -> ImageInfo:
             # Read the longer prefix from the start in one call: the page
             # cache copies it once, where reading the rest and joining it to
             # what is held copies it twice (a GIF's frames walk takes up to
-            # the 1 MiB budget).
+            # the 8 MiB budget).
             result, prefix = _parse_growing(first, size, lambda _held, n: _pread(fd, n, 0), result)
         else:
             prefix = first

@@ -35,7 +35,12 @@ from preflight.headers.png import parse_png
 from preflight.headers.webp import is_webp, parse_webp
 from preflight.info import Header
 
-READ_BUDGET = 1 << 20  # 1 MiB: no header of an accepted format needs more
+# The read budget is at least the largest file any surface accepts (10 MB of
+# base64, current docs: a 7.5 MiB file), so a header is never "too large" in
+# a file the API could take: a JPEG may carry megabytes of XMP before its
+# frame header, and counting a GIF's frames reads the whole file. A header
+# that needs more belongs to a file over every byte limit.
+READ_BUDGET = 8 << 20
 FIRST_READ = 4096  # what a caller should read first: almost every header fits
 
 
@@ -69,7 +74,8 @@ def parse(data: bytes, *, complete: bool = False) -> Header | NeedMore:
             ) from None
         if short.at_least > READ_BUDGET:
             raise HeaderTooLargeError(
-                f"the header needs more than the {READ_BUDGET}-byte read budget"
+                f"the header needs more than the first {READ_BUDGET >> 20} MiB of the file "
+                "(no surface accepts a file that large)"
             ) from None
         # Ask for a little more than the minimum: fewer round trips.
         return NeedMore(min(max(short.at_least, 2 * len(data)), READ_BUDGET))
