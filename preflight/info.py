@@ -62,6 +62,9 @@ class Header:
     color_components: int | None = None  # JPEG components (1 gray, 3 YCbCr, 4 CMYK)
     has_icc_profile: bool = False
     has_exif: bool = False
+    # An animated GIF whose later frames grow the canvas: the canvas of the
+    # first frame, what a decoder shows first (None: width x height).
+    first_frame_size: tuple[int, int] | None = None
 
     def __init__(
         self,
@@ -79,6 +82,7 @@ class Header:
         color_components: int | None = None,
         has_icc_profile: bool = False,
         has_exif: bool = False,
+        first_frame_size: tuple[int, int] | None = None,
     ) -> None:
         # One dict update instead of the generated __init__'s object.__setattr__
         # per field: the parser makes one Header per probe, and probe is hot.
@@ -97,6 +101,7 @@ class Header:
             color_components=color_components,
             has_icc_profile=has_icc_profile,
             has_exif=has_exif,
+            first_frame_size=first_frame_size,
         )
 
     @property
@@ -119,6 +124,16 @@ class Header:
     @property
     def display_height(self) -> int | None:
         return self.width if self.transposed else self.height
+
+    @property
+    def still_size(self) -> tuple[int, int] | None:
+        """The displayed size of the first frame (after orientation): what
+        taking the image as a still gives. None when the size is unknown."""
+        if self.first_frame_size is not None:
+            return self.first_frame_size  # GIF only: no orientation
+        if self.display_width is None or self.display_height is None:
+            return None
+        return self.display_width, self.display_height
 
 
 @dataclass(frozen=True)

@@ -181,8 +181,11 @@ def prepare(
             f"declared size {info.width}x{info.height} ({info.width * info.height:,} px) is over "
             f"the pixel cap of {pixel_cap:,} px: refused before decoding (pixel_cap= raises it)"
         )
-    shown_w, shown_h = info.display_width, info.display_height
-    assert shown_w is not None and shown_h is not None
+    # The still a decoder gives: for an animation, its first frame, whose
+    # canvas a GIF's later frames may outgrow.
+    still = info.still_size
+    assert still is not None
+    shown_w, shown_h = still
     want_w, want_h = target_size(shown_w, shown_h, chosen, tier=resolved_model.tier)
 
     if _can_pass_through(info, (want_w, want_h), limit, out_format):

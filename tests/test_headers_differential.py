@@ -59,6 +59,7 @@ def pillow_facts(data: bytes) -> dict[str, Any] | None:
                 "mode": image.mode,
                 "orientation": image.getexif().get(0x0112, 1),
                 "frames": getattr(image, "n_frames", 1),
+                "first_size": image.size,  # the still: the first frame's canvas
             }
             if image.format == "GIF":
                 for frame in range(1, facts["frames"]):
@@ -90,6 +91,8 @@ def assert_agree(data: bytes, *, modes: bool = True) -> None:
     assert ours.orientation == (pil["orientation"] if 1 <= pil["orientation"] <= 8 else 1)
     assert (ours.frames or pil["frames"]) == pil["frames"]
     assert ours.animated == (pil["frames"] > 1)
+    if ours.orientation == 1:
+        assert ours.still_size == pil["first_size"]
     if modes:
         assert ours.mode == pil["mode"]
 
@@ -152,6 +155,7 @@ def test_gif_size_is_pillows_after_every_frame_not_after_open() -> None:
         assert image.size == (40, 30)  # the screen and the first frame
         image.seek(1)
         assert image.size == (header.width, header.height) == (56, 40)
+    assert header.first_frame_size == header.still_size == (40, 30)
 
 
 @pytest.mark.parametrize("name", ["cut-in-pixels.jpg", "cut-in-pixels.gif"])

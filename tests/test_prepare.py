@@ -447,3 +447,15 @@ def test_cost_follows_the_model_and_the_batch_discount() -> None:
     assert opus.passed_through
     with pytest.raises(InvalidArgumentError):
         preflight.prepare(path, pixel_cap=0)
+
+
+@engines
+def test_a_gif_still_is_its_first_frame_at_its_own_size(engine: str) -> None:
+    # The second frame grows the canvas to 56x40 (the size the API's limits
+    # see); the still is the first frame, 40x30, not stretched to 56x40.
+    path = FIXTURES / "samples" / "animated-frame-outgrows-screen.gif"
+    result = preflight.prepare(path, engine=engine, format="png")
+    assert (result.width, result.height) == (40, 30)
+    with Image.open(path) as first:
+        expected = np.asarray(first.convert("RGB"))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB")), expected)

@@ -2,7 +2,8 @@
 # - decoders use the frames' own sizes too, so the size is the logical screen
 #   grown to hold every frame seen (left + width, top + height). Pillow grows
 #   its size the same way, but only as it seeks to each frame: after opening
-#   it holds the screen and the first frame (tests/test_headers_differential);
+#   it holds the screen and the first frame (tests/test_headers_differential),
+#   which is first_frame_size when later frames grow it further;
 # - the screen and the first image descriptor are required;
 # - frames are counted to the trailer, or to the end of the file, where, as
 #   in Pillow, a frame cut short still counts. The walk needs the whole file:
@@ -69,6 +70,7 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
         gray = data.startswith(_GRAY_RAMPS[table], offset)
         offset += table
     started = 0  # image descriptors read
+    first_size = (width, height)  # the canvas once the first frame is placed
     frames = 0  # frames whose data was walked to its end
     interlaced = transparent = looping = finished = False
     try:
@@ -103,6 +105,8 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
                     width = left + frame_w
                 if top + frame_h > height:
                     height = top + frame_h
+                if started == 0:
+                    first_size = (width, height)
                 started += 1
                 offset += 10
                 if local & 0x80:
@@ -137,4 +141,5 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
         has_alpha=transparent,
         mode="L" if gray else "P",
         bit_depth=8,
+        first_frame_size=first_size if first_size != (width, height) else None,
     )
