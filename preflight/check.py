@@ -36,6 +36,7 @@ from preflight.info import ImageInfo, base64_length
 from preflight.limits import byte_findings, image_count_findings
 from preflight.tables import (
     DEFAULT_MODEL,
+    DEFAULT_OVERSIZED,
     DEFAULT_TOKEN_RULE,
     SMALL_SIDE_PX,
     SUPPORTED_MEDIA_TYPES,
@@ -89,6 +90,7 @@ def assess(
     declared_media_type: str | None = None,
     rule: str = DEFAULT_TOKEN_RULE,
     max_bytes: int | None = None,
+    oversized: str = DEFAULT_OVERSIZED,
 ) -> tuple[Estimate | None, list[Finding]]:
     """The estimate for the image (None when the API cannot take it at all)
     and every finding, errors first."""
@@ -147,6 +149,7 @@ def assess(
             rule=rule,
             surface=resolved_surface,
             images_in_request=images_in_request,
+            oversized=oversized,
         )
         found += result.reasons
     else:
@@ -170,6 +173,7 @@ def check(
     declared_media_type: str | None = None,
     rule: str = DEFAULT_TOKEN_RULE,
     max_bytes: int | None = None,
+    oversized: str = DEFAULT_OVERSIZED,
 ) -> list[Finding]:
     """Every finding about an image, errors first. Pure: no I/O.
 
@@ -184,6 +188,7 @@ def check(
         declared_media_type=declared_media_type,
         rule=rule,
         max_bytes=max_bytes,
+        oversized=oversized,
     )[1]
 
 

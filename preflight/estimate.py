@@ -14,12 +14,14 @@ from preflight.cost import image_cost, plain_decimal
 from preflight.errors import InvalidSizeError
 from preflight.findings import Finding
 from preflight.geometry import api_size, check_size, tokens
-from preflight.limits import dimension_findings, image_count_findings
+from preflight.limits import dimension_findings, image_count_findings, oversized_findings
 from preflight.tables import (
     DEFAULT_MODEL,
+    DEFAULT_OVERSIZED,
     DEFAULT_TOKEN_RULE,
     Model,
     Surface,
+    get_oversized,
     get_rule,
     get_surface,
     resolve_model,
@@ -42,6 +44,7 @@ class Estimate:
     rule: str = DEFAULT_TOKEN_RULE
     surface: str = "api"
     batch: bool = False
+    oversized: str = DEFAULT_OVERSIZED
 
     @property
     def cost_per_1000_usd(self) -> Decimal:
@@ -64,6 +67,7 @@ class Estimate:
             "rule": self.rule,
             "surface": self.surface,
             "batch": self.batch,
+            "oversized": self.oversized,
         }
 
 
@@ -78,12 +82,15 @@ def estimate(
     batch: bool = False,
     price_per_mtok: Decimal | str | int | None = None,
     tier: str | None = None,
+    oversized: str = DEFAULT_OVERSIZED,
 ) -> Estimate:
     """Everything the API will do with a width x height image.
 
     `model` picks the price and resolution tier; `price_per_mtok` and `tier`
     override them (and let an unknown model name through). `images_in_request`
     counts every image block in the request, earlier turns included.
+    `oversized="error"` models an image the API refuses rather than resizes
+    (see tables.OVERSIZED_POLICIES).
     """
     width, height = check_size(width, height)
     if isinstance(images_in_request, bool) or not isinstance(images_in_request, int):
@@ -95,11 +102,14 @@ def estimate(
     resolved_model = resolve_model(model, price_per_mtok=price_per_mtok, tier=tier)
     resolved_surface = get_surface(surface)
     resolved_rule = get_rule(rule)
+    resolved_oversized = get_oversized(oversized)
     processed = api_size(width, height, resolved_model.tier)
-    reasons = tuple(
-        dimension_findings(width, height, resolved_surface, images_in_request)
-        + image_count_findings(images_in_request, resolved_surface)
-    )
+    size_reasons = dimension_findings(width, height, resolved_surface, images_in_request)
+    if not size_reasons:  # a side over the pixel limit is refused as that, whatever the policy
+        size_reasons = oversized_findings(
+            (width, height), processed, resolved_model.tier, resolved_oversized
+        )
+    reasons = tuple(size_reasons + image_count_findings(images_in_request, resolved_surface))
     rejected = bool(reasons)
     count = 0 if rejected else tokens(*processed, rule=resolved_rule)
     return Estimate(
@@ -117,4 +127,5 @@ def estimate(
         rule=resolved_rule,
         surface=resolved_surface.name,
         batch=batch,
+        oversized=resolved_oversized,
     )

@@ -60,6 +60,7 @@ EMPTY = "empty"
 TRUNCATED = "truncated"
 CORRUPT = "corrupt"
 UNREADABLE = "unreadable"
+OVERSIZED = "oversized"  # over the tier's size where oversized images are refused
 # Warnings: accepted, but resized or likely misread.
 MISSING_END_MARKER = "missing-end-marker"
 WILL_RESIZE = "will-resize"

@@ -13,6 +13,7 @@ from preflight.findings import (
     OVER_BYTE_LIMIT,
     OVER_MANY_IMAGES_SIDE,
     OVER_MAX_SIDE,
+    OVERSIZED,
     TOO_MANY_IMAGES,
     Finding,
 )
@@ -55,6 +56,26 @@ def dimension_findings(
             )
         )
     return found
+
+
+def oversized_findings(
+    size: tuple[int, int], processed: tuple[int, int], tier: str, oversized: str
+) -> list[Finding]:
+    """Rejection for an image the API would resize, where oversized images
+    are refused instead (oversized="error", see tables.OVERSIZED_POLICIES).
+    The facts give no wording for this error: the message is ours."""
+    if oversized != "error" or size == processed:
+        return []
+    return [
+        Finding(
+            OVERSIZED,
+            ERROR,
+            f"{size[0]}x{size[1]} is over what the {tier} tier keeps ({processed[0]}x"
+            f"{processed[1]}), and oversized images are rejected here, not resized "
+            '("oversized_image": "error", or a computer-use tool result)',
+            f"resize to at most {processed[0]}x{processed[1]} first (preflight prepare does this)",
+        )
+    ]
 
 
 def image_count_findings(images_in_request: int, surface: Surface) -> list[Finding]:

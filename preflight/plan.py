@@ -15,12 +15,14 @@ from preflight.cost import image_cost
 from preflight.errors import InvalidSizeError
 from preflight.tables import (
     DEFAULT_MODEL,
+    DEFAULT_OVERSIZED,
     DEFAULT_TOKEN_RULE,
     GUIDE_PX_PER_TOKEN,
     PATCH_PX,
     Model,
     Surface,
     Tier,
+    get_oversized,
     get_rule,
     get_surface,
     get_tier,
@@ -55,6 +57,7 @@ class Plan:
     rule: str
     surface: str
     batch: bool
+    oversized: str = DEFAULT_OVERSIZED
 
 
 def _as_sizes(values: ArrayLike, name: str) -> IntArray:
@@ -169,6 +172,7 @@ def plan(
     batch: bool = False,
     price_per_mtok: Decimal | str | int | None = None,
     tier: str | None = None,
+    oversized: str = DEFAULT_OVERSIZED,
 ) -> Plan:
     """estimate() for every (width, height) at once, with exact totals."""
     import numpy as np
@@ -186,6 +190,7 @@ def plan(
     resolved_model = resolve_model(model, price_per_mtok=price_per_mtok, tier=tier)
     resolved_surface = get_surface(surface)
     resolved_rule = get_rule(rule)
+    resolved_oversized = get_oversized(oversized)
 
     out_w, out_h = api_sizes(width, height, resolved_model.tier)
     longest = np.maximum(width, height)
@@ -200,8 +205,10 @@ def plan(
         rejected |= longest > resolved_surface.many_images_max_side_px
     if resolved_surface.max_images is not None and images_in_request > resolved_surface.max_images:
         rejected[:] = True
-    per_image = np.where(rejected, 0, token_counts(out_w, out_h, resolved_rule))
     resized: BoolArray = (out_w != width) | (out_h != height)
+    if resolved_oversized == "error":
+        rejected |= resized
+    per_image = np.where(rejected, 0, token_counts(out_w, out_h, resolved_rule))
     total_tokens = _exact_dot(per_image, count)
     return Plan(
         processed_width=out_w,
@@ -220,6 +227,7 @@ def plan(
         rule=resolved_rule,
         surface=resolved_surface.name,
         batch=batch,
+        oversized=resolved_oversized,
     )
 
 

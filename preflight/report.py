@@ -34,7 +34,7 @@ from preflight.findings import (
 )
 from preflight.info import ImageInfo
 from preflight.probe import probe
-from preflight.tables import DEFAULT_MODEL, DEFAULT_TOKEN_RULE, Model, Surface
+from preflight.tables import DEFAULT_MODEL, DEFAULT_OVERSIZED, DEFAULT_TOKEN_RULE, Model, Surface
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
@@ -113,6 +113,7 @@ def inspect(
     declared_media_type: str | None = None,
     rule: str = DEFAULT_TOKEN_RULE,
     max_bytes: int | None = None,
+    oversized: str = DEFAULT_OVERSIZED,
 ) -> Report:
     """Probe, estimate and check one image. Never raises for a bad file."""
     path = _source_name(source)
@@ -128,5 +129,6 @@ def inspect(
         declared_media_type=declared_media_type,
         rule=rule,
         max_bytes=max_bytes,
+        oversized=oversized,
     )
     return Report(path, info, result, tuple(found))

@@ -262,6 +262,27 @@ def get_rule(name: str) -> str:
     return key
 
 
+# What the API does with an image over its tier's size (current docs): it
+# resizes it, unless the image block carries "transformations":
+# {"oversized_image": "error"} or the image sits in a computer-use /
+# browser-use tool_result, where an oversized image is rejected instead.
+OVERSIZED_POLICIES = ("resize", "error")
+DEFAULT_OVERSIZED = "resize"
+
+
+def get_oversized(name: str) -> str:
+    key = name.strip().lower()
+    if key not in OVERSIZED_POLICIES:
+        raise UnknownNameError(
+            "oversized-image policy",
+            name,
+            OVERSIZED_POLICIES,
+            "'resize' is the API's default; 'error' is the image block's "
+            '"transformations": {"oversized_image": "error"} and computer-use tool results.',
+        )
+    return key
+
+
 def resolve_model(
     model: str | Model,
     *,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import FIXTURES
 
 import preflight
 from preflight.limits import byte_findings, dimension_findings, image_count_findings
@@ -69,3 +70,47 @@ def test_rejected_images_are_not_billed() -> None:
     too_many = preflight.estimate(100, 100, images_in_request=101)
     assert too_many.rejected
     assert [r.code for r in too_many.reasons] == ["too-many-images"]
+
+
+@pytest.mark.parametrize(
+    ("size", "model", "codes"),
+    [
+        ((1920, 1080), "claude-sonnet-4-5", ["oversized"]),  # resized on standard
+        ((1920, 1080), "claude-opus-4-7", []),  # kept on high-res: nothing to refuse
+        ((1092, 1092), "claude-sonnet-4-5", []),  # the guide's largest 1:1 size
+        ((9000, 100), "claude-sonnet-4-5", ["over-max-side"]),  # refused as that, once
+    ],
+)
+def test_oversized_error_refuses_what_the_api_would_resize(
+    size: tuple[int, int], model: str, codes: list[str]
+) -> None:
+    refused = preflight.estimate(*size, model=model, oversized="error")
+    assert [r.code for r in refused.reasons] == codes
+    assert refused.rejected == bool(codes)
+    assert refused.tokens == (0 if codes else preflight.estimate(*size, model=model).tokens)
+    default = preflight.estimate(*size, model=model)
+    assert default.oversized == "resize" and refused.oversized == "error"
+    assert (refused.processed_width, refused.processed_height) == (
+        default.processed_width,
+        default.processed_height,
+    )
+
+
+def test_oversized_error_message_and_unknown_policy() -> None:
+    (reason,) = preflight.estimate(1920, 1080, oversized="error").reasons
+    assert reason.severity == "error"
+    assert "1456x819" in reason.message and "oversized_image" in reason.message
+    assert "1456x819" in reason.fix
+    with pytest.raises(preflight.UnknownNameError, match="known: error, resize"):
+        preflight.estimate(10, 10, oversized="reject")
+
+
+def test_oversized_error_in_check_and_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    from preflight.cli import main
+
+    info = preflight.probe(FIXTURES / "samples" / "wide-2400x600.jpg")
+    assert [f.code for f in preflight.check(info, oversized="error")][:1] == ["oversized"]
+    assert "will-resize" in [f.code for f in preflight.check(info)]
+    assert main(["estimate", "1920x1080", "--oversized", "error", "--format", "json"]) == 1
+    assert '"oversized": "error"' in capsys.readouterr().out
+    assert main(["estimate", "1092x1092", "--oversized", "error"]) == 0

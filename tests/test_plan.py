@@ -55,6 +55,7 @@ def test_plan_matches_estimate(
     data: st.DataObject,
 ) -> None:
     counts = data.draw(st.lists(st.integers(0, 1000), min_size=len(sizes), max_size=len(sizes)))
+    oversized = data.draw(st.sampled_from(["resize", "error"]))
     result = plan(
         [w for w, _ in sizes],
         [h for _, h in sizes],
@@ -64,10 +65,18 @@ def test_plan_matches_estimate(
         surface=surface,
         images_in_request=images,
         batch=batch,
+        oversized=oversized,
     )
     scalar = [
         preflight.estimate(
-            w, h, model=model, rule=rule, surface=surface, images_in_request=images, batch=batch
+            w,
+            h,
+            model=model,
+            rule=rule,
+            surface=surface,
+            images_in_request=images,
+            batch=batch,
+            oversized=oversized,
         )
         for w, h in sizes
     ]

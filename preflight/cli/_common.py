@@ -26,8 +26,10 @@ from typing import NoReturn
 from preflight.errors import UnknownNameError
 from preflight.tables import (
     DEFAULT_MODEL,
+    DEFAULT_OVERSIZED,
     DEFAULT_TOKEN_RULE,
     MODELS,
+    OVERSIZED_POLICIES,
     SURFACES,
     TIERS,
     TOKEN_RULES,
@@ -104,6 +106,14 @@ def add_surface_options(parser: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help="image blocks in the whole request, earlier turns included (default 1)",
+    )
+    parser.add_argument(
+        "--oversized",
+        choices=OVERSIZED_POLICIES,
+        default=DEFAULT_OVERSIZED,
+        help="what the API does with an image over its tier's size: resize (default) or "
+        'error (an image block with "oversized_image": "error", or a computer-use '
+        "tool result)",
     )
 
 

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
             declared_media_type=args.media_type,
             rule=args.rule,
             max_bytes=args.max_bytes,
+            oversized=args.oversized,
         )
         for path in iter_files(args.paths, args.all)
     ]

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             surface=args.surface,
             images_in_request=args.images_per_request,
             batch=args.batch,
+            oversized=args.oversized,
         )
         for width, height in sizes
     ]
