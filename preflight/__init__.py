@@ -9,7 +9,7 @@ same name to the module.)
 
 from __future__ import annotations
 
-from preflight.check import check
+from preflight.check import check, check_request
 from preflight.cost import format_usd, image_cost, plain_decimal
 from preflight.errors import (
     ByteBudgetError,
@@ -88,6 +88,7 @@ __all__ = [
     "__version__",
     "api_size",
     "check",
+    "check_request",
     "estimate",
     "format_usd",
     "get_model",

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from preflight.estimate import Estimate, estimate
 from preflight.findings import (
     ALPHA,
@@ -33,7 +35,7 @@ from preflight.findings import (
 )
 from preflight.geometry import tokens
 from preflight.info import ImageInfo, base64_length
-from preflight.limits import byte_findings, image_count_findings
+from preflight.limits import byte_findings, image_count_findings, request_size_findings
 from preflight.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
@@ -190,6 +192,18 @@ def check(
         max_bytes=max_bytes,
         oversized=oversized,
     )[1]
+
+
+def check_request(base64_bytes: Sequence[int], *, surface: str | Surface = "api") -> list[Finding]:
+    """Findings about one request as a whole, given the base64 size of every
+    image in it (earlier turns included): too many images, or more base64
+    than the request body may hold. Pure. Per-image rules, the many-image
+    side limit among them, are check()'s, with images_in_request set to the
+    same count."""
+    resolved = get_surface(surface)
+    return image_count_findings(len(base64_bytes), resolved) + request_size_findings(
+        base64_bytes, resolved
+    )
 
 
 def _resize_warning(info: ImageInfo, result: Estimate) -> Finding:

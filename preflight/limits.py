@@ -8,12 +8,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from preflight.findings import (
     ERROR,
     OVER_BYTE_LIMIT,
     OVER_MANY_IMAGES_SIDE,
     OVER_MAX_SIDE,
     OVERSIZED,
+    REQUEST_TOO_LARGE,
     TOO_MANY_IMAGES,
     Finding,
 )
@@ -110,5 +113,26 @@ def byte_findings(file_bytes: int, surface: Surface, max_bytes: int | None = Non
             f"image exceeds {limit_label} maximum: {encoded} bytes > {limit} bytes",
             "re-encode or downscale (preflight prepare fits the base64 size under the limit); "
             "the limit applies to the base64 text, 4/3 of the file size",
+        )
+    ]
+
+
+def request_size_findings(base64_bytes: Sequence[int], surface: Surface) -> list[Finding]:
+    """Rejection of a whole request whose images' base64 text alone is over
+    the surface's request body limit (vision guide: 32 MB; the API answers
+    HTTP 413 request_too_large). The JSON and any text add to the body, so
+    under the limit here is necessary, not sufficient."""
+    total = sum(base64_bytes)
+    limit = surface.max_request_bytes
+    if limit is None or total <= limit:
+        return []
+    return [
+        Finding(
+            REQUEST_TOO_LARGE,
+            ERROR,
+            f"Request exceeds the maximum size: {len(base64_bytes)} images are {total} bytes "
+            f"of base64 > {limit} bytes ({limit // MB} MB request limit)",
+            "split the images over several requests, or shrink them (preflight prepare); "
+            "the Files API takes larger uploads",
         )
     ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -170,3 +172,46 @@ def test_walks_skip_fifos_and_report_broken_links(
         proc.stdout + proc.stderr
     )
     assert "loop" not in proc.stdout
+
+
+def padded_png(path: Path, extra_bytes: int) -> Path:
+    """A valid 300x200 PNG with a private chunk of `extra_bytes` after its
+    pixels (decoders skip it; probe never reads it)."""
+    data = save(path, (300, 200), "PNG").read_bytes()
+    chunk = struct.pack(">I", extra_bytes) + b"prVt" + bytes(extra_bytes)
+    chunk += struct.pack(">I", zlib.crc32(chunk[4:]))
+    path.write_bytes(data[:-12] + chunk + data[-12:])  # before IEND
+    return path
+
+
+def test_check_request_counts_and_sizes() -> None:
+    assert preflight.check_request([1000] * 100) == []
+    (count,) = preflight.check_request([1000] * 101)
+    assert count.code == "too-many-images"
+    (size,) = preflight.check_request([9 * 1_048_576] * 4, surface="api-direct")
+    assert size.code == "request-too-large" and size.severity == "error"
+    assert "Request exceeds the maximum size" in size.message
+    assert preflight.check_request([8 * 1_048_576] * 4, surface="api-direct") == []  # 32 MB
+
+
+def test_cli_one_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 21 images in one request: over 20, so the 2000 px side limit applies.
+    for index in range(20):
+        save(tmp_path / f"small-{index:02d}.png", (300, 200), "PNG")
+    save(tmp_path / "wide.png", (2400, 600), "PNG")
+    code, out = run(capsys, "check", str(tmp_path))
+    assert code == 0  # one image a request by default
+    code, out = run(capsys, "check", str(tmp_path), "--one-request")
+    assert code == 1
+    assert f"{tmp_path / 'wide.png'}: over-many-images-side " in out
+    # Four images of 7 MB: each within api-direct's 10 MB of base64, together
+    # over the 32 MB request body.
+    big = tmp_path / "big"
+    big.mkdir()
+    for index in range(4):
+        padded_png(big / f"{index}.png", 7 * 1_048_576)
+    code, out = run(capsys, "check", str(big), "--surface", "api-direct")
+    assert code == 0
+    code, out = run(capsys, "check", str(big), "--surface", "api-direct", "--one-request")
+    assert code == 1
+    assert out.count(": request-too-large Request exceeds the maximum size") == 4

@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+from preflight.check import check_request
 from preflight.cli import _common
 from preflight.cost import format_usd, plain_decimal
-from preflight.findings import ERROR, WARNING
+from preflight.findings import ERROR, REQUEST_TOO_LARGE, WARNING
 from preflight.report import Report, inspect
 
 
@@ -27,6 +29,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _common.add_walk_options(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    parser.add_argument(
+        "--one-request",
+        action="store_true",
+        help="the files are the images of one request: count them for the many-image "
+        "rules (at least --images-per-request) and check the request's total size",
+    )
     _common.add_max_bytes_option(parser)
     parser.add_argument(
         "--media-type",
@@ -51,19 +59,25 @@ def iter_files(paths: list[str], every_file: bool) -> Iterator[str]:
 
 def run(args: argparse.Namespace) -> int:
     model = _common.model_from_args(args)
+    paths = list(iter_files(args.paths, args.all))
+    images = args.images_per_request
+    if args.one_request:
+        images = max(images, len(paths))
     reports = [
         inspect(
             path,
             model=model,
             surface=args.surface,
-            images_in_request=args.images_per_request,
+            images_in_request=images,
             declared_media_type=args.media_type,
             rule=args.rule,
             max_bytes=args.max_bytes,
             oversized=args.oversized,
         )
-        for path in iter_files(args.paths, args.all)
+        for path in paths
     ]
+    if args.one_request:
+        reports = _with_request_findings(reports, args.surface)
     if args.format == "json":
         _common.print_json([r.to_dict() for r in reports])
     else:
@@ -73,6 +87,18 @@ def run(args: argparse.Namespace) -> int:
     if any(f.severity in failing for r in reports for f in r.findings):
         return _common.EXIT_REJECTED
     return _common.EXIT_OK
+
+
+def _with_request_findings(reports: list[Report], surface: str) -> list[Report]:
+    """A request that is too large fails as a whole: each image in it gets
+    the finding. (Too many images is already each image's, from check.)"""
+    sizes = [r.info.base64_bytes for r in reports if r.info is not None]
+    found = [f for f in check_request(sizes, surface=surface) if f.code == REQUEST_TOO_LARGE]
+    if not found:
+        return reports
+    return [
+        replace(r, findings=(*found, *r.findings)) if r.info is not None else r for r in reports
+    ]
 
 
 def _describe(report: Report) -> str:
