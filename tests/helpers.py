@@ -12,6 +12,22 @@ from typing import Any
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # fixtures/manifest.json: what make_fixtures.py recorded about each file.
 MANIFEST: dict[str, dict[str, Any]] = json.loads((FIXTURES / "manifest.json").read_text())
+# The manifest's facts that the header parser reads...
+HEADER_FACTS = (
+    "format",
+    "width",
+    "height",
+    "orientation",
+    "animated",
+    "frames",
+    "mode",
+    "progressive",
+    "interlaced",
+    "bit_depth",
+    "has_icc_profile",
+)
+# ... and those probe adds, from the end of the file.
+PROBE_FACTS = (*HEADER_FACTS, "truncated", "missing_end_marker")
 
 
 class Pipe(io.RawIOBase):

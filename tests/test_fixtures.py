@@ -5,26 +5,10 @@
 from __future__ import annotations
 
 import pytest
-from helpers import FIXTURES, MANIFEST
+from helpers import FIXTURES, MANIFEST, PROBE_FACTS
 
 import preflight
 from preflight.errors import HeaderError
-
-FACTS = (
-    "format",
-    "width",
-    "height",
-    "orientation",
-    "animated",
-    "frames",
-    "mode",
-    "progressive",
-    "interlaced",
-    "bit_depth",
-    "has_icc_profile",
-    "truncated",
-    "missing_end_marker",
-)
 
 
 def test_manifest_covers_every_fixture() -> None:
@@ -46,7 +30,7 @@ def test_probe_matches_manifest(name: str) -> None:
         assert caught.value.code == entry["error"]
         return
     info = preflight.probe(path)
-    for fact in FACTS:
+    for fact in PROBE_FACTS:
         if fact in entry:
             assert getattr(info, fact) == entry[fact], fact
     assert info.file_bytes == path.stat().st_size

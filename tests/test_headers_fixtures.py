@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from helpers import FIXTURES, MANIFEST, Pipe
+from helpers import FIXTURES, HEADER_FACTS, MANIFEST, Pipe
 
 import preflight
 from preflight.errors import (
@@ -24,21 +24,6 @@ from preflight.errors import (
 from preflight.headers import NeedMore, parse
 from preflight.info import FORMAT_NAMES, Header
 
-# Facts the parser reads from the header (truncated / missing_end_marker are
-# probe's, from the end of the file).
-HEADER_FACTS = (
-    "format",
-    "width",
-    "height",
-    "orientation",
-    "animated",
-    "frames",
-    "mode",
-    "progressive",
-    "interlaced",
-    "bit_depth",
-    "has_icc_profile",
-)
 NAMES = sorted(MANIFEST)
 
 
