@@ -269,7 +269,13 @@ def _quality_findings(info: ImageInfo) -> list[Finding]:
             )
         )
     if info.progressive:
-        found.append(Finding(PROGRESSIVE, INFO, "progressive JPEG"))
+        found.append(
+            Finding(
+                PROGRESSIVE,
+                INFO,
+                "progressive JPEG: accepted as it is (noted for pipelines that want baseline)",
+            )
+        )
     if info.mode in ("CMYK", "YCCK"):
         found.append(
             Finding(
@@ -280,9 +286,25 @@ def _quality_findings(info: ImageInfo) -> list[Finding]:
             )
         )
     if info.bit_depth > 8:
-        found.append(Finding(HIGH_BIT_DEPTH, INFO, f"{info.bit_depth} bits per sample"))
+        found.append(
+            Finding(
+                HIGH_BIT_DEPTH,
+                INFO,
+                f"{info.bit_depth} bits per sample: accepted; the facts do not say that the "
+                "extra precision reaches the model, and it costs upload bytes",
+                "reduce to 8 bits per sample (preflight prepare does)",
+            )
+        )
     if info.interlaced:
-        found.append(Finding(INTERLACED, INFO, f"interlaced {info.format_label}"))
+        kind = "Adam7-interlaced" if info.format == "png" else "interlaced"
+        found.append(
+            Finding(
+                INTERLACED,
+                INFO,
+                f"{kind} {info.format_label}: accepted as it is; interlacing makes the file "
+                "larger and helps only slow progressive display",
+            )
+        )
     if info.has_alpha:
         found.append(
             Finding(
