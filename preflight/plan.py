@@ -60,12 +60,20 @@ class Plan:
     oversized: str = DEFAULT_OVERSIZED
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _as_sizes(values: ArrayLike, name: str) -> IntArray:
     import numpy as np
 
     array = np.asarray(values)
     if array.ndim != 1:
         raise InvalidSizeError(f"{name} must be a one-dimensional array")
+    if array.dtype == object or (
+        array.dtype.kind == "u" and array.size and array.max() > _INT64_MAX
+    ):
+        # Python ints past 64 bits, or unsigned ones past int64: no image has such a side.
+        raise InvalidSizeError(f"every {name} must be a whole number of at most {_INT64_MAX}")
     if array.size and array.dtype.kind not in "iu":
         if (
             array.dtype.kind == "f"

@@ -98,11 +98,28 @@ def test_plan_guide_table() -> None:
 
 @pytest.mark.parametrize(
     ("widths", "heights"),
-    [([0], [5]), ([1.5], [2]), ([[1]], [[1]]), (["a"], [1]), ([1, 2], [1]), ([-3], [4])],
+    [
+        ([0], [5]),
+        ([1.5], [2]),
+        ([[1]], [[1]]),
+        (["a"], [1]),
+        ([1, 2], [1]),
+        ([-3], [4]),
+        ([10**19], [5]),  # unsigned 64-bit: must not wrap to a negative size
+        ([2**70], [5]),  # past 64 bits
+    ],
 )
 def test_plan_rejects_bad_sizes(widths: object, heights: object) -> None:
     with pytest.raises(InvalidSizeError):
         plan(widths, heights)  # type: ignore[arg-type]
+
+
+def test_plan_handles_sides_up_to_int64_like_the_scalar_core() -> None:
+    sizes = [(10**18, 5), (3, 10**17), (2**62, 2**62), (12_345_678_901, 1)]
+    result = plan([w for w, _ in sizes], [h for _, h in sizes])
+    assert list(
+        zip(result.processed_width.tolist(), result.processed_height.tolist(), strict=True)
+    ) == [preflight.api_size(w, h) for w, h in sizes]
 
 
 def test_plan_accepts_whole_floats_and_empty() -> None:
