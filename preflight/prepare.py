@@ -52,7 +52,8 @@ from preflight.tables import resolve_model as _resolve_model
 # default), about 13,377 x 13,377: far above the API's 8000 x 8000, and the
 # same for both engines, so neither decodes what the other refuses.
 DEFAULT_PIXEL_CAP = 178_956_970
-DEFAULT_QUALITY = 85  # first JPEG/WebP quality tried
+# Encoding choices of preflight's own: the facts say nothing about quality.
+DEFAULT_QUALITY = 85  # first JPEG/WebP quality tried (a common visually lossless default)
 QUALITY_FLOOR = 40  # below this the byte budget is met by shrinking instead
 _SHRINK_MARGIN = 0.9  # aim a little under the budget when shrinking
 _LOSSY_SOURCES = frozenset({"jpeg", "heic", "avif"})
