@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import struct
 import sys
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -357,3 +358,18 @@ def test_engines_turn_by_the_parsers_orientation() -> None:
         assert (result.width, result.height) == (150, 50)
         expected = np.asarray(picture.resize((150, 50), Image.Resampling.LANCZOS))
         assert psnr(decoded(result.data), expected) >= 30, name
+
+
+def test_damaged_exif_prints_no_pillow_warnings() -> None:
+    # An orientation tag whose data lies past the end of the EXIF block:
+    # Pillow warns as it reads it; preflight reads orientation itself.
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
+    tiff += struct.pack("<HHII", 0x0112, 3, 100, 4000) + struct.pack("<I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    plain = encode(photo(80, 40), "JPEG")
+    data = plain[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + plain[2:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ENGINES:
+            result = preflight.prepare(data, engine=name, format="png")
+            assert (result.width, result.height) == (80, 40)

@@ -105,6 +105,10 @@ class PillowEngine(Engine):
                 # Between Pillow's warning and error thresholds: our own cap
                 # has already been checked on the header.
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                # Pillow warns about damaged EXIF as it reads it; preflight
+                # takes the orientation from its own parser, and a library
+                # call should not print.
+                warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
                 handle = Image.open(
                     io.BytesIO(source) if isinstance(source, bytes) else source,
                     formats=_OPEN_FORMATS.get(info.format),
