@@ -136,7 +136,7 @@ def assess(
                 TRUNCATED,
                 ERROR,
                 f"{UNDECODABLE}: the {info.format_label} data is cut short "
-                f"(the file ends before its end chunk)",
+                f"({_CUT_SHORT_WORDS.get(info.format, 'the file ends too soon')})",
                 "the file is incomplete: download or export it again",
             )
         )
@@ -251,10 +251,11 @@ def _quality_findings(info: ImageInfo) -> list[Finding]:
             Finding(
                 MISSING_END_MARKER,
                 WARNING,
-                f"the {info.format_label} data does not end with its end marker: the file may "
-                "be cut short (decoders then fail), or carry data appended after the image "
-                "(as phones' motion photos do)",
-                "if the image looks cut off, export it again; preflight prepare re-encodes it",
+                _MISSING_END_WORDS.get(info.format, _MISSING_END_WORDS["gif"]).format(
+                    info.format_label
+                ),
+                "if the image looks cut off, export it again; preflight prepare re-encodes it "
+                "without the extra data",
             )
         )
     if info.animated:
@@ -314,6 +315,26 @@ def _quality_findings(info: ImageInfo) -> list[Finding]:
             )
         )
     return found
+
+
+_CUT_SHORT_WORDS = {
+    "png": "the file ends before its end chunk",
+    "jpeg": "the file ends inside its pixel data, with no end marker",
+    "webp": "the file is shorter than its RIFF header says",
+}
+
+# A JPEG is read whole to tell the two cases apart (probe): what is left is
+# data after the image, or a file too large to read whole. A GIF is not.
+_MISSING_END_WORDS = {
+    "jpeg": (
+        "the {} data does not end with its end marker: data follows the image (phones "
+        "append a video to motion photos; decoders ignore it, the upload still carries it)"
+    ),
+    "gif": (
+        "the {} data does not end with its end marker: the file may be cut short "
+        "(decoders then fail), or carry data appended after the image"
+    ),
+}
 
 
 def _human_bytes(count: int) -> str:

@@ -19,7 +19,15 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from preflight.errors import SourceError
-from preflight.headers import FIRST_READ, TAIL_READ, NeedMore, end_state, parse
+from preflight.headers import (
+    FIRST_READ,
+    READ_BUDGET,
+    TAIL_READ,
+    NeedMore,
+    end_marker_after_scan,
+    end_state,
+    parse,
+)
 from preflight.info import Header, ImageInfo
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
@@ -51,7 +59,7 @@ def probe(source: Source) -> ImageInfo:
         data = bytes(source)
         result = parse(data, complete=True)
         assert not isinstance(result, NeedMore)  # complete data never needs more
-        return _info(result, data, data[-TAIL_READ:], len(data))
+        return _info(result, data, data[-TAIL_READ:], len(data), None, lambda: data)
     if isinstance(source, (str, os.PathLike)):
         return _probe_path(os.fsdecode(source))
     if not hasattr(source, "read"):
@@ -97,9 +105,25 @@ def _extend(read_next: Callable[[int], bytes]) -> Callable[[bytes, int], bytes]:
 
 
 def _info(
-    header: Header, prefix: bytes, tail: bytes, size: int, path: str | None = None
+    header: Header,
+    prefix: bytes,
+    tail: bytes,
+    size: int,
+    path: str | None = None,
+    read_whole: Callable[[], bytes] | None = None,
 ) -> ImageInfo:
     truncated, missing_end = end_state(header, prefix, tail, size)
+    # Rare (motion photos, files cut short): a JPEG that does not end with its
+    # end marker is read whole, to tell data appended after the image from
+    # pixel data cut off.
+    if (
+        missing_end
+        and header.format == "jpeg"
+        and read_whole is not None
+        and size <= READ_BUDGET
+        and end_marker_after_scan(read_whole()) is False
+    ):
+        truncated, missing_end = True, False
     # ImageInfo is Header plus four fields. Copying the header's validated
     # fields directly skips a second frozen-dataclass __init__ (field by field
     # object.__setattr__), which was a third of probe's time on small files.
@@ -150,7 +174,8 @@ def _probe_path(path: str) -> ImageInfo:
             tail = prefix[-TAIL_READ:]
         else:
             tail = _pread(fd, TAIL_READ, size - TAIL_READ)
-        return _info(result, prefix, tail, size, path)
+        whole = prefix if len(prefix) >= size else None
+        return _info(result, prefix, tail, size, path, lambda: whole or _pread(fd, size, 0))
     except SourceError:
         raise
     except OSError as error:
@@ -189,10 +214,14 @@ def _probe_stream(stream: BinaryIO) -> ImageInfo:
     first = _read(stream, FIRST_READ)
     header, prefix = _parse_growing(first, None, _extend(lambda n: _read(stream, n)))
     size, tail = len(prefix), prefix[-TAIL_READ:]
+    kept = [prefix]  # the whole stream while it is within the read budget
     while chunk := stream.read(_COPY_CHUNK):
         size += len(chunk)
         tail = (tail + chunk)[-TAIL_READ:]
-    return _info(header, prefix, tail, size, _path_of(stream))
+        if size <= READ_BUDGET:
+            kept.append(chunk)
+    whole = b"".join(kept) if size <= READ_BUDGET else None
+    return _info(header, prefix, tail, size, _path_of(stream), (lambda: whole) if whole else None)
 
 
 def _probe_seekable(stream: BinaryIO, start: int) -> ImageInfo:
@@ -207,9 +236,14 @@ def _probe_seekable(stream: BinaryIO, start: int) -> ImageInfo:
         else:
             stream.seek(start + size - TAIL_READ)
             tail = _read(stream, TAIL_READ)
+
+        def read_whole() -> bytes:
+            stream.seek(start)
+            return _read(stream, size)
+
+        return _info(header, prefix, tail, size, _path_of(stream), read_whole)
     finally:
         stream.seek(start)
-    return _info(header, prefix, tail, size, _path_of(stream))
 
 
 def _read(stream: BinaryIO, n: int) -> bytes:

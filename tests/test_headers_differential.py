@@ -9,10 +9,12 @@
 #   only as it seeks to each frame, so the reference for GIFs is Pillow's
 #   size after visiting every frame (after open() alone it is the screen and
 #   the first frame).
-# - data cut inside the pixels of a JPEG or GIF: Pillow refuses to load it;
-#   the parser reads its header and probe flags `missing_end_marker` (a
-#   warning), since data appended after the image (phones' motion photos)
-#   looks the same from the header and must not be refused.
+# - data cut inside the pixels of a GIF: Pillow refuses to load it; the
+#   parser reads its header and probe flags `missing_end_marker` (a
+#   warning), since data appended after the image looks the same from the
+#   end of the file. (A JPEG without its end marker at the end is read whole
+#   by probe: cut inside its pixels, it is `truncated`, refused as Pillow
+#   does; with data after its end marker, as in motion photos, it is read.)
 # - a PNG eXIf chunk after the image data: Pillow reads it once the pixels
 #   are decoded; the parser stops at the first IDAT and never reads pixels.
 # - a 12-bit JPEG: Pillow refuses it, libjpeg-turbo 3 decodes it; the parser
@@ -158,9 +160,24 @@ def test_gif_size_is_pillows_after_every_frame_not_after_open() -> None:
     assert header.first_frame_size == header.still_size == (40, 30)
 
 
-@pytest.mark.parametrize("name", ["cut-in-pixels.jpg", "cut-in-pixels.gif"])
-def test_cut_in_pixel_data_is_flagged_not_refused(name: str) -> None:
-    data = (FIXTURES / "hostile" / name).read_bytes()
+def test_jpeg_cut_in_pixel_data_is_refused_as_pillow_does() -> None:
+    data = (FIXTURES / "hostile" / "cut-in-pixels.jpg").read_bytes()
+    assert pillow_facts(data) is None  # Pillow refuses it, and so does probe:
+    info = probe(data)
+    assert info.truncated and not info.missing_end_marker
+    assert (info.width, info.height) == (64, 48)  # its header is still read
+
+
+def test_jpeg_with_data_after_its_end_is_read_as_pillow_does() -> None:
+    data = (FIXTURES / "samples" / "motion-photo.jpg").read_bytes()
+    assert pillow_facts(data) is not None
+    assert_agree(data)
+    info = probe(data)
+    assert info.missing_end_marker and not info.truncated
+
+
+def test_gif_cut_in_pixel_data_is_flagged_not_refused() -> None:
+    data = (FIXTURES / "hostile" / "cut-in-pixels.gif").read_bytes()
     assert pillow_facts(data) is None  # Pillow refuses it ...
     header = parsed(data)  # ... we read its header, and probe flags the missing end
     assert header is not None

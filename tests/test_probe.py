@@ -187,3 +187,27 @@ def test_each_byte_is_read_once(tmp_path: Path) -> None:
     assert (info.width, info.height) == (800, 600)
     assert len(reads) > 2
     assert sum(reads) <= data.index(b"\xff\xda") + 64 * 1024 + 64
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes", "seekable", "pipe"])
+def test_jpeg_cut_short_or_with_data_after_its_end(tmp_path: Path, kind: str) -> None:
+    # Neither ends with the end marker: the one cut inside its pixel data is
+    # truncated; the one with a video after its end marker is whole.
+    whole = (FIXTURES / "samples" / "baseline.jpg").read_bytes()
+    cases = {
+        "cut": (whole[: len(whole) * 3 // 4], (True, False)),
+        "motion": (whole + b"\x00\x00\x00\x18ftypmp42" + bytes(9000), (False, True)),
+        "whole": (whole, (False, False)),
+    }
+    for name, (data, expected) in cases.items():
+        path = tmp_path / f"{name}.jpg"
+        path.write_bytes(data)
+        source = {
+            "path": path,
+            "bytes": data,
+            "seekable": io.BytesIO(data),
+            "pipe": Pipe(data),
+        }[kind]
+        info = preflight.probe(source)  # type: ignore[arg-type]
+        assert (info.truncated, info.missing_end_marker) == expected, name
+        assert (info.width, info.height, info.file_bytes) == (96, 64, len(data))

@@ -29,6 +29,7 @@ from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.headers.gif import SIGNATURES as GIF_SIGNATURES
 from preflight.headers.gif import parse_gif
 from preflight.headers.jpeg import SIGNATURE as JPEG_SIGNATURE
+from preflight.headers.jpeg import end_marker_after_scan as end_marker_after_scan
 from preflight.headers.jpeg import parse_jpeg
 from preflight.headers.png import SIGNATURE as PNG_SIGNATURE
 from preflight.headers.png import parse_png

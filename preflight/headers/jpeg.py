@@ -53,12 +53,54 @@ _KINDS = _marker_kinds()
 
 
 def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
+    frame, orientation, exif_seen, icc, _ = _walk(reader, complete=complete, budget=budget)
+    marker, precision, height, width, components = frame
+    return Header(
+        format="jpeg",
+        width=width,
+        height=height,
+        orientation=orientation,
+        progressive=marker in _PROGRESSIVE,
+        mode=_MODES[components],
+        bit_depth=precision,
+        color_components=components,
+        has_icc_profile=icc,
+        has_exif=exif_seen,
+    )
+
+
+def end_marker_after_scan(data: bytes) -> bool | None:
+    """For the whole of a JPEG file: whether an end-of-image marker follows
+    its first scan header. Entropy-coded data cannot hold 0xFF 0xD9 (0xFF is
+    stuffed as 0xFF 0x00), so the first one after the scan header ends the
+    image: True means the image is whole (anything after it was appended, as
+    in phones' motion photos), False that the file is cut short inside its
+    pixel data. None when there is no scan header to start from."""
+    try:
+        *_, scan = _walk(Reader(data), complete=True, budget=len(data))
+    except (NeedMoreSignal, CorruptHeaderError):
+        return None
+    if scan is None:
+        return None
+    return data.find(b"\xff\xd9", scan + 2) >= 0
+
+
+_Frame = tuple[int, int, int, int, int]  # marker, precision, height, width, components
+
+
+def _walk(
+    reader: Reader, *, complete: bool, budget: int
+) -> tuple[_Frame, int, bool, bool, int | None]:
+    """The segments up to the first scan: (frame, orientation, EXIF seen,
+    ICC seen, the scan header's offset or None when the read budget ended
+    the walk first)."""
     # Direct indexing with explicit bounds checks and a table of marker kinds:
     # this loop is most of probe's time on JPEGs, and method calls per read
     # doubled it.
     data, size = reader.data, reader.size
+    scan: int | None = None
     offset = 2
-    frame: tuple[int, int, int, int, int] | None = None  # marker, precision, h, w, comps
+    frame: _Frame | None = None
     orientation = 1
     exif_seen = icc = junk = False
     try:
@@ -102,6 +144,7 @@ def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
                 junk = True
                 offset += 2
             elif kind == _SCAN and frame is not None:
+                scan = offset
                 break
             elif kind == _INVALID:
                 raise CorruptHeaderError(f"JPEG: invalid marker 0x{marker:02x} at byte {offset}")
@@ -119,24 +162,10 @@ def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
         if complete or frame is None or short.at_least <= budget:
             raise
     assert frame is not None
-    marker, precision, height, width, components = frame
-    return Header(
-        format="jpeg",
-        width=width,
-        height=height,
-        orientation=orientation,
-        progressive=marker in _PROGRESSIVE,
-        mode=_MODES[components],
-        bit_depth=precision,
-        color_components=components,
-        has_icc_profile=icc,
-        has_exif=exif_seen,
-    )
+    return frame, orientation, exif_seen, icc, scan
 
 
-def _read_frame(
-    reader: Reader, marker: int, body: int, length: int
-) -> tuple[int, int, int, int, int]:
+def _read_frame(reader: Reader, marker: int, body: int, length: int) -> _Frame:
     """(marker, precision, height, width, components) of a valid frame header."""
     data = reader.data
     reader.need(body + 6)
