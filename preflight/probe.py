@@ -5,7 +5,9 @@
 #   for, never past the parser's 8 MiB budget; plus the last 64 bytes of the
 #   file to tell a file cut short. From a file object each byte is read
 #   once; from a path the longer prefix is read again from the start (see
-#   _probe_path);
+#   _probe_path). One exception: a JPEG that does not end with its end
+#   marker is read whole, within the budget, to tell a file cut short from
+#   data appended after the image (_settle_jpeg_end);
 # - never decode pixels; never move a caller's file object without putting
 #   it back where it was (when it can seek);
 # - a source that cannot be read raises SourceError (an OSError) naming it;
@@ -59,7 +61,7 @@ def probe(source: Source) -> ImageInfo:
         data = bytes(source)
         result = parse(data, complete=True)
         assert not isinstance(result, NeedMore)  # complete data never needs more
-        return _info(result, data, data[-TAIL_READ:], len(data), None, lambda: data)
+        return _settle_jpeg_end(_info(result, data, data[-TAIL_READ:], len(data)), lambda: data)
     if isinstance(source, (str, os.PathLike)):
         return _probe_path(os.fsdecode(source))
     if not hasattr(source, "read"):
@@ -105,25 +107,9 @@ def _extend(read_next: Callable[[int], bytes]) -> Callable[[bytes, int], bytes]:
 
 
 def _info(
-    header: Header,
-    prefix: bytes,
-    tail: bytes,
-    size: int,
-    path: str | None = None,
-    read_whole: Callable[[], bytes] | None = None,
+    header: Header, prefix: bytes, tail: bytes, size: int, path: str | None = None
 ) -> ImageInfo:
     truncated, missing_end = end_state(header, prefix, tail, size)
-    # Rare (motion photos, files cut short): a JPEG that does not end with its
-    # end marker is read whole, to tell data appended after the image from
-    # pixel data cut off.
-    if (
-        missing_end
-        and header.format == "jpeg"
-        and read_whole is not None
-        and size <= READ_BUDGET
-        and end_marker_after_scan(read_whole()) is False
-    ):
-        truncated, missing_end = True, False
     # ImageInfo is Header plus four fields. Copying the header's validated
     # fields directly skips a second frozen-dataclass __init__ (field by field
     # object.__setattr__), which was a third of probe's time on small files.
@@ -134,6 +120,20 @@ def _info(
     fields["path"] = path
     fields["truncated"] = truncated
     fields["missing_end_marker"] = missing_end
+    return info
+
+
+def _settle_jpeg_end(info: ImageInfo, read_whole: Callable[[], bytes]) -> ImageInfo:
+    """Rare (motion photos, files cut short): a JPEG that does not end with
+    its end marker is read whole (within the budget), to tell data appended
+    after the image from pixel data cut off, which is `truncated`."""
+    if (
+        info.missing_end_marker
+        and info.format == "jpeg"
+        and info.file_bytes <= READ_BUDGET
+        and end_marker_after_scan(read_whole()) is False
+    ):
+        info.__dict__.update(truncated=True, missing_end_marker=False)  # not yet shared
     return info
 
 
@@ -174,8 +174,10 @@ def _probe_path(path: str) -> ImageInfo:
             tail = prefix[-TAIL_READ:]
         else:
             tail = _pread(fd, TAIL_READ, size - TAIL_READ)
-        whole = prefix if len(prefix) >= size else None
-        return _info(result, prefix, tail, size, path, lambda: whole or _pread(fd, size, 0))
+        info = _info(result, prefix, tail, size, path)
+        if info.missing_end_marker:  # rare: the hot path makes no closure
+            info = _settle_jpeg_end(info, lambda: _pread(fd, size, 0))
+        return info
     except SourceError:
         raise
     except OSError as error:
@@ -221,7 +223,8 @@ def _probe_stream(stream: BinaryIO) -> ImageInfo:
         if size <= READ_BUDGET:
             kept.append(chunk)
     whole = b"".join(kept) if size <= READ_BUDGET else None
-    return _info(header, prefix, tail, size, _path_of(stream), (lambda: whole) if whole else None)
+    info = _info(header, prefix, tail, size, _path_of(stream))
+    return _settle_jpeg_end(info, lambda: whole) if whole is not None else info
 
 
 def _probe_seekable(stream: BinaryIO, start: int) -> ImageInfo:
@@ -241,7 +244,7 @@ def _probe_seekable(stream: BinaryIO, start: int) -> ImageInfo:
             stream.seek(start)
             return _read(stream, size)
 
-        return _info(header, prefix, tail, size, _path_of(stream), read_whole)
+        return _settle_jpeg_end(_info(header, prefix, tail, size, _path_of(stream)), read_whole)
     finally:
         stream.seek(start)
 
