@@ -42,7 +42,6 @@ _OPEN_FORMATS = {
 }
 
 
-# Resizes with fewer output pixels than this are not worth splitting.
 @cache
 def _transposes() -> dict[int, Any]:
     """EXIF orientation -> the transpose that shows it upright (as in Pillow's
@@ -61,6 +60,7 @@ def _transposes() -> dict[int, Any]:
     }
 
 
+# Resizes with fewer output pixels than this are not worth splitting.
 _PARALLEL_MIN_PIXELS = 250_000
 _MAX_STRIPS = 4
 

@@ -93,16 +93,20 @@ class VipsEngine(Engine):
         try:
             if info.mode in ("CMYK", "YCCK") and not info.has_icc_profile:
                 return self._load_plain_cmyk(source, info, width, height)
-            options: dict[str, Any] = {"height": height, "size": "force", "fail_on": "truncated"}
+            # The stored image is shrunk to the stored-orientation size, then turned.
+            stored_w, stored_h = (height, width) if info.transposed else (width, height)
+            options: dict[str, Any] = {
+                "height": stored_h,
+                "size": "force",
+                "fail_on": "truncated",
+                "no_rotate": True,
+            }
             if info.mode not in _GREY_MODES and (
                 info.has_icc_profile or info.format not in _ICC_KNOWN
             ):
                 # thumbnail keeps an embedded profile unless told to export:
                 # convert to sRGB, with Pillow's default (perceptual) intent.
                 options.update(export_profile="srgb", intent="perceptual")
-            # The stored image is shrunk to the stored-orientation size, then turned.
-            stored_w, stored_h = (height, width) if info.transposed else (width, height)
-            options.update(height=stored_h, no_rotate=True)
             if isinstance(source, Path):
                 image = vips.Image.thumbnail(str(source), stored_w, **options)
             else:
