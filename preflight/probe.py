@@ -176,7 +176,10 @@ def _probe_path(path: str) -> ImageInfo:
             tail = _pread(fd, TAIL_READ, size - TAIL_READ)
         info = _info(result, prefix, tail, size, path)
         if info.missing_end_marker:  # rare: the hot path makes no closure
-            info = _settle_jpeg_end(info, lambda: _pread(fd, size, 0))
+            held = prefix  # already the whole file when it is small
+            info = _settle_jpeg_end(
+                info, lambda: held if len(held) >= size else _pread(fd, size, 0)
+            )
         return info
     except SourceError:
         raise
@@ -216,15 +219,21 @@ def _probe_stream(stream: BinaryIO) -> ImageInfo:
     first = _read(stream, FIRST_READ)
     header, prefix = _parse_growing(first, None, _extend(lambda n: _read(stream, n)))
     size, tail = len(prefix), prefix[-TAIL_READ:]
-    kept = [prefix]  # the whole stream while it is within the read budget
+    # A JPEG is kept whole while it is within the read budget: its end may
+    # need settling (_settle_jpeg_end), and a pipe cannot be read again.
+    kept: list[bytes] | None = [prefix] if header.format == "jpeg" else None
     while chunk := stream.read(_COPY_CHUNK):
         size += len(chunk)
         tail = (tail + chunk)[-TAIL_READ:]
-        if size <= READ_BUDGET:
+        if kept is not None and size <= READ_BUDGET:
             kept.append(chunk)
-    whole = b"".join(kept) if size <= READ_BUDGET else None
+        else:
+            kept = None  # over the budget: the end stays unsettled
     info = _info(header, prefix, tail, size, _path_of(stream))
-    return _settle_jpeg_end(info, lambda: whole) if whole is not None else info
+    if kept is None or not info.missing_end_marker:
+        return info
+    whole = b"".join(kept)
+    return _settle_jpeg_end(info, lambda: whole)
 
 
 def _probe_seekable(stream: BinaryIO, start: int) -> ImageInfo:
