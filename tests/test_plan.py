@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
@@ -55,31 +56,16 @@ def test_plan_matches_estimate(
     data: st.DataObject,
 ) -> None:
     counts = data.draw(st.lists(st.integers(0, 1000), min_size=len(sizes), max_size=len(sizes)))
-    oversized = data.draw(st.sampled_from(["resize", "error"]))
-    result = plan(
-        [w for w, _ in sizes],
-        [h for _, h in sizes],
-        counts,
-        model=model,
-        rule=rule,
-        surface=surface,
-        images_in_request=images,
-        batch=batch,
-        oversized=oversized,
-    )
-    scalar = [
-        preflight.estimate(
-            w,
-            h,
-            model=model,
-            rule=rule,
-            surface=surface,
-            images_in_request=images,
-            batch=batch,
-            oversized=oversized,
-        )
-        for w, h in sizes
-    ]
+    options: dict[str, Any] = {
+        "model": model,
+        "rule": rule,
+        "surface": surface,
+        "images_in_request": images,
+        "batch": batch,
+        "oversized": data.draw(st.sampled_from(["resize", "error"])),
+    }
+    result = plan([w for w, _ in sizes], [h for _, h in sizes], counts, **options)
+    scalar = [preflight.estimate(w, h, **options) for w, h in sizes]
     assert result.tokens.tolist() == [e.tokens for e in scalar]
     assert result.rejected.tolist() == [e.rejected for e in scalar]
     assert result.resized.tolist() == [e.resized for e in scalar]
