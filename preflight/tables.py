@@ -52,10 +52,17 @@ TIERS: dict[str, Tier] = {
 _TIER_ALIASES = {"high-resolution": "high-res", "highres": "high-res", "hi-res": "high-res"}
 
 
+def _key(name: object) -> str:
+    """A table lookup key. A name that is not a string (None, a number) gets
+    a key no table holds, so the lookup raises UnknownNameError listing the
+    known names, as for a misspelling, never AttributeError."""
+    return name.strip().lower() if isinstance(name, str) else ""
+
+
 def get_tier(name: str | Tier) -> Tier:
     if isinstance(name, Tier):
         return name
-    key = name.strip().lower()
+    key = _key(name)
     key = _TIER_ALIASES.get(key, key)
     try:
         return TIERS[key]
@@ -165,7 +172,7 @@ REQUEST_LIMIT_FILES_API = 500 * MB
 def get_surface(name: str | Surface) -> Surface:
     if isinstance(name, Surface):
         return name
-    key = name.strip().lower()
+    key = _key(name)
     key = _SURFACE_ALIASES.get(key, key)
     try:
         return SURFACES[key]
@@ -224,7 +231,7 @@ _UNKNOWN_MODEL_HINT = (
 
 
 def normalize_model_name(name: str) -> str:
-    key = name.strip().lower().replace("_", "-").replace(".", "-").replace(" ", "-")
+    key = _key(name).replace("_", "-").replace(".", "-").replace(" ", "-")
     key = _SNAPSHOT_SUFFIX.sub("", key)
     if key.startswith("anthropic-"):
         key = key[len("anthropic-") :]
@@ -249,7 +256,7 @@ DEFAULT_TOKEN_RULE = "guide"
 
 
 def get_rule(name: str) -> str:
-    key = name.strip().lower()
+    key = _key(name)
     if key in ("patch", "api"):
         key = "patches"
     if key not in TOKEN_RULES:
@@ -271,7 +278,7 @@ DEFAULT_OVERSIZED = "resize"
 
 
 def get_oversized(name: str) -> str:
-    key = name.strip().lower()
+    key = _key(name)
     if key not in OVERSIZED_POLICIES:
         raise UnknownNameError(
             "oversized-image policy",
