@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 import preflight
-from preflight.plan import plan
+from preflight.core.planning import plan
 
 
 def best_of(repeats: int, call: Callable[[], object]) -> float:

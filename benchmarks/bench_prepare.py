@@ -47,7 +47,7 @@ INPUTS: dict[str, tuple[int, int, str, dict[str, object]]] = {
     "4000x3000.webp": (4000, 3000, "WEBP", {"quality": 90}),
 }
 CONTENDERS = ("bare pyvips", "prepare (vips)", "prepare (pillow)", "naive Pillow")
-JPEG_QUALITY = 85  # preflight.prepare's DEFAULT_QUALITY, used by every contender
+JPEG_QUALITY = 85  # preflight.preparation's DEFAULT_QUALITY, used by every contender
 
 
 # --- input generation ---------------------------------------------------------

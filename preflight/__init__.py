@@ -3,14 +3,14 @@
 Every public name is imported here, eagerly: no module imports Pillow, pyvips
 or numpy at import time (they load inside the functions that use them), so
 ``import preflight`` stays light. (Lazy attributes would be unsafe: importing
-a submodule such as preflight.prepare rebinds the package attribute of the
+a submodule such as preflight.preparation rebinds the package attribute of the
 same name to the module.)
 """
 
 from __future__ import annotations
 
-from preflight.check import check, check_request
-from preflight.cost import format_usd, image_cost, plain_decimal
+from preflight.core.assessment import check, check_request
+from preflight.core.cost import format_usd, image_cost, plain_decimal
 from preflight.errors import (
     ByteBudgetError,
     CorruptHeaderError,
@@ -30,15 +30,15 @@ from preflight.errors import (
     UnsafeImageError,
     UnsupportedFormatError,
 )
-from preflight.estimate import Estimate, estimate
-from preflight.findings import Finding
-from preflight.geometry import Target, api_size, parse_target, target_size, tokens
-from preflight.info import Header, ImageInfo
-from preflight.plan import Plan, plan
-from preflight.prepare import Action, PreparedImage, prepare
-from preflight.probe import probe
-from preflight.report import Report, inspect
-from preflight.tables import (
+from preflight.core.estimation import Estimate, estimate
+from preflight.core.findings import Finding
+from preflight.core.geometry import Target, api_size, parse_target, target_size, tokens
+from preflight.core.info import Header, ImageInfo
+from preflight.core.planning import Plan, plan
+from preflight.preparation import Action, PreparedImage, prepare
+from preflight.probing import probe
+from preflight.inspection import Report, inspect
+from preflight.core.tables import (
     MODELS,
     SURFACES,
     TIERS,

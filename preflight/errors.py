@@ -5,7 +5,7 @@
 #   that knows nothing of preflight still catches it naturally;
 # - each class carries a stable `code` (kebab-case) that never changes between
 #   releases: scripts and JSON output key on it, not on the message.
-# Findings about an image (reject / resize / warn) are data (preflight.findings),
+# Findings about an image (reject / resize / warn) are data (preflight.core.findings),
 # never exceptions: these are for calls that cannot produce an answer at all.
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import preflight
-from preflight.check import assess, media_type_for_path
-from preflight.info import ImageInfo
+from preflight.core.assessment import assess, media_type_for_path
+from preflight.core.info import ImageInfo
 
 
 def info(**fields: Any) -> ImageInfo:

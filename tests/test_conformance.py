@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 import preflight
-from preflight.cost import format_usd
+from preflight.core.cost import format_usd
 
 # vision guide, "Token count and cost": size, tokens, $/image, $/1000 (rounded)
 GUIDE_COST_TABLE = [

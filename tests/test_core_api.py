@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 import preflight
-from preflight.cost import format_usd, plain_decimal
+from preflight.core.cost import format_usd, plain_decimal
 from preflight.errors import InvalidArgumentError, InvalidSizeError
 
 
@@ -84,9 +84,9 @@ def test_estimate_to_dict_is_json_ready() -> None:
 
 def test_import_does_not_load_heavy_libraries() -> None:
     code = (
-        "import sys, preflight, preflight.geometry, preflight.estimate, preflight.cost, "
-        "preflight.tables, preflight.limits, preflight.findings, preflight.cli, "
-        "preflight.probe, preflight.report, preflight.prepare, preflight.plan, preflight.engines;"
+        "import sys, preflight, preflight.core.geometry, preflight.core.estimation, preflight.core.cost, "
+        "preflight.core.tables, preflight.core.rules, preflight.core.findings, preflight.cli, "
+        "preflight.probing, preflight.inspection, preflight.preparation, preflight.core.planning, preflight.engines;"
         "preflight.estimate(4000, 3000);"
         "heavy = [m for m in ('PIL', 'pyvips', 'numpy') if m in sys.modules];"
         "print(','.join(heavy))"
@@ -96,9 +96,18 @@ def test_import_does_not_load_heavy_libraries() -> None:
 
 
 def test_public_functions_stay_functions_after_submodule_imports() -> None:
-    # Importing preflight.prepare (say) must not rebind preflight.prepare to the module.
+    # No module is named like a public function: importing every submodule
+    # leaves every public name what it was.
     import importlib
+    import pkgutil
 
-    for name in ("prepare", "probe", "plan", "check", "estimate"):
-        importlib.import_module(f"preflight.{name}")
-        assert callable(getattr(preflight, name)), name
+    before = {name: getattr(preflight, name) for name in preflight.__all__}
+    packages = pkgutil.walk_packages(preflight.__path__, "preflight.")
+    modules = [m.name for m in packages if not m.name.endswith("__main__")]
+    for module in modules:
+        importlib.import_module(module)
+    # Only the package's own children can rebind its attributes.
+    children = {m.split(".")[1] for m in modules}
+    clashes = children & set(preflight.__all__)
+    assert clashes == set()
+    assert {name: getattr(preflight, name) for name in preflight.__all__} == before

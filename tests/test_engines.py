@@ -31,7 +31,7 @@ from preflight.errors import (
     UnsafeImageError,
     UnsupportedFormatError,
 )
-from preflight.geometry import Target, target_size
+from preflight.core.geometry import Target, target_size
 
 
 @pytest.fixture

@@ -43,8 +43,8 @@ from strategies import header_image_kinds, header_orientations, header_sides
 
 from preflight.errors import HeaderError
 from preflight.headers import NeedMore, parse
-from preflight.info import Header
-from preflight.probe import probe
+from preflight.core.info import Header
+from preflight.probing import probe
 
 PILLOW_FORMATS = {"JPEG": "jpeg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 

@@ -22,7 +22,7 @@ from preflight.errors import (
     TruncatedError,
 )
 from preflight.headers import NeedMore, parse
-from preflight.info import FORMAT_NAMES, Header
+from preflight.core.info import FORMAT_NAMES, Header
 
 NAMES = sorted(MANIFEST)
 

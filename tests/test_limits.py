@@ -4,8 +4,8 @@ import pytest
 from helpers import FIXTURES
 
 import preflight
-from preflight.limits import byte_findings, dimension_findings, image_count_findings
-from preflight.tables import get_surface
+from preflight.core.rules import byte_findings, dimension_findings, image_count_findings
+from preflight.core.tables import get_surface
 
 API = get_surface("api")
 

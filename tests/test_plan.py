@@ -13,7 +13,7 @@ from strategies import any_sizes, rules, tiers
 
 import preflight
 from preflight.errors import InvalidSizeError
-from preflight.plan import api_sizes, plan, token_counts
+from preflight.core.planning import api_sizes, plan, token_counts
 
 size_lists = st.lists(any_sizes, min_size=1, max_size=200)
 

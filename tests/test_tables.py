@@ -6,7 +6,7 @@ import pytest
 
 import preflight
 from preflight.errors import InvalidArgumentError, PreflightError, UnknownNameError
-from preflight.tables import get_rule, normalize_model_name, resolve_model
+from preflight.core.tables import get_rule, normalize_model_name, resolve_model
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from preflight.errors import UnknownNameError
-from preflight.tables import (
+from preflight.core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
     DEFAULT_TOKEN_RULE,

@@ -12,11 +12,11 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from preflight.check import check_request
+from preflight.core.assessment import check_request
 from preflight.cli import _common
-from preflight.cost import format_usd, plain_decimal
-from preflight.findings import ERROR, REQUEST_TOO_LARGE, WARNING
-from preflight.report import Report, inspect
+from preflight.core.cost import format_usd, plain_decimal
+from preflight.core.findings import ERROR, REQUEST_TOO_LARGE, WARNING
+from preflight.inspection import Report, inspect
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

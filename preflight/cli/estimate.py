@@ -8,8 +8,8 @@ import re
 from decimal import Decimal
 
 from preflight.cli import _common
-from preflight.cost import format_usd, plain_decimal
-from preflight.estimate import Estimate, estimate
+from preflight.core.cost import format_usd, plain_decimal
+from preflight.core.estimation import Estimate, estimate
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 

@@ -14,11 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from preflight.cli import _common
-from preflight.cost import format_usd, plain_decimal
+from preflight.core.cost import format_usd, plain_decimal
 from preflight.errors import OutputPathError, PreflightError
-from preflight.geometry import parse_target
-from preflight.prepare import DEFAULT_PIXEL_CAP, PreparedImage, prepare, write_atomically
-from preflight.tables import get_surface
+from preflight.core.geometry import parse_target
+from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare, write_atomically
+from preflight.core.tables import get_surface
 
 MANIFEST_NAME = "preflight-manifest.json"
 

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
-from preflight.info import ImageInfo
+from preflight.core.info import ImageInfo
 
 Pixels = Any  # an engine's own image object, opaque to everything else
 SourceData = Path | bytes

@@ -20,7 +20,7 @@ from typing import Any
 
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight.errors import DecodeError, EngineError
-from preflight.info import ImageInfo
+from preflight.core.info import ImageInfo
 
 # What the libvips of `pyvips[binary]` decodes: its HEIF loader has AV1 (AVIF)
 # but no HEVC, so no HEIC; no BMP, ICO, PSD, JPEG 2000 or JPEG XL either. The

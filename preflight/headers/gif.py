@@ -21,7 +21,7 @@ import struct
 
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
-from preflight.info import Header
+from preflight.core.info import Header
 
 SIGNATURES = (b"GIF87a", b"GIF89a")
 

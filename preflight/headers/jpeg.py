@@ -20,7 +20,7 @@ from __future__ import annotations
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.headers.exif import orientation_from_exif
-from preflight.info import Header
+from preflight.core.info import Header
 
 SIGNATURE = b"\xff\xd8\xff"
 

@@ -21,7 +21,7 @@ import zlib
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.headers.exif import orientation_from_exif
-from preflight.info import Header
+from preflight.core.info import Header
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from preflight.errors import InvalidArgumentError, InvalidSizeError
-from preflight.tables import (
+from preflight.core.tables import (
     GUIDE_PX_PER_TOKEN,
     GUIDE_TIP_MAX_PIXELS,
     GUIDE_TIP_MAX_SIDE,

@@ -1,7 +1,7 @@
 # The API's hard limits, checked on numbers only. Rules:
 # - each check takes sizes and counts and returns findings (data), never raises
 #   for an over-limit image;
-# - the limits come from a Surface (preflight.tables); a limit the facts do not
+# - the limits come from a Surface (preflight.core.tables); a limit the facts do not
 #   give for a surface is None and is not checked;
 # - messages are the API's own error messages (current docs), so a user who has
 #   seen the API's 400 recognizes ours.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from preflight.findings import (
+from preflight.core.findings import (
     ERROR,
     OVER_BYTE_LIMIT,
     OVER_MANY_IMAGES_SIDE,
@@ -20,8 +20,8 @@ from preflight.findings import (
     TOO_MANY_IMAGES,
     Finding,
 )
-from preflight.info import base64_length
-from preflight.tables import MB, Surface
+from preflight.core.info import base64_length
+from preflight.core.tables import MB, Surface
 
 
 def dimension_findings(

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from preflight.cost import image_cost
+from preflight.core.cost import image_cost
 from preflight.errors import InvalidSizeError
-from preflight.tables import (
+from preflight.core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
     DEFAULT_TOKEN_RULE,

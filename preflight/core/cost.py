@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from preflight.tables import BATCH_DISCOUNT, MILLION, Model, get_model
+from preflight.core.tables import BATCH_DISCOUNT, MILLION, Model, get_model
 
 
 def price_per_token(model: str | Model, *, batch: bool = False) -> Decimal:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from preflight.cost import image_cost, plain_decimal
+from preflight.core.cost import image_cost, plain_decimal
 from preflight.errors import InvalidSizeError
-from preflight.findings import Finding
-from preflight.geometry import api_size, check_size, tokens
-from preflight.limits import dimension_findings, image_count_findings, oversized_findings
-from preflight.tables import (
+from preflight.core.findings import Finding
+from preflight.core.geometry import api_size, check_size, tokens
+from preflight.core.rules import dimension_findings, image_count_findings, oversized_findings
+from preflight.core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
     DEFAULT_TOKEN_RULE,

@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from preflight.check import UNDECODABLE, assess
-from preflight.cost import plain_decimal
+from preflight.core.assessment import UNDECODABLE, assess
+from preflight.core.cost import plain_decimal
 from preflight.errors import (
     EmptyInputError,
     HeaderError,
@@ -21,8 +21,8 @@ from preflight.errors import (
     SourceError,
     TruncatedError,
 )
-from preflight.estimate import Estimate
-from preflight.findings import (
+from preflight.core.estimation import Estimate
+from preflight.core.findings import (
     CORRUPT,
     EMPTY,
     ERROR,
@@ -32,9 +32,15 @@ from preflight.findings import (
     Finding,
     has_error,
 )
-from preflight.info import ImageInfo
-from preflight.probe import probe
-from preflight.tables import DEFAULT_MODEL, DEFAULT_OVERSIZED, DEFAULT_TOKEN_RULE, Model, Surface
+from preflight.core.info import ImageInfo
+from preflight.probing import probe
+from preflight.core.tables import (
+    DEFAULT_MODEL,
+    DEFAULT_OVERSIZED,
+    DEFAULT_TOKEN_RULE,
+    Model,
+    Surface,
+)
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 

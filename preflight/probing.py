@@ -30,7 +30,7 @@ from preflight.headers import (
     end_state,
     parse,
 )
-from preflight.info import Header, ImageInfo
+from preflight.core.info import Header, ImageInfo
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 

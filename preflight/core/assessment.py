@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from preflight.estimate import Estimate, estimate
-from preflight.findings import (
+from preflight.core.estimation import Estimate, estimate
+from preflight.core.findings import (
     ALPHA,
     ANIMATED,
     BAD_MEDIA_TYPE,
@@ -33,10 +33,10 @@ from preflight.findings import (
     WILL_RESIZE,
     Finding,
 )
-from preflight.geometry import tokens
-from preflight.info import ImageInfo, base64_length
-from preflight.limits import byte_findings, image_count_findings, request_size_findings
-from preflight.tables import (
+from preflight.core.geometry import tokens
+from preflight.core.info import ImageInfo, base64_length
+from preflight.core.rules import byte_findings, image_count_findings, request_size_findings
+from preflight.core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
     DEFAULT_TOKEN_RULE,
