@@ -11,6 +11,22 @@ from __future__ import annotations
 
 from preflight.core.assessment import check, check_request
 from preflight.core.cost import format_usd, image_cost, plain_decimal
+from preflight.core.estimation import Estimate, estimate
+from preflight.core.findings import Finding
+from preflight.core.geometry import Target, api_size, parse_target, target_size, tokens
+from preflight.core.info import Header, ImageInfo
+from preflight.core.planning import Plan, plan
+from preflight.core.tables import (
+    MODELS,
+    SURFACES,
+    TIERS,
+    Model,
+    Surface,
+    Tier,
+    get_model,
+    get_surface,
+    get_tier,
+)
 from preflight.errors import (
     ByteBudgetError,
     CorruptHeaderError,
@@ -30,25 +46,9 @@ from preflight.errors import (
     UnsafeImageError,
     UnsupportedFormatError,
 )
-from preflight.core.estimation import Estimate, estimate
-from preflight.core.findings import Finding
-from preflight.core.geometry import Target, api_size, parse_target, target_size, tokens
-from preflight.core.info import Header, ImageInfo
-from preflight.core.planning import Plan, plan
+from preflight.inspection import Report, inspect
 from preflight.preparation import Action, PreparedImage, prepare
 from preflight.probing import probe
-from preflight.inspection import Report, inspect
-from preflight.core.tables import (
-    MODELS,
-    SURFACES,
-    TIERS,
-    Model,
-    Surface,
-    Tier,
-    get_model,
-    get_surface,
-    get_tier,
-)
 
 __version__ = "0.1.0"
 

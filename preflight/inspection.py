@@ -14,13 +14,6 @@ from typing import BinaryIO
 
 from preflight.core.assessment import UNDECODABLE, assess
 from preflight.core.cost import plain_decimal
-from preflight.errors import (
-    EmptyInputError,
-    HeaderError,
-    NotAnImageError,
-    SourceError,
-    TruncatedError,
-)
 from preflight.core.estimation import Estimate
 from preflight.core.findings import (
     CORRUPT,
@@ -33,7 +26,6 @@ from preflight.core.findings import (
     has_error,
 )
 from preflight.core.info import ImageInfo
-from preflight.probing import probe
 from preflight.core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
@@ -41,6 +33,14 @@ from preflight.core.tables import (
     Model,
     Surface,
 )
+from preflight.errors import (
+    EmptyInputError,
+    HeaderError,
+    NotAnImageError,
+    SourceError,
+    TruncatedError,
+)
+from preflight.probing import probe
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 

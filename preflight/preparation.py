@@ -30,6 +30,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from preflight.core.cost import image_cost
+from preflight.core.estimation import Estimate, estimate
+from preflight.core.geometry import Target, parse_target, target_size, tokens
+from preflight.core.info import MEDIA_TYPES, ImageInfo, base64_length
+from preflight.core.tables import DEFAULT_MODEL, DEFAULT_TOKEN_RULE, Model, Surface, get_surface
+from preflight.core.tables import resolve_model as _resolve_model
 from preflight.engines import engine_name, get_engine, other_engine
 from preflight.engines.base import OUTPUT_FORMATS, Engine, Pixels, SourceData, looks_flat
 from preflight.errors import (
@@ -41,12 +46,7 @@ from preflight.errors import (
     UnsafeImageError,
     UnsupportedFormatError,
 )
-from preflight.core.estimation import Estimate, estimate
-from preflight.core.geometry import Target, parse_target, target_size, tokens
-from preflight.core.info import MEDIA_TYPES, ImageInfo, base64_length
 from preflight.probing import probe
-from preflight.core.tables import DEFAULT_MODEL, DEFAULT_TOKEN_RULE, Model, Surface, get_surface
-from preflight.core.tables import resolve_model as _resolve_model
 
 # Pillow's own decompression-bomb refusal threshold (2 x its MAX_IMAGE_PIXELS
 # default), about 13,377 x 13,377: far above the API's 8000 x 8000, and the

@@ -20,6 +20,7 @@ import stat
 from collections.abc import Callable
 from typing import BinaryIO
 
+from preflight.core.info import Header, ImageInfo
 from preflight.errors import SourceError
 from preflight.headers import (
     FIRST_READ,
@@ -30,7 +31,6 @@ from preflight.headers import (
     end_state,
     parse,
 )
-from preflight.core.info import Header, ImageInfo
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 

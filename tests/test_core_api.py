@@ -84,9 +84,10 @@ def test_estimate_to_dict_is_json_ready() -> None:
 
 def test_import_does_not_load_heavy_libraries() -> None:
     code = (
-        "import sys, preflight, preflight.core.geometry, preflight.core.estimation, preflight.core.cost, "
-        "preflight.core.tables, preflight.core.rules, preflight.core.findings, preflight.cli, "
-        "preflight.probing, preflight.inspection, preflight.preparation, preflight.core.planning, preflight.engines;"
+        "import sys, preflight, preflight.core.geometry, preflight.core.estimation, "
+        "preflight.core.cost, preflight.core.tables, preflight.core.rules, "
+        "preflight.core.findings, preflight.cli, preflight.probing, preflight.inspection, "
+        "preflight.preparation, preflight.core.planning, preflight.engines;"
         "preflight.estimate(4000, 3000);"
         "heavy = [m for m in ('PIL', 'pyvips', 'numpy') if m in sys.modules];"
         "print(','.join(heavy))"

@@ -21,6 +21,7 @@ from test_prepare import ENGINES, encode, photo
 
 import preflight
 from preflight import engines
+from preflight.core.geometry import Target, target_size
 from preflight.engines import get_engine
 from preflight.engines.base import Engine, looks_flat
 from preflight.engines.pillow import PillowEngine
@@ -31,7 +32,6 @@ from preflight.errors import (
     UnsafeImageError,
     UnsupportedFormatError,
 )
-from preflight.core.geometry import Target, target_size
 
 
 @pytest.fixture

@@ -41,9 +41,9 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from strategies import header_image_kinds, header_orientations, header_sides
 
+from preflight.core.info import Header
 from preflight.errors import HeaderError
 from preflight.headers import NeedMore, parse
-from preflight.core.info import Header
 from preflight.probing import probe
 
 PILLOW_FORMATS = {"JPEG": "jpeg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}

@@ -13,6 +13,7 @@ import pytest
 from helpers import FIXTURES, HEADER_FACTS, MANIFEST, Pipe
 
 import preflight
+from preflight.core.info import FORMAT_NAMES, Header
 from preflight.errors import (
     CorruptHeaderError,
     EmptyInputError,
@@ -22,7 +23,6 @@ from preflight.errors import (
     TruncatedError,
 )
 from preflight.headers import NeedMore, parse
-from preflight.core.info import FORMAT_NAMES, Header
 
 NAMES = sorted(MANIFEST)
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from strategies import any_sizes, rules, tiers
 
 import preflight
-from preflight.errors import InvalidSizeError
 from preflight.core.planning import api_sizes, plan, token_counts
+from preflight.errors import InvalidSizeError
 
 size_lists = st.lists(any_sizes, min_size=1, max_size=200)
 

@@ -14,9 +14,9 @@ import pytest
 from helpers import FIXTURES, Pipe
 
 import preflight
+from preflight.core.info import base64_length
 from preflight.errors import SourceError
 from preflight.headers import FIRST_READ
-from preflight.core.info import base64_length
 
 SAMPLE = FIXTURES / "samples" / "photo-800x600.jpg"
 

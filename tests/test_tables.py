@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 import preflight
-from preflight.errors import InvalidArgumentError, PreflightError, UnknownNameError
 from preflight.core.tables import get_rule, normalize_model_name, resolve_model
+from preflight.errors import InvalidArgumentError, PreflightError, UnknownNameError
 
 
 @pytest.mark.parametrize(

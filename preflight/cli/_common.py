@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
-from preflight.errors import UnknownNameError
 from preflight.core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
@@ -36,6 +35,7 @@ from preflight.core.tables import (
     Model,
     resolve_model,
 )
+from preflight.errors import UnknownNameError
 
 # What a directory walk looks at by default (--all: every file).
 IMAGE_EXTENSIONS = frozenset(

@@ -12,8 +12,8 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from preflight.core.assessment import check_request
 from preflight.cli import _common
+from preflight.core.assessment import check_request
 from preflight.core.cost import format_usd, plain_decimal
 from preflight.core.findings import ERROR, REQUEST_TOO_LARGE, WARNING
 from preflight.inspection import Report, inspect

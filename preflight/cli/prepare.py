@@ -15,10 +15,10 @@ from pathlib import Path
 
 from preflight.cli import _common
 from preflight.core.cost import format_usd, plain_decimal
-from preflight.errors import OutputPathError, PreflightError
 from preflight.core.geometry import parse_target
-from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare, write_atomically
 from preflight.core.tables import get_surface
+from preflight.errors import OutputPathError, PreflightError
+from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare, write_atomically
 
 MANIFEST_NAME = "preflight-manifest.json"
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from preflight.core.cost import image_cost, plain_decimal
-from preflight.errors import InvalidSizeError
 from preflight.core.findings import Finding
 from preflight.core.geometry import api_size, check_size, tokens
 from preflight.core.rules import dimension_findings, image_count_findings, oversized_findings
@@ -26,6 +25,7 @@ from preflight.core.tables import (
     get_surface,
     resolve_model,
 )
+from preflight.errors import InvalidSizeError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from preflight.errors import InvalidArgumentError, InvalidSizeError
 from preflight.core.tables import (
     GUIDE_PX_PER_TOKEN,
     GUIDE_TIP_MAX_PIXELS,
@@ -21,6 +20,7 @@ from preflight.core.tables import (
     get_rule,
     get_tier,
 )
+from preflight.errors import InvalidArgumentError, InvalidSizeError
 
 Size = tuple[int, int]
 

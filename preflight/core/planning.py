@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from preflight.core.cost import image_cost
-from preflight.errors import InvalidSizeError
 from preflight.core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
@@ -28,6 +27,7 @@ from preflight.core.tables import (
     get_tier,
     resolve_model,
 )
+from preflight.errors import InvalidSizeError
 
 if TYPE_CHECKING:
     import numpy as np

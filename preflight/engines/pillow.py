@@ -21,9 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
+from preflight.core.info import ImageInfo
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight.errors import DecodeError, UnsafeImageError, UnsupportedFormatError
-from preflight.core.info import ImageInfo
 
 _SAVE_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 # Our format names -> the Pillow plugins allowed to open them.

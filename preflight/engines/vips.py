@@ -18,9 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from preflight.core.info import ImageInfo
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight.errors import DecodeError, EngineError
-from preflight.core.info import ImageInfo
 
 # What the libvips of `pyvips[binary]` decodes: its HEIF loader has AV1 (AVIF)
 # but no HEVC, so no HEIC; no BMP, ICO, PSD, JPEG 2000 or JPEG XL either. The

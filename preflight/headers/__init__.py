@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from preflight.core.info import Header
 from preflight.errors import (
     EmptyInputError,
     HeaderTooLargeError,
@@ -34,7 +35,6 @@ from preflight.headers.jpeg import parse_jpeg
 from preflight.headers.png import SIGNATURE as PNG_SIGNATURE
 from preflight.headers.png import parse_png
 from preflight.headers.webp import is_webp, parse_webp
-from preflight.core.info import Header
 
 # The read budget is at least the largest file any surface accepts (10 MB of
 # base64, current docs: a 7.5 MiB file), so a header is never "too large" in

@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 import struct
 
+from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
-from preflight.core.info import Header
 
 SIGNATURES = (b"GIF87a", b"GIF89a")
 

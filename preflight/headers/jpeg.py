@@ -17,10 +17,10 @@
 
 from __future__ import annotations
 
+from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.headers.exif import orientation_from_exif
-from preflight.core.info import Header
 
 SIGNATURE = b"\xff\xd8\xff"
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.core.info import Header
+from preflight.headers._reader import NeedMoreSignal, Reader
 
 _HEIC_BRANDS = frozenset(
     {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}

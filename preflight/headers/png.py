@@ -18,10 +18,10 @@ from __future__ import annotations
 import struct
 import zlib
 
+from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.headers.exif import orientation_from_exif
-from preflight.core.info import Header
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import struct
 
+from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.headers.exif import orientation_from_exif
-from preflight.core.info import Header
 
 _RIFF = struct.Struct("<I4x4sI")  # RIFF size, ("WEBP"), the first chunk's kind and size
 _VP8 = struct.Struct("<HB3sHH")  # frame tag (24 bits), start code, width, height
