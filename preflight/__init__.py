@@ -2,21 +2,23 @@
 
 Every public name is imported here, eagerly: no module imports Pillow, pyvips
 or numpy at import time (they load inside the functions that use them), so
-``import preflight`` stays light. (Lazy attributes would be unsafe: importing
-a submodule such as preflight.preparation rebinds the package attribute of the
-same name to the module.)
+``import preflight`` stays light. No submodule is named like a public
+function, so importing one never rebinds a name here.
 """
 
 from __future__ import annotations
 
-from preflight.core.assessment import check, check_request
+from preflight.core.assessment import check, request_findings
 from preflight.core.cost import format_usd, image_cost, plain_decimal
 from preflight.core.estimation import Estimate, estimate
 from preflight.core.findings import Finding
+from preflight.core.formats import FORMATS, Format
 from preflight.core.geometry import Target, api_size, parse_target, target_size, tokens
 from preflight.core.info import Header, ImageInfo
+from preflight.core.options import Options, make_options
 from preflight.core.planning import Plan, plan
 from preflight.core.tables import (
+    DEFAULT_MODEL,
     MODELS,
     SURFACES,
     TIERS,
@@ -29,10 +31,13 @@ from preflight.core.tables import (
 )
 from preflight.errors import (
     ByteBudgetError,
+    ConfigError,
     CorruptHeaderError,
+    DataError,
     DecodeError,
     EmptyInputError,
     EngineError,
+    EngineUnavailableError,
     HeaderError,
     HeaderTooLargeError,
     InvalidArgumentError,
@@ -45,25 +50,33 @@ from preflight.errors import (
     UnknownNameError,
     UnsafeImageError,
     UnsupportedFormatError,
+    UsageError,
+    WriteError,
 )
 from preflight.inspection import Report, inspect
 from preflight.preparation import Action, PreparedImage, prepare
 from preflight.probing import probe
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
+    "DEFAULT_MODEL",
+    "FORMATS",
     "MODELS",
     "SURFACES",
     "TIERS",
     "Action",
     "ByteBudgetError",
+    "ConfigError",
     "CorruptHeaderError",
+    "DataError",
     "DecodeError",
     "EmptyInputError",
     "EngineError",
+    "EngineUnavailableError",
     "Estimate",
     "Finding",
+    "Format",
     "Header",
     "HeaderError",
     "HeaderTooLargeError",
@@ -72,6 +85,7 @@ __all__ = [
     "InvalidSizeError",
     "Model",
     "NotAnImageError",
+    "Options",
     "OutputPathError",
     "Plan",
     "PreflightError",
@@ -85,10 +99,11 @@ __all__ = [
     "UnknownNameError",
     "UnsafeImageError",
     "UnsupportedFormatError",
+    "UsageError",
+    "WriteError",
     "__version__",
     "api_size",
     "check",
-    "check_request",
     "estimate",
     "format_usd",
     "get_model",
@@ -96,11 +111,13 @@ __all__ = [
     "get_tier",
     "image_cost",
     "inspect",
+    "make_options",
     "parse_target",
     "plain_decimal",
     "plan",
     "prepare",
     "probe",
+    "request_findings",
     "target_size",
     "tokens",
 ]

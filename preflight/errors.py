@@ -1,12 +1,17 @@
 # Every exception preflight raises on purpose. Rules:
 # - one root, PreflightError, so callers can catch everything of ours at once;
-# - each subclass also inherits the matching built-in (ValueError for bad input,
-#   OSError for trouble reading or writing files and running engines), so code
-#   that knows nothing of preflight still catches it naturally;
+# - two branches: UsageError, the caller's mistakes (a bad size, option, name,
+#   configuration or output path: fix the call), and DataError, bad data or a
+#   failing environment (a file that is not a readable image, cannot be
+#   decoded or read, an engine that fails): the CLI exits 2 for the first
+#   only, 1 for the second;
+# - each class also inherits the matching built-in (ValueError for bad values,
+#   OSError for trouble reading or writing, ImportError for a missing extra),
+#   so code that knows nothing of preflight still catches it naturally;
 # - each class carries a stable `code` (kebab-case) that never changes between
 #   releases: scripts and JSON output key on it, not on the message.
-# Findings about an image (reject / resize / warn) are data (preflight.core.findings),
-# never exceptions: these are for calls that cannot produce an answer at all.
+# Findings about an image (reject / resize / warn) are data (preflight.core.
+# findings), never exceptions: these are for calls that cannot answer at all.
 
 from __future__ import annotations
 
@@ -19,24 +24,46 @@ class PreflightError(Exception):
     code: str = "preflight-error"
 
 
-class InvalidSizeError(PreflightError, ValueError):
-    """A width or height that is not a positive integer."""
+class UsageError(PreflightError):
+    """The caller's mistake: the call (or command line, or configuration) must change."""
+
+    code = "usage"
+
+
+class DataError(PreflightError):
+    """Bad data or a failing environment: the input (or an engine) must change."""
+
+    code = "data"
+
+
+# --- the caller's mistakes ----------------------------------------------------
+
+
+class InvalidSizeError(UsageError, ValueError):
+    """A width, height or count that is not a whole number in range."""
 
     code = "invalid-size"
 
 
-class InvalidArgumentError(PreflightError, ValueError):
+class InvalidArgumentError(UsageError, ValueError):
     """An argument outside what the function accepts (bad budget, bad policy, ...)."""
 
     code = "invalid-argument"
 
 
-class UnknownNameError(PreflightError, ValueError):
+class ConfigError(InvalidArgumentError):
+    """A configuration file (pyproject.toml, preflight.toml, a models file) that
+    cannot be used: unreadable, not TOML, an unknown key or a bad value."""
+
+    code = "bad-config"
+
+
+class UnknownNameError(UsageError, ValueError):
     """A model, tier, surface or rule name that is not in the tables."""
 
     code = "unknown-name"
 
-    def __init__(self, kind: str, name: str, known: Iterable[str], hint: str) -> None:
+    def __init__(self, kind: str, name: object, known: Iterable[str], hint: str) -> None:
         self.kind = kind
         self.name = name
         self.known = tuple(sorted(known))
@@ -46,10 +73,22 @@ class UnknownNameError(PreflightError, ValueError):
         )
 
 
-# --- reading image headers (pure parser) -------------------------------------
+class OutputPathError(UsageError, ValueError):
+    """An output path that would overwrite an input (or its manifest)."""
+
+    code = "bad-output-path"
 
 
-class HeaderError(PreflightError, ValueError):
+class EngineUnavailableError(UsageError, ImportError):
+    """An image engine that was asked for is not installed."""
+
+    code = "engine-unavailable"
+
+
+# --- bad data: reading image headers (pure parser) ----------------------------
+
+
+class HeaderError(DataError, ValueError):
     """The bytes are not a readable image header."""
 
     code = "bad-header"
@@ -85,49 +124,49 @@ class HeaderTooLargeError(HeaderError):
     code = "header-too-large"
 
 
-# --- reading sources (I/O shell) ---------------------------------------------
+# --- bad data: reading sources (I/O shell) -------------------------------------
 
 
-class SourceError(PreflightError, OSError):
+class SourceError(DataError, OSError):
     """A file or stream could not be read (missing, a directory, no permission...)."""
 
     code = "unreadable"
 
 
-# --- transforming pixels -----------------------------------------------------
+# --- bad data: transforming pixels ----------------------------------------------
 
 
-class UnsupportedFormatError(PreflightError, ValueError):
+class UnsupportedFormatError(DataError, ValueError):
     """An input format no installed engine can decode."""
 
     code = "cannot-decode-format"
 
 
-class DecodeError(PreflightError, ValueError):
+class DecodeError(DataError, ValueError):
     """An engine could not decode the image data (corrupt or truncated pixels)."""
 
     code = "decode-failed"
 
 
-class UnsafeImageError(PreflightError, ValueError):
+class UnsafeImageError(DataError, ValueError):
     """Declared dimensions over the pixel cap: refused before decoding."""
 
     code = "over-pixel-cap"
 
 
-class EngineError(PreflightError, OSError):
-    """An image engine is unavailable or failed for a reason not in the data."""
+class EngineError(DataError, OSError):
+    """An image engine failed for a reason not in the data."""
 
     code = "engine-failed"
 
 
-class ByteBudgetError(PreflightError, ValueError):
+class ByteBudgetError(DataError, ValueError):
     """No encoding of the image fits the byte budget."""
 
     code = "over-byte-budget"
 
 
-class OutputPathError(PreflightError, OSError):
-    """An output path that would overwrite an input or cannot be written."""
+class WriteError(DataError, OSError):
+    """An output could not be written (permissions, a full disk, ...)."""
 
-    code = "bad-output-path"
+    code = "cannot-write"

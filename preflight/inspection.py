@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from preflight.core.assessment import UNDECODABLE, assess
 from preflight.core.cost import plain_decimal
@@ -26,13 +26,7 @@ from preflight.core.findings import (
     has_error,
 )
 from preflight.core.info import ImageInfo
-from preflight.core.tables import (
-    DEFAULT_MODEL,
-    DEFAULT_OVERSIZED,
-    DEFAULT_TOKEN_RULE,
-    Model,
-    Surface,
-)
+from preflight.core.options import OptionKeywords, Options, make_options
 from preflight.errors import (
     EmptyInputError,
     HeaderError,
@@ -41,6 +35,9 @@ from preflight.errors import (
     TruncatedError,
 )
 from preflight.probing import probe
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
@@ -76,7 +73,7 @@ class Report:
             "processed_height": est.processed_height if est else None,
             "resized": est.resized if est else None,
             "tokens": est.tokens if est else None,
-            "cost_usd": plain_decimal(est.cost_usd) if est else None,
+            "cost_usd": plain_decimal(est.cost_usd) if est and est.cost_usd is not None else None,
             "rejected": self.rejected,
             "findings": [f.to_dict() for f in self.findings],
         }
@@ -112,29 +109,18 @@ def failure_finding(error: HeaderError | SourceError) -> Finding:
 
 def inspect(
     source: Source,
+    options: Options | None = None,
     *,
-    model: str | Model = DEFAULT_MODEL,
-    surface: str | Surface = "api",
-    images_in_request: int = 1,
     declared_media_type: str | None = None,
-    rule: str = DEFAULT_TOKEN_RULE,
-    max_bytes: int | None = None,
-    oversized: str = DEFAULT_OVERSIZED,
+    **keywords: Unpack[OptionKeywords],
 ) -> Report:
-    """Probe, estimate and check one image. Never raises for a bad file."""
+    """Probe, estimate and check one image. Never raises for a bad file;
+    bad options (the caller's mistake) raise UsageError."""
+    chosen = make_options(options, **keywords)
     path = _source_name(source)
     try:
         info = probe(source)
     except (HeaderError, SourceError) as error:
         return Report(path, None, None, (failure_finding(error),))
-    result, found = assess(
-        info,
-        model=model,
-        surface=surface,
-        images_in_request=images_in_request,
-        declared_media_type=declared_media_type,
-        rule=rule,
-        max_bytes=max_bytes,
-        oversized=oversized,
-    )
+    result, found = assess(info, chosen, declared_media_type=declared_media_type)
     return Report(path, info, result, tuple(found))

@@ -21,20 +21,22 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 import os
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from preflight.core.cost import image_cost
-from preflight.core.estimation import Estimate, estimate
+from preflight.core.estimation import Estimate, estimate_with
+from preflight.core.formats import FORMATS, MEDIA_TYPES
 from preflight.core.geometry import Target, parse_target, target_size, tokens
-from preflight.core.info import MEDIA_TYPES, ImageInfo, base64_length
-from preflight.core.tables import DEFAULT_MODEL, DEFAULT_TOKEN_RULE, Model, Surface, get_surface
-from preflight.core.tables import resolve_model as _resolve_model
+from preflight.core.info import ImageInfo, base64_length
+from preflight.core.options import OptionKeywords, Options, make_options
+from preflight.core.rules import many_images_side_limit
+from preflight.core.tables import Tier
 from preflight.engines import engine_name, get_engine, other_engine
 from preflight.engines.base import OUTPUT_FORMATS, Engine, Pixels, SourceData, looks_flat
 from preflight.errors import (
@@ -45,8 +47,12 @@ from preflight.errors import (
     SourceError,
     UnsafeImageError,
     UnsupportedFormatError,
+    WriteError,
 )
 from preflight.probing import probe
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 # Pillow's own decompression-bomb refusal threshold (2 x its MAX_IMAGE_PIXELS
 # default), about 13,377 x 13,377: far above the API's 8000 x 8000, and the
@@ -57,7 +63,7 @@ DEFAULT_QUALITY = 85  # first JPEG/WebP quality tried (a common visually lossles
 QUALITY_FLOOR = 40  # below this the byte budget is met by shrinking instead
 _SHRINK_MARGIN = 0.9  # aim a little under the budget when shrinking
 _LOSSY_SOURCES = frozenset({"jpeg", "heic", "avif"})
-_EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "gif": ".gif"}
+
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
@@ -80,7 +86,7 @@ class PreparedImage:
     width: int
     height: int
     tokens: int
-    cost_usd: Decimal
+    cost_usd: Decimal | None  # None: the model has no published price
     source: ImageInfo
     actions: tuple[Action, ...] = field(default=())
     engine: str | None = None  # None for a pass-through
@@ -92,7 +98,7 @@ class PreparedImage:
 
     @property
     def extension(self) -> str:
-        return _EXTENSIONS[self.format]
+        return FORMATS[self.format].extensions[0]
 
     @property
     def passed_through(self) -> bool:
@@ -125,52 +131,66 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+def _file_mode() -> int:
+    """The mode a plain open() would give a new file: 0o666 less the umask
+    (mkstemp makes 0o600 files, which other users of the output could not read)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomically(target: Path, data: bytes) -> None:
+    """Write `data` to `target` through a temporary file in the same folder
+    and a rename: a reader (or an interrupted run) never sees half a file."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as error:
-        raise OutputPathError(f"{target}: cannot write ({error.strerror or error})") from None
+        raise WriteError(f"{target}: cannot write ({error.strerror or error})") from None
     try:
         with os.fdopen(handle, "wb") as out:
+            if hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), _file_mode())
             out.write(data)
         os.replace(temporary, target)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise OutputPathError(f"{target}: cannot write ({error.strerror or error})") from None
+            raise WriteError(f"{target}: cannot write ({error.strerror or error})") from None
         raise
 
 
 def prepare(
     source: Source,
+    options: Options | None = None,
     *,
-    model: str | Model = DEFAULT_MODEL,
-    surface: str | Surface = "api",
     target: str | Target = "api",
     format: str = "auto",
     quality: int | None = None,
-    max_bytes: int | None = None,
     engine: str | None = None,
     pixel_cap: int = DEFAULT_PIXEL_CAP,
-    rule: str = DEFAULT_TOKEN_RULE,
-    batch: bool = False,
+    **keywords: Unpack[OptionKeywords],
 ) -> PreparedImage:
     """The bytes to send for `source`: accepted by the API as they are, and
-    not resized by it. See the module comment for the rules."""
+    not resized by it, under `options` (or the same keywords): the model's
+    tier, the surface's byte limit (or max_bytes), and, in a request of more
+    than 20 images, the many-image side limit. See the module comment."""
+    chosen_options = make_options(options, **keywords)
     chosen = parse_target(target)
     out_format = _check_format(format)
     if engine is not None:
         engine_name(engine)  # a bad name is an error even when no engine is needed
-    resolved_model = _resolve_model(model)
-    limit = _byte_limit(surface, max_bytes)
-    if quality is not None and not 1 <= quality <= 100:
-        raise InvalidArgumentError(f"quality must be 1..100, got {quality}")
+    tier = chosen_options.tier
+    limit = chosen_options.max_image_bytes
+    if quality is not None and (
+        isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100
+    ):
+        raise InvalidArgumentError(f"quality must be a whole number 1..100, got {quality!r}")
     if isinstance(pixel_cap, bool) or not isinstance(pixel_cap, int) or pixel_cap < 1:
         raise InvalidArgumentError(f"pixel_cap must be a whole number of pixels, got {pixel_cap!r}")
 
     data_source, info = _read_source(source)
-    source_estimate = _source_estimate(info, resolved_model, rule, batch)
+    source_estimate = _source_estimate(info, chosen_options)
     runner = None if info.media_type is not None else _engine_for(info, engine)
     if info.width is None or info.height is None:
         raise UnsupportedFormatError(
@@ -187,17 +207,23 @@ def prepare(
     still = info.still_size
     assert still is not None
     shown_w, shown_h = still
-    want_w, want_h = target_size(shown_w, shown_h, chosen, tier=resolved_model.tier)
+    want_w, want_h = target_size(shown_w, shown_h, chosen, tier=tier)
+    side_limit = many_images_side_limit(chosen_options)
+    if side_limit is not None and max(want_w, want_h) > side_limit:
+        # More than 20 images in the request ("Vision"): 2000 px a side at most.
+        want_w, want_h = target_size(
+            want_w, want_h, Target("box", box=(side_limit, side_limit)), tier=tier
+        )
 
     if _can_pass_through(info, (want_w, want_h), limit, out_format):
-        count = tokens(info.width, info.height, rule)
+        count = tokens(info.width, info.height, chosen_options.rule)
         return PreparedImage(
             data=_read_all(data_source),
             media_type=MEDIA_TYPES[info.format],
             width=info.width,
             height=info.height,
             tokens=count,
-            cost_usd=image_cost(count, resolved_model, batch=batch),
+            cost_usd=chosen_options.cost(count),
             source=info,
             actions=(Action("passthrough", "already accepted as it is: sent unchanged"),),
             source_estimate=source_estimate,
@@ -222,19 +248,19 @@ def prepare(
         fmt,
         quality,
         limit,
-        resolved_model.tier,
+        tier,
         actions,
         may_switch_to_jpeg=out_format == "auto" and not transparent,
     )
     actions.append(Action("metadata-stripped", "EXIF, XMP and ICC metadata removed"))
-    count = tokens(width, height, rule)
+    count = tokens(width, height, chosen_options.rule)
     return PreparedImage(
         data=data,
         media_type=f"image/{fmt}",
         width=width,
         height=height,
         tokens=count,
-        cost_usd=image_cost(count, resolved_model, batch=batch),
+        cost_usd=chosen_options.cost(count),
         source=info,
         actions=tuple(actions),
         engine=runner.name,
@@ -250,16 +276,6 @@ def _check_format(fmt: str) -> str:
             f"unknown output format {fmt!r}; known: auto, {', '.join(OUTPUT_FORMATS)}"
         )
     return key
-
-
-def _byte_limit(surface: str | Surface, max_bytes: int | None) -> int:
-    if max_bytes is None:
-        return get_surface(surface).max_image_base64_bytes
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 4:
-        raise InvalidArgumentError(
-            f"max_bytes must be a whole number of at least 4, got {max_bytes!r}"
-        )
-    return max_bytes
 
 
 def _read_source(source: Source) -> tuple[SourceData, ImageInfo]:
@@ -279,7 +295,7 @@ def _read_source(source: Source) -> tuple[SourceData, ImageInfo]:
     info = probe(data)
     name = getattr(source, "name", None)
     if isinstance(name, str):
-        info = ImageInfo(**{**info.__dict__, "path": name})
+        info = dataclasses.replace(info, path=name)
     return data, info
 
 
@@ -292,10 +308,11 @@ def _read_all(source: SourceData) -> bytes:
         raise SourceError(f"{source}: cannot read ({error.strerror or error})") from None
 
 
-def _source_estimate(info: ImageInfo, model: Model, rule: str, batch: bool) -> Estimate | None:
+def _source_estimate(info: ImageInfo, options: Options) -> Estimate | None:
+    """The source as the API would take it, under the same options."""
     if info.media_type is None or info.width is None or info.height is None:
         return None
-    return estimate(info.width, info.height, model=model, rule=rule, batch=batch)
+    return estimate_with(info.width, info.height, options)
 
 
 def _can_pass_through(info: ImageInfo, wanted: tuple[int, int], limit: int, fmt: str) -> bool:
@@ -324,7 +341,8 @@ def _engine_for(info: ImageInfo, name: str | None) -> Engine:
             return other
         hint = f"the {other.name} engine reads it (engine={other.name!r})"
     else:
-        hint = _DECODE_HINTS.get(info.format, "export it as PNG or JPEG")
+        known = FORMATS.get(info.format)
+        hint = known.install_hint if known is not None else "export it as PNG or JPEG"
     tried = [runner] if name is not None or other is None else [runner, other]
     blocked = [engine for engine in tried if info.format in engine.blocked]
     why = (
@@ -338,16 +356,6 @@ def _engine_for(info: ImageInfo, name: str | None) -> Engine:
     raise UnsupportedFormatError(
         f"{info.format_label} cannot be decoded by {names}{asked}{why}: {hint}"
     )
-
-
-_DECODE_HINTS = {
-    "heic": "pip install pillow-heif (the Pillow engine then reads HEIC)",
-    "avif": 'pip install "preflight[vips]" (libvips reads AVIF), or a Pillow built with AVIF',
-    "jp2": "use a Pillow built with OpenJPEG, or export it as PNG or JPEG",
-    "svg": "render it to PNG first (e.g. with a browser or rsvg-convert)",
-    "pdf": "render the page to PNG first (e.g. with pdftoppm), or send it as a document",
-    "jxl": "export it as PNG or JPEG",
-}
 
 
 def _describe_transforms(
@@ -402,7 +410,7 @@ def _fit_bytes(
     fmt: str,
     quality: int | None,
     limit: int,
-    tier: str,
+    tier: Tier,
     actions: list[Action],
     *,
     may_switch_to_jpeg: bool,

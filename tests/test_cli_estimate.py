@@ -16,7 +16,16 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_guide_table_in_text(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "estimate", "200x200", "1000x1000", "1092x1092", "1920x1080")
+    code, out, err = run(
+        capsys,
+        "estimate",
+        "200x200",
+        "1000x1000",
+        "1092x1092",
+        "1920x1080",
+        "--model",
+        "claude-sonnet-4-5",
+    )
     assert code == 0
     assert err == ""
     lines = out.splitlines()

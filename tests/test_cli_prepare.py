@@ -26,7 +26,15 @@ def test_prepare_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     before = digest(FIXTURES)
     out = tmp_path / "out"
     code = main(
-        ["prepare", str(FIXTURES / "samples"), str(FIXTURES / "hostile"), "--out", str(out)]
+        [
+            "prepare",
+            str(FIXTURES / "samples"),
+            str(FIXTURES / "hostile"),
+            "--out",
+            str(out),
+            "--model",
+            "claude-sonnet-4-5",
+        ]
     )
     text = capsys.readouterr().out
     assert code == 1  # hostile inputs cannot be prepared
@@ -63,9 +71,10 @@ def test_prepare_json_and_options(tmp_path: Path, capsys: pytest.CaptureFixture[
             str(tmp_path / "o"),
             "--target",
             "tokens=200",
-            "--format",
+            "--image-format",
             "webp",
-            "--json",
+            "--format",
+            "json",
             "--engine",
             "pillow",
         ]
@@ -122,7 +131,7 @@ def test_prepare_never_writes_over_another_input(
     noisy.save(tmp_path / "a.png")  # too wide: becomes a.jpg ...
     shutil.copy(FIXTURES / "samples" / "photo-800x600.jpg", tmp_path / "a.jpg")  # ... an input
     before = digest(tmp_path)
-    code = main(["prepare", str(tmp_path), "--out", str(tmp_path), "--json"])
+    code = main(["prepare", str(tmp_path), "--out", str(tmp_path), "--format", "json"])
     assert code == 1
     entries = {Path(e["source"]).name: e for e in json.loads(capsys.readouterr().out)}
     assert "another input" in entries["a.png"]["error"]["message"]
@@ -138,6 +147,6 @@ def test_prepare_skips_its_own_output_tree(
     shutil.copy(FIXTURES / "samples" / "wide-2400x600.jpg", tmp_path / "wide.jpg")
     out = tmp_path / "out"
     for _ in range(2):  # the second run must not pick up the first run's outputs
-        assert main(["prepare", str(tmp_path), "--out", str(out), "--json"]) == 0
+        assert main(["prepare", str(tmp_path), "--out", str(out), "--format", "json"]) == 0
         entries = json.loads(capsys.readouterr().out)
         assert [Path(e["source"]).name for e in entries] == ["wide.jpg"]

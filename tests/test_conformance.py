@@ -8,6 +8,9 @@ from decimal import Decimal
 import pytest
 
 import preflight
+
+# The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
+GUIDE_MODEL = "claude-sonnet-4-5"
 from preflight.core.cost import format_usd
 
 # vision guide, "Token count and cost": size, tokens, $/image, $/1000 (rounded)
@@ -58,10 +61,14 @@ def test_rounding_helper_can_fail() -> None:
 
 
 def test_guide_cost_figures_print_like_the_guide() -> None:
-    printed = [format_usd(preflight.estimate(*row[0]).cost_usd) for row in GUIDE_COST_TABLE]
+    printed = [
+        format_usd(preflight.estimate(*row[0], model=GUIDE_MODEL).cost_usd)
+        for row in GUIDE_COST_TABLE
+    ]
     assert printed == ["$0.00016", "$0.004", "$0.0048"]
     per_1000 = [
-        format_usd(preflight.estimate(*row[0]).cost_per_1000_usd) for row in GUIDE_COST_TABLE
+        format_usd(preflight.estimate(*row[0], model=GUIDE_MODEL).cost_per_1000_usd)
+        for row in GUIDE_COST_TABLE
     ]
     assert per_1000 == ["$0.16", "$4.00", "$4.77"]  # the guide rounds 4.77 up to "about $4.80"
 
@@ -71,7 +78,7 @@ def test_guide_not_resized_table(size: tuple[int, int]) -> None:
     width, height = size
     assert preflight.api_size(width, height, "standard") == (width, height)
     assert preflight.api_size(height, width, "standard") == (height, width)
-    assert not preflight.estimate(width, height).resized
+    assert not preflight.estimate(width, height, model=GUIDE_MODEL).resized
 
 
 @pytest.mark.parametrize(("aspect", "expected"), list(LARGEST_FOR_ASPECT.items()))
@@ -95,7 +102,7 @@ def test_tokens_above_1600_are_not_a_resize_rule() -> None:
     # facts: 951x1268, 896x1344 and 784x1568 are over 1,600 by w*h/750 yet not resized
     for size in [(951, 1268), (896, 1344), (784, 1568)]:
         assert size[0] * size[1] / 750 > 1600
-        assert not preflight.estimate(*size).resized
+        assert not preflight.estimate(*size, model=GUIDE_MODEL).resized
 
 
 def test_screenshot_example() -> None:
@@ -104,7 +111,7 @@ def test_screenshot_example() -> None:
     assert preflight.api_size(1920, 1080, "high-res") == (1920, 1080)
     assert preflight.tokens(1920, 1080, rule="patches") == 2691
     assert preflight.estimate(1920, 1080, model="claude-opus-4-7", rule="patches").tokens == 2691
-    assert preflight.estimate(1920, 1080, rule="patches").tokens == 1560
+    assert preflight.estimate(1920, 1080, rule="patches", model=GUIDE_MODEL).tokens == 1560
 
 
 def test_guide_formula_approximates_patches() -> None:
@@ -137,8 +144,8 @@ def test_price_table(model: str, price: str, tier: str) -> None:
 
 
 def test_batch_discount_is_half() -> None:
-    full = preflight.estimate(1000, 1000).cost_usd
-    assert preflight.estimate(1000, 1000, batch=True).cost_usd * 2 == full
+    full = preflight.estimate(1000, 1000, model=GUIDE_MODEL).cost_usd
+    assert preflight.estimate(1000, 1000, batch=True, model=GUIDE_MODEL).cost_usd * 2 == full
 
 
 def test_tiers_and_surfaces_table() -> None:
@@ -150,17 +157,29 @@ def test_tiers_and_surfaces_table() -> None:
         2576,
         4784,
     )
-    api = preflight.get_surface("api")
-    assert (api.max_images, api.max_image_base64_bytes, api.max_request_bytes) == (
+    # The vision guide's Messages API numbers.
+    guide = preflight.get_surface("vision-guide")
+    assert (guide.max_images, guide.max_image_base64_bytes, guide.max_request_bytes) == (
         100,
         5 * 1_048_576,
         32 * 1_048_576,
     )
-    assert (api.max_side_px, api.many_images_threshold, api.many_images_max_side_px) == (
-        8000,
-        20,
-        2000,
+    # Late 2026 ("Vision", "API overview"): 10 MB per image on the Claude API;
+    # the image cap comes from the model (100 or 600).
+    api = preflight.get_surface("api")
+    assert (api.max_images, api.max_image_base64_bytes, api.max_request_bytes) == (
+        None,
+        10 * 1_048_576,
+        32 * 1_048_576,
     )
+    for surface in (guide, api, preflight.get_surface("bedrock"), preflight.get_surface("vertex")):
+        assert (
+            surface.max_side_px,
+            surface.many_images_threshold,
+            surface.many_images_max_side_px,
+        ) == (8000, 20, 2000)
+    assert preflight.get_surface("bedrock").max_request_bytes == 20 * 1_048_576
+    assert preflight.get_surface("vertex").max_request_bytes == 30 * 1_048_576
     claude_ai = preflight.get_surface("claude.ai")
     assert (claude_ai.max_images, claude_ai.max_image_base64_bytes) == (20, 10 * 1_048_576)
     assert preflight.get_surface("api-direct").max_image_base64_bytes == 10 * 1_048_576

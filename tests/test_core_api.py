@@ -8,6 +8,9 @@ from decimal import Decimal
 import pytest
 
 import preflight
+
+# The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
+GUIDE_MODEL = "claude-sonnet-4-5"
 from preflight.core.cost import format_usd, plain_decimal
 from preflight.errors import InvalidArgumentError, InvalidSizeError
 
@@ -20,7 +23,7 @@ def test_bad_sizes_raise_a_value_error(width: object, height: object) -> None:
     for call in (
         lambda: preflight.tokens(width, height),  # type: ignore[arg-type]
         lambda: preflight.api_size(width, height),  # type: ignore[arg-type]
-        lambda: preflight.estimate(width, height),  # type: ignore[arg-type]
+        lambda: preflight.estimate(width, height, model=GUIDE_MODEL),  # type: ignore[arg-type]
         lambda: preflight.target_size(width, height),  # type: ignore[arg-type]
     ):
         with pytest.raises(InvalidSizeError) as caught:
@@ -31,7 +34,7 @@ def test_bad_sizes_raise_a_value_error(width: object, height: object) -> None:
 
 def test_bad_images_in_request() -> None:
     with pytest.raises(InvalidSizeError):
-        preflight.estimate(10, 10, images_in_request=0)
+        preflight.estimate(10, 10, images_in_request=0, model=GUIDE_MODEL)
 
 
 @pytest.mark.parametrize(
@@ -77,7 +80,7 @@ def test_cost_text() -> None:
 
 
 def test_estimate_to_dict_is_json_ready() -> None:
-    data = preflight.estimate(1920, 1080).to_dict()
+    data = preflight.estimate(1920, 1080, model=GUIDE_MODEL).to_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["cost_usd"] == "0.00477"
 

@@ -20,6 +20,10 @@ from PIL import Image, ImageCms
 from test_prepare import ENGINES, encode, photo
 
 import preflight
+
+# The tier the expectations below are computed for (api_size and
+# target_size default to it): a standard-tier model.
+STANDARD = "claude-sonnet-4-5"
 from preflight import engines
 from preflight.core.geometry import Target, target_size
 from preflight.engines import get_engine
@@ -67,7 +71,7 @@ def test_missing_pyvips_falls_back_to_pillow_and_explains_itself(
     monkeypatch.delenv("PREFLIGHT_ENGINE", raising=False)
     monkeypatch.setitem(sys.modules, "pyvips", None)  # makes `import pyvips` fail
     assert get_engine().name == "pillow"
-    with pytest.raises(EngineError, match=r'pip install "preflight\[vips\]"'):
+    with pytest.raises(preflight.EngineUnavailableError, match=r'pip install "preflight\[vips\]"'):
         get_engine("vips")
     result = preflight.prepare(encode(photo(300, 200), "PNG"), target="box=150x150")
     assert result.engine == "pillow"
@@ -145,7 +149,10 @@ def decoded(data: bytes) -> np.ndarray:
 def test_engines_agree_on_pixels(fmt: str) -> None:
     pytest.importorskip("pyvips")
     data = encode(photo(1800, 1200, seed=2), fmt, **({"quality": 92} if fmt != "PNG" else {}))
-    outputs = [decoded(preflight.prepare(data, engine=name, format="png").data) for name in ENGINES]
+    outputs = [
+        decoded(preflight.prepare(data, engine=name, format="png", model=STANDARD).data)
+        for name in ENGINES
+    ]
     assert outputs[0].shape == outputs[1].shape
     assert psnr(outputs[0], outputs[1]) >= 30
 
@@ -156,7 +163,7 @@ def test_engines_take_the_same_first_frame(name: str) -> None:
     with Image.open(io.BytesIO(data)) as source:
         first = np.asarray(source.convert("RGB"), dtype=np.float64)
     for engine in ENGINES:
-        result = preflight.prepare(data, engine=engine, format="png")
+        result = preflight.prepare(data, engine=engine, format="png", model=STANDARD)
         assert np.abs(decoded(result.data) - first).mean() < 3, engine
 
 
@@ -244,7 +251,9 @@ def test_icc_tagged_images_become_srgb_like_pillows_conversion(engine: str, fmt:
         reference = ImageCms.profileToProfile(original, profile, srgb, outputMode="RGB")
         assert reference is not None
         raw = np.asarray(original.convert("RGB"), dtype=np.float64)
-    result = preflight.prepare(data, engine=engine, format="png", target="box=48x48")
+    result = preflight.prepare(
+        data, engine=engine, format="png", target="box=48x48", model=STANDARD
+    )
     expected = np.asarray(reference.resize((result.width, result.height)), dtype=np.float64)
     ours = decoded(result.data).astype(np.float64)
     assert np.abs(ours - expected).mean() < 4
@@ -272,7 +281,7 @@ def test_cmyk_with_a_profile_matches_pillows_conversion() -> None:
     expected = np.asarray(reference, dtype=np.float64)
     assert np.abs(expected - naive).mean() > 5  # the profile matters for this test
     for engine in ENGINES:
-        result = preflight.prepare(data, engine=engine, format="png")
+        result = preflight.prepare(data, engine=engine, format="png", model=STANDARD)
         assert np.abs(decoded(result.data) - expected).mean() < 2, engine
 
 
@@ -295,14 +304,14 @@ def test_blocked_loader_is_named_as_the_reason() -> None:
     if not pyvips.type_find("VipsOperation", "svgload"):
         pytest.skip("this libvips has no SVG loader")
     with pytest.raises(UnsupportedFormatError, match="untrusted"):
-        preflight.prepare(FIXTURES / "unsupported" / "drawing.svg", engine="vips")
+        preflight.prepare(FIXTURES / "unsupported" / "drawing.svg", engine="vips", model=STANDARD)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name", ["cut-in-pixels.jpg", "cut-in-pixels.png"])
 def test_truncated_pixels_fail_instead_of_turning_grey(engine: str, name: str) -> None:
     with pytest.raises(DecodeError):
-        preflight.prepare(FIXTURES / "hostile" / name, engine=engine, format="png")
+        preflight.prepare(FIXTURES / "hostile" / name, engine=engine, format="png", model=STANDARD)
 
 
 def test_pillow_keeps_its_bomb_guard_when_our_cap_is_raised() -> None:
@@ -354,7 +363,9 @@ def test_engines_turn_by_the_parsers_orientation() -> None:
     data = _jpeg_with_signed_orientation(picture, 6)
     assert preflight.probe(data).orientation == 1
     for name in ENGINES:
-        result = preflight.prepare(data, engine=name, format="png", target="box=150x50")
+        result = preflight.prepare(
+            data, engine=name, format="png", target="box=150x50", model=STANDARD
+        )
         assert (result.width, result.height) == (150, 50)
         expected = np.asarray(picture.resize((150, 50), Image.Resampling.LANCZOS))
         assert psnr(decoded(result.data), expected) >= 30, name
@@ -371,5 +382,5 @@ def test_damaged_exif_prints_no_pillow_warnings() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name in ENGINES:
-            result = preflight.prepare(data, engine=name, format="png")
+            result = preflight.prepare(data, engine=name, format="png", model=STANDARD)
             assert (result.width, result.height) == (80, 40)

@@ -14,6 +14,9 @@ import pytest
 from PIL import Image
 
 import preflight
+
+# The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
+GUIDE_MODEL = "claude-sonnet-4-5"
 from preflight.cli import main
 
 
@@ -38,7 +41,7 @@ def tree(tmp_path: Path) -> Path:
 
 
 def test_inspect_clean_file(tree: Path) -> None:
-    report = preflight.inspect(tree / "ok.jpg")
+    report = preflight.inspect(tree / "ok.jpg", model=GUIDE_MODEL)
     assert report.findings == ()
     assert report.info is not None
     assert report.info.format == "jpeg"
@@ -56,7 +59,7 @@ def test_inspect_never_raises_for_bad_files(tree: Path) -> None:
         tree / "sub": "unreadable",
     }
     for path, code in cases.items():
-        report = preflight.inspect(path)
+        report = preflight.inspect(path, model=GUIDE_MODEL)
         assert [f.code for f in report.findings] == [code], path
         assert report.rejected
         assert report.info is None
@@ -64,29 +67,32 @@ def test_inspect_never_raises_for_bad_files(tree: Path) -> None:
 
 def test_inspect_bytes_and_file_objects(tree: Path) -> None:
     data = (tree / "ok.jpg").read_bytes()
-    from_bytes, from_path = preflight.inspect(data), preflight.inspect(tree / "ok.jpg")
+    from_bytes, from_path = (
+        preflight.inspect(data, model=GUIDE_MODEL),
+        preflight.inspect(tree / "ok.jpg", model=GUIDE_MODEL),
+    )
     assert from_bytes.info is not None
     assert from_path.info is not None
     assert (from_bytes.info.width, from_bytes.info.height) == (800, 600)
     assert from_bytes.info.file_bytes == from_path.info.file_bytes == len(data)
     assert from_bytes.path is None
     with open(tree / "lying.png", "rb") as handle:
-        report = preflight.inspect(handle)
+        report = preflight.inspect(handle, model=GUIDE_MODEL)
     assert [f.code for f in report.findings] == ["media-type-mismatch"]
-    report = preflight.inspect(b"garbage")
+    report = preflight.inspect(b"garbage", model=GUIDE_MODEL)
     assert [f.code for f in report.findings] == ["not-an-image"]
 
 
 def test_inspect_findings(tree: Path) -> None:
-    big = preflight.inspect(tree / "big.png")
+    big = preflight.inspect(tree / "big.png", model=GUIDE_MODEL)
     assert [f.code for f in big.findings] == ["will-resize"]
     assert big.estimate is not None
     assert (big.estimate.processed_width, big.estimate.processed_height) == (1270, 952)
-    lying = preflight.inspect(tree / "lying.png")
+    lying = preflight.inspect(tree / "lying.png", model=GUIDE_MODEL)
     assert lying.findings[0].message.startswith(
         "The image was specified using the image/png media type"
     )
-    many = preflight.inspect(tree / "big.png", images_in_request=21)
+    many = preflight.inspect(tree / "big.png", images_in_request=21, model=GUIDE_MODEL)
     assert "over-many-images-side" in [f.code for f in many.findings]
 
 
@@ -101,7 +107,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 def test_cli_check_text(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run(capsys, "check", str(tree))
+    code, out = run(capsys, "check", str(tree), "--model", GUIDE_MODEL)
     assert code == 1
     lines = out.splitlines()
     assert f"{tree / 'ok.jpg'}: ok (JPEG 800x600, 640 tokens, $0.0019)" in lines
@@ -184,14 +190,20 @@ def padded_png(path: Path, extra_bytes: int) -> Path:
     return path
 
 
-def test_check_request_counts_and_sizes() -> None:
-    assert preflight.check_request([1000] * 100) == []
-    (count,) = preflight.check_request([1000] * 101)
+def test_request_findings_counts_and_sizes() -> None:
+    assert preflight.request_findings([1000] * 100, model=GUIDE_MODEL) == []
+    (count,) = preflight.request_findings([1000] * 101, model=GUIDE_MODEL)
     assert count.code == "too-many-images"
-    (size,) = preflight.check_request([9 * 1_048_576] * 4, surface="api-direct")
+    assert preflight.request_findings([1000] * 600, model="claude-sonnet-5-5") == []
+    (size,) = preflight.request_findings([9 * 1_048_576] * 4, surface="api")
     assert size.code == "request-too-large" and size.severity == "error"
     assert "Request exceeds the maximum size" in size.message
-    assert preflight.check_request([8 * 1_048_576] * 4, surface="api-direct") == []  # 32 MB
+    assert preflight.request_findings([8 * 1_048_576] * 4, surface="api") == []  # 32 MB
+    # Bedrock's payload limit is 20 MB (AWS documentation).
+    (bedrock,) = preflight.request_findings([4 * 1_048_576] * 6, surface="bedrock")
+    assert bedrock.code == "request-too-large"
+    # Message Batches take 256 MB on the Claude API.
+    assert preflight.request_findings([9 * 1_048_576] * 4, batch=True) == []
 
 
 def test_cli_one_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

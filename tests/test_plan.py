@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from strategies import any_sizes, rules, tiers
 
 import preflight
+
+# The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
+GUIDE_MODEL = "claude-sonnet-4-5"
 from preflight.core.planning import api_sizes, plan, token_counts
 from preflight.errors import InvalidSizeError
 
@@ -77,7 +80,7 @@ def test_plan_matches_estimate(
 
 
 def test_plan_guide_table() -> None:
-    result = plan([200, 1000, 1092], [200, 1000, 1092], [1000, 1000, 1000])
+    result = plan([200, 1000, 1092], [200, 1000, 1092], [1000, 1000, 1000], model=GUIDE_MODEL)
     assert result.tokens.tolist() == [54, 1334, 1590]
     assert str(result.total_cost_usd.normalize()) == "8.934"  # $0.16 + $4.002 + $4.77
 
@@ -102,14 +105,14 @@ def test_plan_rejects_bad_sizes(widths: object, heights: object) -> None:
 
 def test_plan_handles_sides_up_to_int64_like_the_scalar_core() -> None:
     sizes = [(10**18, 5), (3, 10**17), (2**62, 2**62), (12_345_678_901, 1)]
-    result = plan([w for w, _ in sizes], [h for _, h in sizes])
+    result = plan([w for w, _ in sizes], [h for _, h in sizes], model=GUIDE_MODEL)
     assert list(
         zip(result.processed_width.tolist(), result.processed_height.tolist(), strict=True)
     ) == [preflight.api_size(w, h) for w, h in sizes]
 
 
 def test_plan_accepts_whole_floats_and_empty() -> None:
-    assert plan([1920.0], [1080.0]).processed_width.tolist() == [1456]
+    assert plan([1920.0], [1080.0], model=GUIDE_MODEL).processed_width.tolist() == [1456]
     empty = plan([], [])
     assert empty.images == 0
     assert empty.total_tokens == 0

@@ -8,6 +8,8 @@ import base64
 import hashlib
 import importlib.util
 import io
+import os
+import stat
 import math
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,10 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageOps
 
 import preflight
+
+# The tier the expectations below are computed for (api_size and
+# target_size default to it): a standard-tier model.
+STANDARD = "claude-sonnet-4-5"
 from preflight.engines import get_engine
 from preflight.errors import (
     ByteBudgetError,
@@ -111,7 +117,9 @@ def test_prepared_images_are_ready(
         image.putalpha(128)
     image = image.convert(mode) if mode != "I;16" else image.convert("I").convert("I;16")
     data = encode(image, fmt, **options)
-    result = preflight.prepare(data, engine=None if fmt == "BMP" else engine, target=target)
+    result = preflight.prepare(
+        data, engine=None if fmt == "BMP" else engine, target=target, model=STANDARD
+    )
     assert_ready(result)
     expected = preflight.target_size(width, height, target)
     assert (result.width, result.height) == expected or result.passed_through
@@ -153,7 +161,7 @@ def test_marked_corner_ends_where_the_viewer_sees_it(
     data = encode(stored, fmt, exif=exif.tobytes(), **options)
     assert preflight.probe(data).orientation == orientation
 
-    result = preflight.prepare(data, engine=engine, format="png")
+    result = preflight.prepare(data, engine=engine, format="png", model=STANDARD)
     shown_w, shown_h = (height, width) if orientation >= 5 else (width, height)
     assert (result.width, result.height) == (shown_w, shown_h)
     inset = mark // 2  # the middle of each mark, clear of edge blur
@@ -169,13 +177,13 @@ def test_marked_corner_ends_where_the_viewer_sees_it(
 def test_transparency_flattened_onto_white(engine: str) -> None:
     image = Image.new("RGBA", (60, 40), (0, 0, 0, 0))
     ImageDraw.Draw(image).rectangle((20, 10, 40, 30), fill=(255, 0, 0, 255))
-    result = preflight.prepare(encode(image, "PNG"), engine=engine, format="jpeg")
+    result = preflight.prepare(encode(image, "PNG"), engine=engine, format="jpeg", model=STANDARD)
     assert min(rgb_at(result.data, 2, 2)) > 245  # white, never black
     red = rgb_at(result.data, 30, 20)
     assert red[0] > 200 and red[1] < 60
     assert "alpha-flattened" in [a.code for a in result.actions]
     auto = preflight.prepare(
-        encode(image.resize((2400, 1600)), "WEBP", lossless=True), engine=engine
+        encode(image.resize((2400, 1600)), "WEBP", lossless=True), engine=engine, model=STANDARD
     )
     assert auto.media_type == "image/png"  # transparency kept in auto mode
 
@@ -184,7 +192,7 @@ def test_transparency_flattened_onto_white(engine: str) -> None:
 def test_cmyk_matches_pillows_conversion(engine: str) -> None:
     source = photo(64, 48).convert("CMYK")
     data = encode(source, "JPEG", quality=95)
-    result = preflight.prepare(data, engine=engine, format="png")
+    result = preflight.prepare(data, engine=engine, format="png", model=STANDARD)
     with Image.open(io.BytesIO(data)) as original:
         reference = np.asarray(original.convert("RGB"), dtype=np.float32)
     with Image.open(io.BytesIO(result.data)) as out:
@@ -197,11 +205,11 @@ def test_cmyk_matches_pillows_conversion(engine: str) -> None:
 def test_tight_byte_budget_is_honoured(engine: str) -> None:
     data = encode(photo(1200, 900, seed=3), "PNG")
     limit = 40_000
-    result = preflight.prepare(data, engine=engine, max_bytes=limit)
+    result = preflight.prepare(data, engine=engine, max_bytes=limit, model=STANDARD)
     assert len(result.base64()) <= limit
     codes = [a.code for a in result.actions]
     assert "quality-lowered" in codes or "shrunk-for-bytes" in codes
-    tiny = preflight.prepare(data, engine=engine, max_bytes=2_000)
+    tiny = preflight.prepare(data, engine=engine, max_bytes=2_000, model=STANDARD)
     assert len(tiny.base64()) <= 2_000
     assert "shrunk-for-bytes" in [a.code for a in tiny.actions]
     assert preflight.api_size(tiny.width, tiny.height) == (tiny.width, tiny.height)
@@ -226,7 +234,7 @@ def test_engines_agree_on_size_and_are_close_to_lanczos(size: tuple[int, int]) -
         reference = np.asarray(decoded.convert("RGB").resize(want, Image.Resampling.LANCZOS))
     sizes = set()
     for engine in ENGINES:
-        result = preflight.prepare(data, engine=engine)
+        result = preflight.prepare(data, engine=engine, model=STANDARD)
         sizes.add((result.width, result.height))
         with Image.open(io.BytesIO(result.data)) as out:
             assert psnr(np.asarray(out.convert("RGB")), reference) >= 30, engine
@@ -237,7 +245,7 @@ def test_engines_agree_on_size_and_are_close_to_lanczos(size: tuple[int, int]) -
 def test_pass_through_returns_identical_bytes(engine: str) -> None:
     for name in ("photo-800x600.jpg", "rgba.png", "still.gif", "lossy.webp"):
         path = FIXTURES / "samples" / name
-        result = preflight.prepare(path, engine=engine)
+        result = preflight.prepare(path, engine=engine, model=STANDARD)
         assert result.data == path.read_bytes()
         assert result.passed_through
         assert result.engine is None
@@ -247,25 +255,45 @@ def test_inputs_are_never_modified(tmp_path: Path) -> None:
     sources = sorted(p for p in (FIXTURES / "samples").iterdir())
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sources}
     for path in sources:
-        preflight.prepare(path).save(tmp_path / (path.name + ".out"))
+        preflight.prepare(path, model=STANDARD).save(tmp_path / (path.name + ".out"))
     assert before == {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sources}
 
 
 def test_save_refuses_the_source_and_writes_atomically(tmp_path: Path) -> None:
     path = tmp_path / "a.png"
     path.write_bytes(encode(photo(3000, 200), "PNG"))
-    result = preflight.prepare(path)
+    result = preflight.prepare(path, model=STANDARD)
     with pytest.raises(OutputPathError):
         result.save(path)
-    with pytest.raises(OSError, match="refusing to overwrite"):  # an OSError too
+    with pytest.raises(preflight.UsageError, match="refusing to overwrite"):  # the caller's
         result.save(str(path))
     written = result.save(tmp_path / "deep" / "er" / "out.jpg")
     assert written.read_bytes() == result.data
     assert [p.name for p in written.parent.iterdir()] == ["out.jpg"]  # no temp files left
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_outputs_get_the_mode_the_umask_gives(tmp_path: Path, umask: int) -> None:
+    result = preflight.prepare(FIXTURES / "samples" / "baseline.jpg", model=STANDARD)
+    old = os.umask(umask)
+    try:
+        written = result.save(tmp_path / "out.jpg")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o666 & ~umask
+
+
+def test_an_unwritable_output_is_a_data_error(tmp_path: Path) -> None:
+    result = preflight.prepare(FIXTURES / "samples" / "baseline.jpg", model=STANDARD)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(preflight.WriteError) as caught:
+        result.save(blocker / "out.jpg")
+    assert isinstance(caught.value, OSError) and isinstance(caught.value, preflight.DataError)
+
+
 def test_block_and_base64() -> None:
-    result = preflight.prepare(FIXTURES / "samples" / "baseline.jpg")
+    result = preflight.prepare(FIXTURES / "samples" / "baseline.jpg", model=STANDARD)
     block = result.to_block()
     assert block["type"] == "image"
     source = block["source"]
@@ -276,26 +304,28 @@ def test_block_and_base64() -> None:
 
 def test_pixel_cap_refuses_before_decoding() -> None:
     with pytest.raises(UnsafeImageError) as caught:
-        preflight.prepare(FIXTURES / "hostile" / "bomb-100000x100000.png")
+        preflight.prepare(FIXTURES / "hostile" / "bomb-100000x100000.png", model=STANDARD)
     assert "100000x100000" in str(caught.value)
     with pytest.raises(UnsafeImageError):
-        preflight.prepare(FIXTURES / "samples" / "photo-800x600.jpg", pixel_cap=1000)
+        preflight.prepare(
+            FIXTURES / "samples" / "photo-800x600.jpg", pixel_cap=1000, model=STANDARD
+        )
 
 
 def test_unsupported_and_bad_arguments() -> None:
     with pytest.raises(UnsupportedFormatError, match="SVG"):
-        preflight.prepare(FIXTURES / "unsupported" / "drawing.svg")
+        preflight.prepare(FIXTURES / "unsupported" / "drawing.svg", model=STANDARD)
     with pytest.raises(InvalidArgumentError):
-        preflight.prepare(FIXTURES / "samples" / "baseline.jpg", engine="magick")
+        preflight.prepare(FIXTURES / "samples" / "baseline.jpg", engine="magick", model=STANDARD)
     with pytest.raises(InvalidArgumentError):
-        preflight.prepare(FIXTURES / "samples" / "baseline.jpg", format="bmp")
+        preflight.prepare(FIXTURES / "samples" / "baseline.jpg", format="bmp", model=STANDARD)
     with pytest.raises(InvalidArgumentError):
-        preflight.prepare(FIXTURES / "samples" / "baseline.jpg", target="huge")
+        preflight.prepare(FIXTURES / "samples" / "baseline.jpg", target="huge", model=STANDARD)
 
 
 @engines
 def test_animation_gives_the_first_frame(engine: str) -> None:
-    result = preflight.prepare(FIXTURES / "samples" / "animated.gif", engine=engine)
+    result = preflight.prepare(FIXTURES / "samples" / "animated.gif", engine=engine, model=STANDARD)
     assert "first-frame" in [a.code for a in result.actions]
     assert not preflight.probe(result.data).animated
 
@@ -303,7 +333,9 @@ def test_animation_gives_the_first_frame(engine: str) -> None:
 def test_truncated_input_fails_cleanly() -> None:
     for engine in ENGINES:
         with pytest.raises(preflight.DecodeError):
-            preflight.prepare(FIXTURES / "hostile" / "cut-in-pixels.jpg", engine=engine)
+            preflight.prepare(
+                FIXTURES / "hostile" / "cut-in-pixels.jpg", engine=engine, model=STANDARD
+            )
 
 
 @engines
@@ -316,7 +348,9 @@ def test_metadata_is_stripped(engine: str, fmt: str) -> None:
     exif[0x010F] = "CameraMaker"  # make
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     source = encode(photo(1200, 900), "JPEG", exif=exif.tobytes(), icc_profile=srgb)
-    result = preflight.prepare(source, engine=engine, format=fmt, target="box=600x600")
+    result = preflight.prepare(
+        source, engine=engine, format=fmt, target="box=600x600", model=STANDARD
+    )
     info = preflight.probe(result.data)
     assert not info.has_exif
     assert not info.has_icc_profile
@@ -335,7 +369,7 @@ def test_png_over_budget_tries_a_palette_first(engine: str) -> None:
     data = posterized(2)
     limit = 150_000
     assert len(base64.b64encode(data)) > limit
-    result = preflight.prepare(data, engine=engine, max_bytes=limit)
+    result = preflight.prepare(data, engine=engine, max_bytes=limit, model=STANDARD)
     assert result.media_type == "image/png"
     assert (result.width, result.height) == (1000, 750)
     assert len(result.base64()) <= limit
@@ -345,12 +379,12 @@ def test_png_over_budget_tries_a_palette_first(engine: str) -> None:
 @engines
 def test_auto_png_over_budget_becomes_jpeg_before_shrinking(engine: str) -> None:
     data = posterized(3)
-    result = preflight.prepare(data, engine=engine, max_bytes=300_000)
+    result = preflight.prepare(data, engine=engine, max_bytes=300_000, model=STANDARD)
     assert result.media_type == "image/jpeg"
     assert (result.width, result.height) == (1000, 750)
     assert len(result.base64()) <= 300_000
     assert "format-changed" in [a.code for a in result.actions]
-    forced = preflight.prepare(data, engine=engine, max_bytes=300_000, format="png")
+    forced = preflight.prepare(data, engine=engine, max_bytes=300_000, format="png", model=STANDARD)
     assert forced.media_type == "image/png"
     assert len(forced.base64()) <= 300_000
     assert forced.width < 1000
@@ -364,28 +398,32 @@ def test_auto_png_over_budget_becomes_jpeg_before_shrinking(engine: str) -> None
 def test_an_opaque_alpha_band_is_dropped(engine: str) -> None:
     image = photo(1000, 700)
     image.putalpha(255)
-    result = preflight.prepare(encode(image, "PNG"), engine=engine, target="box=900x900")
+    result = preflight.prepare(
+        encode(image, "PNG"), engine=engine, target="box=900x900", model=STANDARD
+    )
     assert not preflight.probe(result.data).has_alpha
     assert "alpha-flattened" not in [a.code for a in result.actions]
     transparent = photo(1000, 700)
     transparent.putalpha(200)
-    kept = preflight.prepare(encode(transparent, "PNG"), engine=engine, target="box=900x900")
+    kept = preflight.prepare(
+        encode(transparent, "PNG"), engine=engine, target="box=900x900", model=STANDARD
+    )
     assert preflight.probe(kept.data).has_alpha
 
 
 def test_pixel_cap_is_adjustable() -> None:
     path = FIXTURES / "samples" / "wide-2400x600.jpg"
     with pytest.raises(UnsafeImageError, match="2400x600"):
-        preflight.prepare(path, pixel_cap=2400 * 600 - 1)
-    assert preflight.prepare(path, pixel_cap=2400 * 600).width == 1568
+        preflight.prepare(path, pixel_cap=2400 * 600 - 1, model=STANDARD)
+    assert preflight.prepare(path, pixel_cap=2400 * 600, model=STANDARD).width == 1568
     with pytest.raises(UnsafeImageError, match="65000x65000"):
-        preflight.prepare(FIXTURES / "hostile" / "declares-65000x65000.jpg")
+        preflight.prepare(FIXTURES / "hostile" / "declares-65000x65000.jpg", model=STANDARD)
 
 
 @engines
 def test_converted_formats_say_so(engine: str) -> None:
     path = FIXTURES / "unsupported" / "image.tiff"
-    result = preflight.prepare(path, engine=engine)
+    result = preflight.prepare(path, engine=engine, model=STANDARD)
     assert_ready(result)
     assert result.actions[0].code == "converted"
     assert "TIFF" in result.actions[0].detail
@@ -410,27 +448,27 @@ def test_every_refused_format_is_converted_or_named(engine: str, path: Path) -> 
     if kind == "heic" and engine == "pillow":
         converts = importlib.util.find_spec("pillow_heif") is not None
     if converts:
-        result = preflight.prepare(path, engine=engine)
+        result = preflight.prepare(path, engine=engine, model=STANDARD)
         assert_ready(result)
         assert result.actions[0].code == "converted"
         assert (result.width, result.height) == (64, 48)
     else:
         with pytest.raises(UnsupportedFormatError) as caught:
-            preflight.prepare(path, engine=engine)
+            preflight.prepare(path, engine=engine, model=STANDARD)
         label = preflight.probe(path).format_label
         assert str(caught.value).startswith(label)
         assert caught.value.code == "cannot-decode-format"
 
 
 def test_automatic_engine_falls_back_to_pillow_for_what_libvips_cannot_read() -> None:
-    result = preflight.prepare(FIXTURES / "unsupported" / "image.bmp")
+    result = preflight.prepare(FIXTURES / "unsupported" / "image.bmp", model=STANDARD)
     assert result.engine == "pillow"
     assert_ready(result)
 
 
 def test_unknown_size_is_refused_before_decoding() -> None:
     with pytest.raises(UnsupportedFormatError, match="JPEG XL"):
-        preflight.prepare(FIXTURES / "unsupported" / "image.jxl")
+        preflight.prepare(FIXTURES / "unsupported" / "image.jxl", model=STANDARD)
 
 
 def test_cost_follows_the_model_and_the_batch_discount() -> None:
@@ -446,7 +484,7 @@ def test_cost_follows_the_model_and_the_batch_discount() -> None:
     assert (opus.width, opus.height) == (2400, 600)
     assert opus.passed_through
     with pytest.raises(InvalidArgumentError):
-        preflight.prepare(path, pixel_cap=0)
+        preflight.prepare(path, pixel_cap=0, model=STANDARD)
 
 
 @engines
@@ -454,7 +492,7 @@ def test_a_gif_still_is_its_first_frame_at_its_own_size(engine: str) -> None:
     # The second frame grows the canvas to 56x40 (the size the API's limits
     # see); the still is the first frame, 40x30, not stretched to 56x40.
     path = FIXTURES / "samples" / "animated-frame-outgrows-screen.gif"
-    result = preflight.prepare(path, engine=engine, format="png")
+    result = preflight.prepare(path, engine=engine, format="png", model=STANDARD)
     assert (result.width, result.height) == (40, 30)
     with Image.open(path) as first:
         expected = np.asarray(first.convert("RGB"))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from preflight import __version__
 from preflight.cli import _common, check, estimate, prepare
-from preflight.errors import PreflightError
+from preflight.errors import PreflightError, UsageError
 
 SUBCOMMANDS = [estimate, check, prepare]
 
@@ -33,12 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
-    except _common.UsageError as error:
-        print(f"preflight {args.command}: error: {error}", file=sys.stderr)
-        return _common.EXIT_USAGE
     except PreflightError as error:
+        # The caller's mistakes exit 2; bad data or a failing engine exit 1.
         print(f"preflight {args.command}: error: {error}", file=sys.stderr)
-        return _common.EXIT_USAGE if isinstance(error, ValueError) else _common.EXIT_REJECTED
+        return _common.EXIT_USAGE if isinstance(error, UsageError) else _common.EXIT_REJECTED
     except KeyboardInterrupt:
         print("preflight: interrupted", file=sys.stderr)
         return _common.EXIT_INTERRUPTED

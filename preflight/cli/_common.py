@@ -21,30 +21,23 @@ import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from preflight import errors
+from preflight.core.formats import IMAGE_EXTENSIONS
+from preflight.core.options import Options, make_options
 from preflight.core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
+    DEFAULT_SURFACE,
     DEFAULT_TOKEN_RULE,
     MODELS,
     OVERSIZED_POLICIES,
     SURFACES,
     TIERS,
     TOKEN_RULES,
-    Model,
-    resolve_model,
 )
 from preflight.errors import UnknownNameError
-
-# What a directory walk looks at by default (--all: every file).
-IMAGE_EXTENSIONS = frozenset(
-    {
-        *(".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".gif", ".webp"),
-        *(".heic", ".heif", ".avif", ".tif", ".tiff", ".bmp", ".dib", ".ico"),
-        *(".svg", ".svgz", ".jxl", ".jp2", ".j2k", ".jpx", ".psd"),
-    }
-)
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -52,8 +45,10 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class UsageError(Exception):
+class UsageError(errors.UsageError, ValueError):
     """Bad command-line input: reported as one line, exit 2."""
+
+    code = "bad-command-line"
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -63,24 +58,22 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("pricing")
+def add_options(parser: argparse.ArgumentParser, *, request: bool = True) -> None:
+    """The flags that build preflight.Options, declared once for every
+    subcommand (`request`: the many-image count and the oversized policy)."""
+    group = parser.add_argument_group("model and pricing")
     group.add_argument(
         "--model",
         default=DEFAULT_MODEL,
-        help=f"Claude model: price and resolution tier (default {DEFAULT_MODEL}; "
-        f"known: {', '.join(MODELS)}; aliases like sonnet-4.5 work)",
+        help=f"Claude model: price, resolution tier and image cap (default {DEFAULT_MODEL}; "
+        f"known: {', '.join(MODELS)}; aliases like sonnet-4.6 and dated ids work)",
     )
     group.add_argument(
         "--price",
         metavar="USD",
         help="custom input price in USD per million tokens (allows a model not in the table)",
     )
-    group.add_argument(
-        "--tier",
-        choices=sorted(TIERS),
-        help="override the model's resolution tier",
-    )
+    group.add_argument("--tier", choices=sorted(TIERS), help="override the model's tier")
     group.add_argument(
         "--rule",
         default=DEFAULT_TOKEN_RULE,
@@ -91,15 +84,22 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--batch", action="store_true", help="price with the Message Batches discount (50%%)"
     )
-
-
-def add_surface_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--surface",
-        default="api",
-        help=f"where the images are sent (default api; known: {', '.join(SURFACES)})",
+    group.add_argument(
+        "--prompt-tokens",
+        dest="prompt_tokens",
+        type=positive_int,
+        metavar="N",
+        help="the whole prompt's length in tokens, for models whose price depends on it",
     )
-    parser.add_argument(
+    where = parser.add_argument_group("where the images go")
+    where.add_argument(
+        "--surface",
+        default=DEFAULT_SURFACE,
+        help=f"where the images are sent (default {DEFAULT_SURFACE}; known: {', '.join(SURFACES)})",
+    )
+    if not request:
+        return
+    where.add_argument(
         "--images-per-request",
         dest="images_per_request",
         type=positive_int,
@@ -107,11 +107,11 @@ def add_surface_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="image blocks in the whole request, earlier turns included (default 1)",
     )
-    parser.add_argument(
+    where.add_argument(
         "--oversized",
-        choices=OVERSIZED_POLICIES,
+        choices=(*OVERSIZED_POLICIES, "resize"),
         default=DEFAULT_OVERSIZED,
-        help="what the API does with an image over its tier's size: resize (default) or "
+        help="what the API does with an image over its tier's size: downsize (default) or "
         'error (an image block with "oversized_image": "error", or a computer-use '
         "tool result)",
     )
@@ -123,11 +123,28 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def model_from_args(args: argparse.Namespace) -> Model:
-    """The model named by --model/--price/--tier, or a usage error in CLI terms."""
+def options_from_args(args: argparse.Namespace, **more: Any) -> Options:
+    """The Options the flags describe, or a usage error in command-line terms."""
+    keywords: dict[str, Any] = {
+        "model": args.model,
+        "price_per_mtok": args.price,
+        "tier": args.tier,
+        "rule": args.rule,
+        "batch": args.batch,
+        "surface": args.surface,
+        "prompt_tokens": args.prompt_tokens,
+    }
+    if hasattr(args, "images_per_request"):
+        keywords["images_in_request"] = args.images_per_request
+        keywords["oversized"] = args.oversized
+    if getattr(args, "max_bytes", None) is not None:
+        keywords["max_bytes"] = args.max_bytes
+    keywords.update(more)
     try:
-        return resolve_model(args.model, price_per_mtok=args.price, tier=args.tier)
+        return make_options(**keywords)
     except UnknownNameError as error:
+        if error.kind != "model":
+            raise
         raise UsageError(
             f"unknown model {error.name!r}; known: {', '.join(error.known)}. "
             "To price another model pass --price USD (per million input tokens) "
@@ -140,9 +157,11 @@ def plural(count: int, noun: str) -> str:
 
 
 def positive_int(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
+    """A whole number of at least 1, in ASCII digits ('²' is not one), not absurdly long."""
+    digits = text.strip()
+    if not (0 < len(digits) <= 18 and digits.isascii() and digits.isdigit()) or int(digits) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return int(text)
+    return int(digits)
 
 
 def print_json(value: object) -> None:

@@ -9,13 +9,13 @@ import argparse
 import os
 from collections.abc import Iterator
 from dataclasses import replace
-from decimal import Decimal
 from pathlib import Path
 
 from preflight.cli import _common
-from preflight.core.assessment import check_request
-from preflight.core.cost import format_usd, plain_decimal
+from preflight.core.assessment import request_findings
+from preflight.core.cost import format_cost, plain_decimal, total_cost
 from preflight.core.findings import ERROR, REQUEST_TOO_LARGE, WARNING
+from preflight.core.options import Options
 from preflight.inspection import Report, inspect
 
 
@@ -42,8 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="TYPE",
         help="the media type the request will declare (default: from each file's extension)",
     )
-    _common.add_model_options(parser)
-    _common.add_surface_options(parser)
+    _common.add_options(parser)
     _common.add_format_option(parser)
     parser.set_defaults(run=run)
 
@@ -58,26 +57,14 @@ def iter_files(paths: list[str], every_file: bool) -> Iterator[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = _common.model_from_args(args)
     paths = list(iter_files(args.paths, args.all))
     images = args.images_per_request
     if args.one_request:
         images = max(images, len(paths))
-    reports = [
-        inspect(
-            path,
-            model=model,
-            surface=args.surface,
-            images_in_request=images,
-            declared_media_type=args.media_type,
-            rule=args.rule,
-            max_bytes=args.max_bytes,
-            oversized=args.oversized,
-        )
-        for path in paths
-    ]
+    options = _common.options_from_args(args, images_in_request=images)
+    reports = [inspect(path, options, declared_media_type=args.media_type) for path in paths]
     if args.one_request:
-        reports = _with_request_findings(reports, args.surface)
+        reports = _with_request_findings(reports, options)
     if args.format == "json":
         _common.print_json([r.to_dict() for r in reports])
     else:
@@ -89,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
     return _common.EXIT_OK
 
 
-def _with_request_findings(reports: list[Report], surface: str) -> list[Report]:
+def _with_request_findings(reports: list[Report], options: Options) -> list[Report]:
     """A request that is too large fails as a whole: each image in it gets
     the finding. (Too many images is already each image's, from check.)"""
     sizes = [r.info.base64_bytes for r in reports if r.info is not None]
-    found = [f for f in check_request(sizes, surface=surface) if f.code == REQUEST_TOO_LARGE]
+    found = [f for f in request_findings(sizes, options) if f.code == REQUEST_TOO_LARGE]
     if not found:
         return reports
     return [
@@ -108,7 +95,7 @@ def _describe(report: Report) -> str:
     size = f"{info.width}x{info.height}" if info.width is not None else "size unknown"
     text = f"{info.format_label} {size}"
     if est is not None and not est.rejected:
-        text += f", {est.tokens} tokens, {format_usd(est.cost_usd)}"
+        text += f", {est.tokens} tokens, {format_cost(est.cost_usd)}"
     return text
 
 
@@ -127,11 +114,11 @@ def render_text(reports: list[Report]) -> list[str]:
     )
     accepted = [r.estimate for r in reports if r.estimate is not None and not r.rejected]
     total_tokens = sum(e.tokens for e in accepted)
-    total_cost = sum((e.cost_usd for e in accepted), Decimal(0))
+    total = total_cost(e.cost_usd for e in accepted)
+    exact = "" if total is None else f" (exact ${plain_decimal(total)})"
     lines.append(
         f"{_common.plural(len(reports), 'file')}: {rejected} would be rejected, "
         f"{warned} accepted with warnings, {len(reports) - rejected - warned} clean; "
-        f"accepted images: {total_tokens} tokens, {format_usd(total_cost)} "
-        f"(exact ${plain_decimal(total_cost)})"
+        f"accepted images: {total_tokens} tokens, {format_cost(total)}{exact}"
     )
     return lines

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import argparse
 import re
-from decimal import Decimal
 
 from preflight.cli import _common
-from preflight.core.cost import format_usd, plain_decimal
+from preflight.core.cost import format_cost, plain_decimal, total_cost
 from preflight.core.estimation import Estimate, estimate
+from preflight.core.options import Options
 
-_SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
+_SIZE = re.compile(r"^\s*([0-9]+)\s*[xX×]\s*([0-9]+)\s*$")
 
 
 def parse_size(text: str) -> tuple[int, int]:
     match = _SIZE.match(text)
     if not match:
         raise _common.UsageError(f"bad size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080")
+    if len(match[1]) > 18 or len(match[2]) > 18:
+        raise _common.UsageError(f"bad size {text!r}: no image is that large")
     width, height = int(match[1]), int(match[2])
     if width < 1 or height < 1:
         raise _common.UsageError(f"bad size {text!r}: width and height must be at least 1 px")
@@ -33,45 +35,32 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "rejected, 2 for bad usage.",
     )
     parser.add_argument("sizes", nargs="+", metavar="WIDTHxHEIGHT")
-    _common.add_model_options(parser)
-    _common.add_surface_options(parser)
+    _common.add_options(parser)
     _common.add_format_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     sizes = [parse_size(text) for text in args.sizes]
-    model = _common.model_from_args(args)
-    results = [
-        estimate(
-            width,
-            height,
-            model=model,
-            rule=args.rule,
-            surface=args.surface,
-            images_in_request=args.images_per_request,
-            batch=args.batch,
-            oversized=args.oversized,
-        )
-        for width, height in sizes
-    ]
+    options = _common.options_from_args(args)
+    results = [estimate(width, height, options) for width, height in sizes]
     if args.format == "json":
         _common.print_json([r.to_dict() for r in results])
     else:
-        for line in render_text(results, model.input_usd_per_mtok):
+        for line in render_text(results, options):
             print(line)
     return _common.EXIT_REJECTED if any(r.rejected for r in results) else _common.EXIT_OK
 
 
-def render_text(results: list[Estimate], price: Decimal) -> list[str]:
+def render_text(results: list[Estimate], options: Options) -> list[str]:
     rows = [
         [
             f"{r.width}x{r.height}",
             f"{r.processed_width}x{r.processed_height}",
             "REJECTED" if r.rejected else "yes" if r.resized else "no",
             str(r.tokens),
-            format_usd(r.cost_usd),
-            format_usd(r.cost_per_1000_usd),
+            format_cost(r.cost_usd),
+            format_cost(r.cost_per_1000_usd),
         ]
         for r in results
     ]
@@ -81,18 +70,23 @@ def render_text(results: list[Estimate], price: Decimal) -> list[str]:
         right={3, 4, 5},
     )
     for r in results:
-        for reason in r.reasons:
+        for reason in r.findings:
             lines.append(f"{r.width}x{r.height}: {reason.code}: {reason.message}")
     first = results[0]
     accepted = [r for r in results if not r.rejected]
     total_tokens = sum(r.tokens for r in accepted)
-    total_cost = sum((r.cost_usd for r in accepted), Decimal(0))
+    total = total_cost(r.cost_usd for r in accepted)
     batch = ", batch -50%" if first.batch else ""
+    rate, _ = options.price
+    price = "no published price" if rate is None else f"${plain_decimal(rate)}/MTok"
+    exact = "" if total is None else f" (exact ${plain_decimal(total)})"
     lines.append(
         f"total: {_common.plural(len(results), 'image')} "
         f"({len(results) - len(accepted)} rejected), "
-        f"{total_tokens} tokens, {format_usd(total_cost)} (exact ${plain_decimal(total_cost)}) "
-        f"- {first.model} at ${plain_decimal(price)}/MTok{batch}, {first.tier} tier, "
+        f"{total_tokens} tokens, {format_cost(total)}{exact} "
+        f"- {first.model} at {price}{batch}, {first.tier} tier, "
         f"{first.rule} rule, surface {first.surface}"
     )
+    if options.price_note:
+        lines.append(f"note: {options.price_note}")
     return lines

@@ -10,13 +10,11 @@ import argparse
 import json
 import os
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from preflight.cli import _common
-from preflight.core.cost import format_usd, plain_decimal
+from preflight.core.cost import exact_cost, format_cost, total_cost
 from preflight.core.geometry import parse_target
-from preflight.core.tables import get_surface
 from preflight.errors import OutputPathError, PreflightError
 from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare, write_atomically
 
@@ -41,11 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "1568 px), tokens=N (at most N tokens), box=WIDTHxHEIGHT",
     )
     parser.add_argument(
-        "--format",
+        "--image-format",
         dest="image_format",
         default="auto",
         choices=("auto", "jpeg", "jpg", "png", "webp"),
-        help="output format (default auto: PNG for transparency and flat graphics, else JPEG)",
+        help="image format written (default auto: PNG for transparency and flat graphics, "
+        "else JPEG)",
     )
     parser.add_argument("--quality", type=_quality, metavar="Q", help="JPEG/WebP quality 1-100")
     _common.add_max_bytes_option(parser)
@@ -59,13 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="N",
         help=f"refuse inputs declaring more pixels than this (default {DEFAULT_PIXEL_CAP:,})",
     )
-    parser.add_argument("--json", action="store_true", help="print the manifest instead of text")
-    _common.add_model_options(parser)
-    parser.add_argument(
-        "--surface",
-        default="api",
-        help="where the images are sent: sets the byte limit (default api)",
-    )
+    _common.add_options(parser)
+    _common.add_format_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -98,9 +92,8 @@ def jobs(paths: list[str], every_file: bool, out: Path | None = None) -> list[Jo
 
 
 def run(args: argparse.Namespace) -> int:
-    model = _common.model_from_args(args)
+    options = _common.options_from_args(args)
     target = parse_target(args.target)  # a bad target is bad usage, not a bad file
-    get_surface(args.surface)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _common.UsageError(f"--out {out}: exists and is not a directory")
@@ -114,16 +107,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             result = prepare(
                 job.source,
-                model=model,
-                surface=args.surface,
+                options,
                 target=target,
                 format=args.image_format,
                 quality=args.quality,
-                max_bytes=args.max_bytes,
                 engine=args.engine,
                 pixel_cap=args.pixel_cap,
-                rule=args.rule,
-                batch=args.batch,
             )
             destination = _destination(out, job, result.extension, taken, sources)
             result.save(destination)
@@ -139,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         write_atomically(out / MANIFEST_NAME, (json.dumps(entries, indent=1) + "\n").encode())
     except OutputPathError as error:
         raise _common.UsageError(str(error)) from None
-    if args.json:
+    if args.format == "json":
         _common.print_json(entries)
     else:
         for line in render_text(entries, results, out):
@@ -183,8 +172,8 @@ def _describe(result: PreparedImage, destination: Path) -> dict[str, object]:
         "bytes": len(result.data),
         "tokens_before": before.tokens if before else None,
         "tokens_after": result.tokens,
-        "cost_before_usd": plain_decimal(before.cost_usd) if before else None,
-        "cost_after_usd": plain_decimal(result.cost_usd),
+        "cost_before_usd": exact_cost(before.cost_usd) if before else None,
+        "cost_after_usd": exact_cost(result.cost_usd),
         "engine": result.engine,
         "actions": [a.to_dict() for a in result.actions],
     }
@@ -215,13 +204,13 @@ def render_text(
     bytes_after = sum(len(r.data) for r in results)
     tokens_before = sum(r.source_estimate.tokens for r in priced if r.source_estimate)
     tokens_after = sum(r.tokens for r in priced)
-    cost_before = sum((r.source_estimate.cost_usd for r in priced if r.source_estimate), Decimal(0))
-    cost_after = sum((r.cost_usd for r in priced), Decimal(0))
+    cost_before = total_cost(r.source_estimate.cost_usd for r in priced if r.source_estimate)
+    cost_after = total_cost(r.cost_usd for r in priced)
     lines.append(
         f"{_common.plural(len(entries), 'file')}: {len(results)} prepared ({unchanged} unchanged), "
         f"{failed} failed; bytes {_size(bytes_before)} -> {_size(bytes_after)}; "
-        f"tokens {tokens_before} -> {tokens_after}, cost {format_usd(cost_before)} -> "
-        f"{format_usd(cost_after)} (the {len(priced)} the API accepted before); "
+        f"tokens {tokens_before} -> {tokens_after}, cost {format_cost(cost_before)} -> "
+        f"{format_cost(cost_after)} (the {len(priced)} the API accepted before); "
         f"manifest: {out / MANIFEST_NAME}"
     )
     return lines

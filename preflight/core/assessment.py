@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from preflight.core.estimation import Estimate, estimate
+from preflight.core.estimation import Estimate, estimate_with
 from preflight.core.findings import (
     ALPHA,
     ANIMATED,
@@ -33,19 +34,20 @@ from preflight.core.findings import (
     WILL_RESIZE,
     Finding,
 )
-from preflight.core.geometry import tokens
+from preflight.core.formats import ACCEPTED_MEDIA_TYPES, media_type_for_path
+from preflight.core.geometry import TOKEN_COUNTERS
 from preflight.core.info import ImageInfo, base64_length
-from preflight.core.rules import byte_findings, image_count_findings, request_size_findings
-from preflight.core.tables import (
-    DEFAULT_MODEL,
-    DEFAULT_OVERSIZED,
-    DEFAULT_TOKEN_RULE,
-    SMALL_SIDE_PX,
-    SUPPORTED_MEDIA_TYPES,
-    Model,
-    Surface,
-    get_surface,
+from preflight.core.options import OptionKeywords, Options, make_options
+from preflight.core.rules import (
+    byte_findings,
+    image_count_findings,
+    request_bytes_exceeded,
+    request_bytes_finding,
 )
+from preflight.core.tables import SMALL_SIDE_PX
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 # The API's own words for undecodable data (current docs).
 UNDECODABLE = "Could not process image"
@@ -62,41 +64,17 @@ _ORIENTATION_WORDS = {
     8: "rotated 270° (counter-clockwise to view)",
 }
 
-EXTENSION_MEDIA_TYPES = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".jpe": "image/jpeg",
-    ".jfif": "image/jpeg",
-    ".png": "image/png",
-    ".apng": "image/png",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-}
-
-
-def media_type_for_path(path: str) -> str | None:
-    """The media type an upload pipeline would declare from a file's extension,
-    for the four types the API accepts; None for any other extension."""
-    dot = path.rfind(".")
-    if dot < 0 or "/" in path[dot:] or "\\" in path[dot:]:
-        return None
-    return EXTENSION_MEDIA_TYPES.get(path[dot:].lower())
-
 
 def assess(
     info: ImageInfo,
+    options: Options | None = None,
     *,
-    model: str | Model = DEFAULT_MODEL,
-    surface: str | Surface = "api",
-    images_in_request: int = 1,
     declared_media_type: str | None = None,
-    rule: str = DEFAULT_TOKEN_RULE,
-    max_bytes: int | None = None,
-    oversized: str = DEFAULT_OVERSIZED,
+    **keywords: Unpack[OptionKeywords],
 ) -> tuple[Estimate | None, list[Finding]]:
     """The estimate for the image (None when the API cannot take it at all)
     and every finding, errors first."""
-    resolved_surface = get_surface(surface)
+    chosen = make_options(options, **keywords)
     found: list[Finding] = []
     declared = declared_media_type
     if declared is None and info.path is not None:
@@ -111,7 +89,7 @@ def assess(
                 "convert to JPEG or PNG (preflight prepare converts it)",
             )
         )
-    elif declared is not None and declared not in SUPPORTED_MEDIA_TYPES:
+    elif declared is not None and declared not in ACCEPTED_MEDIA_TYPES:
         found.append(
             Finding(
                 BAD_MEDIA_TYPE,
@@ -140,22 +118,14 @@ def assess(
                 "the file is incomplete: download or export it again",
             )
         )
-    found += byte_findings(info.file_bytes, resolved_surface, max_bytes)
+    found += byte_findings(info.file_bytes, chosen)
 
     result: Estimate | None = None
     if info.width is not None and info.height is not None:
-        result = estimate(
-            info.width,
-            info.height,
-            model=model,
-            rule=rule,
-            surface=resolved_surface,
-            images_in_request=images_in_request,
-            oversized=oversized,
-        )
-        found += result.reasons
+        result = estimate_with(info.width, info.height, chosen)
+        found += result.findings
     else:
-        found += image_count_findings(images_in_request, resolved_surface)
+        found += image_count_findings(chosen.images_in_request, chosen)
     if info.media_type is None:
         return None, found
 
@@ -168,47 +138,40 @@ def assess(
 
 def check(
     info: ImageInfo,
+    options: Options | None = None,
     *,
-    model: str | Model = DEFAULT_MODEL,
-    surface: str | Surface = "api",
-    images_in_request: int = 1,
     declared_media_type: str | None = None,
-    rule: str = DEFAULT_TOKEN_RULE,
-    max_bytes: int | None = None,
-    oversized: str = DEFAULT_OVERSIZED,
+    **keywords: Unpack[OptionKeywords],
 ) -> list[Finding]:
     """Every finding about an image, errors first. Pure: no I/O.
 
     `declared_media_type` is the media type the request will declare; when
     None it is taken from the file extension of `info.path`, if any.
     """
-    return assess(
-        info,
-        model=model,
-        surface=surface,
-        images_in_request=images_in_request,
-        declared_media_type=declared_media_type,
-        rule=rule,
-        max_bytes=max_bytes,
-        oversized=oversized,
-    )[1]
+    return assess(info, options, declared_media_type=declared_media_type, **keywords)[1]
 
 
-def check_request(base64_bytes: Sequence[int], *, surface: str | Surface = "api") -> list[Finding]:
+def request_findings(
+    base64_sizes: Sequence[int], options: Options | None = None, **keywords: Unpack[OptionKeywords]
+) -> list[Finding]:
     """Findings about one request as a whole, given the base64 size of every
-    image in it (earlier turns included): too many images, or more base64
-    than the request body may hold. Pure. Per-image rules, the many-image
-    side limit among them, are check()'s, with images_in_request set to the
-    same count."""
-    resolved = get_surface(surface)
-    return image_count_findings(len(base64_bytes), resolved) + request_size_findings(
-        base64_bytes, resolved
-    )
+    image in it (earlier turns included): too many images for the model, or
+    more base64 than the request body may hold. Per-image rules, the
+    many-image side limit among them, are check()'s, with images_in_request
+    set to the same count. The JSON around the images adds to the body, so
+    under the limit here is necessary, not sufficient."""
+    chosen = make_options(options, **keywords)
+    found = image_count_findings(len(base64_sizes), chosen)
+    total = sum(base64_sizes)
+    if request_bytes_exceeded(total, chosen):
+        what = f"the base64 of {len(base64_sizes)} images alone"
+        found.append(request_bytes_finding(total, chosen, what))
+    return found
 
 
 def _resize_warning(info: ImageInfo, result: Estimate) -> Finding:
     assert info.width is not None and info.height is not None
-    before = tokens(info.width, info.height, result.rule)
+    before = TOKEN_COUNTERS[result.rule](info.width, info.height)
     kept = (result.processed_width * result.processed_height) / (info.width * info.height)
     wasted = int(base64_length(info.file_bytes) * (1 - kept))
     return Finding(

@@ -8,19 +8,22 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-from preflight.core.tables import BATCH_DISCOUNT, MILLION, Model, get_model
-
-
-def price_per_token(model: str | Model, *, batch: bool = False) -> Decimal:
-    price = get_model(model).input_usd_per_mtok / MILLION
-    return price * BATCH_DISCOUNT if batch else price
+from preflight.core.tables import Model, get_model
 
 
-def image_cost(tokens: int, model: str | Model, *, batch: bool = False) -> Decimal:
-    """Exact USD for `tokens` input tokens on `model`."""
-    return tokens * price_per_token(model, batch=batch)
+def image_cost(
+    tokens: int, model: str | Model, *, batch: bool = False, prompt_tokens: int | None = None
+) -> Decimal | None:
+    """Exact USD for `tokens` input tokens on `model` (None when it has no
+    published price). Options.cost() is the same with the options' model."""
+    from preflight.core.options import make_options
+
+    return make_options(model=get_model(model), batch=batch, prompt_tokens=prompt_tokens).cost(
+        tokens
+    )
 
 
 def plain_decimal(value: Decimal) -> str:
@@ -36,6 +39,13 @@ def format_usd(value: Decimal) -> str:
     digits below ("$0.16", "$0.0048", "$0.00016", "$0.004"); thousands separated."""
     if value == 0:
         return "$0"
+    with localcontext() as context:
+        # Room for every digit of any exact cost: quantize() must not fail.
+        context.prec = max(28, value.adjusted() + 30)
+        return _format_usd(value)
+
+
+def _format_usd(value: Decimal) -> str:
     if abs(value) >= 1:
         return f"${value.quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):,f}"
     exponent = value.adjusted() - 1  # keep two significant digits
@@ -44,3 +54,23 @@ def format_usd(value: Decimal) -> str:
     if abs(value) < Decimal("0.01"):  # "$0.004", not "$0.0040"; but "$0.10" stays
         text = text.rstrip("0")
     return f"${text}"
+
+
+def format_cost(value: Decimal | None) -> str:
+    """format_usd, or 'price unknown' for a model without a published price."""
+    return "price unknown" if value is None else format_usd(value)
+
+
+def exact_cost(value: Decimal | None) -> str | None:
+    """plain_decimal for JSON, None for an unknown price."""
+    return None if value is None else plain_decimal(value)
+
+
+def total_cost(values: Iterable[Decimal | None]) -> Decimal | None:
+    """The exact sum; None when any cost is unknown."""
+    total = Decimal(0)
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total

@@ -1,31 +1,25 @@
 # One image size in, the whole answer out: will the API reject it, what size
 # it processes, how many tokens, how many dollars. Rules:
-# - pure: sizes and names in, a frozen Estimate out;
+# - pure: a size and Options in, a frozen Estimate out;
 # - tokens are counted on the size the API processes, never the upload size;
 # - a rejected image is billed nothing (the request fails), so its tokens and
-#   cost are 0; its processed size is still reported, as the rules give it.
+#   cost are 0; its processed size is still reported, as the rules give it;
+# - a model with no published price gives cost None and says how to price it.
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from preflight.core.cost import image_cost, plain_decimal
+from preflight.core.cost import plain_decimal
 from preflight.core.findings import Finding
-from preflight.core.geometry import api_size, check_size, tokens
-from preflight.core.rules import dimension_findings, image_count_findings, oversized_findings
-from preflight.core.tables import (
-    DEFAULT_MODEL,
-    DEFAULT_OVERSIZED,
-    DEFAULT_TOKEN_RULE,
-    Model,
-    Surface,
-    get_oversized,
-    get_rule,
-    get_surface,
-    resolve_model,
-)
-from preflight.errors import InvalidSizeError
+from preflight.core.geometry import TOKEN_COUNTERS, api_size, check_size
+from preflight.core.options import OptionKeywords, Options, make_options
+from preflight.core.rules import image_count_findings, size_findings
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @dataclass(frozen=True)
@@ -36,21 +30,23 @@ class Estimate:
     processed_height: int
     resized: bool
     tokens: int
-    cost_usd: Decimal
+    cost_usd: Decimal | None  # None: the model has no published price (see price_note)
     rejected: bool
-    reasons: tuple[Finding, ...] = field(default=())
-    model: str = DEFAULT_MODEL
+    findings: tuple[Finding, ...] = field(default=())
+    model: str = ""
     tier: str = "standard"
-    rule: str = DEFAULT_TOKEN_RULE
+    rule: str = "guide"
     surface: str = "api"
     batch: bool = False
-    oversized: str = DEFAULT_OVERSIZED
+    oversized: str = "downsize"
+    price_note: str = ""  # an assumed rate, or how to price a model without one
 
     @property
-    def cost_per_1000_usd(self) -> Decimal:
-        return self.cost_usd * 1000
+    def cost_per_1000_usd(self) -> Decimal | None:
+        return None if self.cost_usd is None else self.cost_usd * 1000
 
     def to_dict(self) -> dict[str, object]:
+        per_1000 = self.cost_per_1000_usd
         return {
             "width": self.width,
             "height": self.height,
@@ -58,60 +54,46 @@ class Estimate:
             "processed_height": self.processed_height,
             "resized": self.resized,
             "tokens": self.tokens,
-            "cost_usd": plain_decimal(self.cost_usd),
-            "cost_per_1000_usd": plain_decimal(self.cost_per_1000_usd),
+            "cost_usd": None if self.cost_usd is None else plain_decimal(self.cost_usd),
+            "cost_per_1000_usd": None if per_1000 is None else plain_decimal(per_1000),
             "rejected": self.rejected,
-            "reasons": [r.to_dict() for r in self.reasons],
+            "findings": [f.to_dict() for f in self.findings],
             "model": self.model,
             "tier": self.tier,
             "rule": self.rule,
             "surface": self.surface,
             "batch": self.batch,
             "oversized": self.oversized,
+            "price_note": self.price_note,
         }
 
 
 def estimate(
     width: int,
     height: int,
-    *,
-    model: str | Model = DEFAULT_MODEL,
-    rule: str = DEFAULT_TOKEN_RULE,
-    surface: str | Surface = "api",
-    images_in_request: int = 1,
-    batch: bool = False,
-    price_per_mtok: Decimal | str | int | None = None,
-    tier: str | None = None,
-    oversized: str = DEFAULT_OVERSIZED,
+    options: Options | None = None,
+    **keywords: Unpack[OptionKeywords],
 ) -> Estimate:
     """Everything the API will do with a width x height image.
 
-    `model` picks the price and resolution tier; `price_per_mtok` and `tier`
-    override them (and let an unknown model name through). `images_in_request`
-    counts every image block in the request, earlier turns included.
-    `oversized="error"` models an image the API refuses rather than resizes
-    (see tables.OVERSIZED_POLICIES).
+    `options` (or the same keywords: model, price_per_mtok, tier, rule,
+    surface, images_in_request, oversized, batch, max_bytes, prompt_tokens)
+    say where and how it is sent; `images_in_request` counts every image
+    block in the request, earlier turns included.
     """
     width, height = check_size(width, height)
-    if isinstance(images_in_request, bool) or not isinstance(images_in_request, int):
-        raise InvalidSizeError(
-            f"images_in_request must be a whole number, got {images_in_request!r}"
-        )
-    if images_in_request < 1:
-        raise InvalidSizeError(f"images_in_request must be at least 1, got {images_in_request}")
-    resolved_model = resolve_model(model, price_per_mtok=price_per_mtok, tier=tier)
-    resolved_surface = get_surface(surface)
-    resolved_rule = get_rule(rule)
-    resolved_oversized = get_oversized(oversized)
-    processed = api_size(width, height, resolved_model.tier)
-    size_reasons = dimension_findings(width, height, resolved_surface, images_in_request)
-    if not size_reasons:  # a side over the pixel limit is refused as that, whatever the policy
-        size_reasons = oversized_findings(
-            (width, height), processed, resolved_model.tier, resolved_oversized
-        )
-    reasons = tuple(size_reasons + image_count_findings(images_in_request, resolved_surface))
-    rejected = bool(reasons)
-    count = 0 if rejected else tokens(*processed, rule=resolved_rule)
+    chosen = make_options(options, **keywords)
+    return estimate_with(width, height, chosen)
+
+
+def estimate_with(width: int, height: int, options: Options) -> Estimate:
+    """estimate() for a checked size and resolved Options (the hot path)."""
+    tier = options.tier
+    processed = api_size(width, height, tier)
+    findings = size_findings(width, height, processed, options)
+    findings += image_count_findings(options.images_in_request, options)
+    rejected = bool(findings)
+    count = 0 if rejected else TOKEN_COUNTERS[options.rule](*processed)
     return Estimate(
         width=width,
         height=height,
@@ -119,13 +101,14 @@ def estimate(
         processed_height=processed[1],
         resized=processed != (width, height),
         tokens=count,
-        cost_usd=image_cost(count, resolved_model, batch=batch),
+        cost_usd=options.cost(count),
         rejected=rejected,
-        reasons=reasons,
-        model=resolved_model.name,
-        tier=resolved_model.tier,
-        rule=resolved_rule,
-        surface=resolved_surface.name,
-        batch=batch,
-        oversized=resolved_oversized,
+        findings=tuple(findings),
+        model=options.model.name,
+        tier=tier.name,
+        rule=options.rule,
+        surface=options.surface.name,
+        batch=options.batch,
+        oversized=options.oversized,
+        price_note=options.price_note,
     )

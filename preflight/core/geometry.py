@@ -3,13 +3,27 @@
 # - pure integer arithmetic, except the one float division the published
 #   resize algorithm itself uses (L / aspect, then round-half-to-even), which
 #   is reproduced exactly so that our answer is the API's answer;
-# - every size is validated: positive ints only (bools are not sizes);
-# - nothing here reads files or imports an image library.
+# - each rule is written once, with operators that mean the same on Python
+#   ints and on numpy int64 arrays, plus the few functions in a Math (below):
+#   the scalar path runs it on ints, the vectorized planner on arrays, and
+#   the property tests hold the two to the same answers;
+# - the resize search finds the largest fitting long edge from a closed-form
+#   guess (the last whole patch band that fits the token budget), verifies
+#   it (fits, and one pixel more does not: by monotonicity that is the
+#   published search's answer) and falls back to the published binary
+#   search only where the guess is off, so it stays bit-for-bit equal;
+# - every size is validated: positive ints only (bools are not sizes), at
+#   most MAX_SIDE;
+# - nothing here reads files or imports an image library; numpy is imported
+#   only when the array Math is asked for.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from preflight.core.tables import (
     GUIDE_PX_PER_TOKEN,
@@ -24,6 +38,10 @@ from preflight.errors import InvalidArgumentError, InvalidSizeError
 
 Size = tuple[int, int]
 
+# No image has a side this long; past it the float aspect ratio and the
+# int64 arrays of the planner would lose exactness. Not an API limit.
+MAX_SIDE = 2**62
+
 
 def check_size(width: object, height: object) -> Size:
     """Return (width, height) as ints, or raise InvalidSizeError saying what is wrong."""
@@ -32,25 +50,75 @@ def check_size(width: object, height: object) -> Size:
             raise InvalidSizeError(f"{name} must be a whole number of pixels, got {value!r}")
         if value < 1:
             raise InvalidSizeError(f"{name} must be at least 1 pixel, got {value}")
+        if value > MAX_SIDE:
+            raise InvalidSizeError(f"{name} must be at most 2**62 pixels, got a larger number")
     return width, height  # type: ignore[return-value]
 
 
-def patches(side: int) -> int:
+# --- the few functions whose spelling differs between ints and arrays --------
+
+
+def _pick(condition: Any, if_true: Any, if_false: Any) -> Any:
+    return if_true if condition else if_false
+
+
+def _negate(value: Any) -> Any:
+    return not value
+
+
+class Math:
+    """Elementwise helpers for Python ints and floats (the scalar path)."""
+
+    sqrt: Callable[[Any], Any] = staticmethod(math.sqrt)
+    floor_int: Callable[[Any], Any] = staticmethod(int)  # non-negative floats only
+    rint: Callable[[Any], Any] = staticmethod(round)  # round-half-to-even, as the API
+    minimum: Callable[[Any, Any], Any] = staticmethod(min)
+    maximum: Callable[[Any, Any], Any] = staticmethod(max)
+    any_true: Callable[[Any], bool] = staticmethod(bool)
+    where: Callable[[Any, Any, Any], Any] = staticmethod(_pick)
+    not_: Callable[[Any], Any] = staticmethod(_negate)
+
+
+SCALAR = Math()
+
+
+@cache
+def array_math() -> Math:
+    """The same helpers over numpy arrays (int64 sizes, float64 aspects)."""
+    import numpy as np
+
+    class ArrayMath(Math):
+        sqrt = staticmethod(np.sqrt)
+        floor_int = staticmethod(lambda x: np.floor(x).astype(np.int64))
+        rint = staticmethod(lambda x: np.rint(x).astype(np.int64))
+        minimum = staticmethod(np.minimum)
+        maximum = staticmethod(np.maximum)
+        any_true = staticmethod(lambda x: bool(np.any(x)))
+        where = staticmethod(np.where)
+        not_ = staticmethod(np.logical_not)
+
+    return ArrayMath()
+
+
+# --- token rules ------------------------------------------------------------
+
+
+def patches(side: Any) -> Any:
     """Number of 28 px patches along one side (current docs)."""
     return -(-side // PATCH_PX)
 
 
-def patch_tokens(width: int, height: int) -> int:
+def patch_tokens(width: Any, height: Any) -> Any:
     """ceil(w/28) * ceil(h/28): what the API bills (current docs)."""
     return patches(width) * patches(height)
 
 
-def guide_tokens(width: int, height: int) -> int:
+def guide_tokens(width: Any, height: Any) -> Any:
     """ceil(w*h/750): the vision guide's formula, rounded up as its examples are."""
     return -(-(width * height) // GUIDE_PX_PER_TOKEN)
 
 
-_RULES: dict[str, Callable[[int, int], int]] = {
+TOKEN_COUNTERS: dict[str, Callable[[Any, Any], Any]] = {
     "guide": guide_tokens,
     "patches": patch_tokens,
 }
@@ -59,47 +127,107 @@ _RULES: dict[str, Callable[[int, int], int]] = {
 def tokens(width: int, height: int, rule: str = "guide") -> int:
     """Tokens for an image of exactly this size (no resizing applied)."""
     width, height = check_size(width, height)
-    return _RULES[get_rule(rule)](width, height)
+    count: int = TOKEN_COUNTERS[get_rule(rule)](width, height)
+    return count
 
 
-def fits_tier(width: int, height: int, tier: Tier) -> bool:
-    """The published fit test: padded edges within max_edge, patch tokens within budget."""
+# --- the resize rule (current docs, "The published resize algorithm") --------
+
+
+def fits_tier(width: Any, height: Any, tier: Tier) -> Any:
+    """The published fit test: padded edges within max_edge, patch tokens
+    within budget. Ints in, a bool out; arrays in, a bool array out."""
+    wide, high = patches(width), patches(height)
     return (
-        patches(width) * PATCH_PX <= tier.max_edge
-        and patches(height) * PATCH_PX <= tier.max_edge
-        and patch_tokens(width, height) <= tier.max_patch_tokens
+        (wide * PATCH_PX <= tier.max_edge)
+        & (high * PATCH_PX <= tier.max_edge)
+        & (wide * high <= tier.max_patch_tokens)
     )
 
 
-def _largest_fitting(
-    width: int, height: int, fits: Callable[[int, int], bool], max_edge: int
-) -> Size:
-    """The published search: the largest long edge L in 1..long such that
-    fits(L, max(round(L / aspect), 1)), solved as landscape and swapped back.
+def _tier_guess(long_side: Any, aspect: Any, tier: Tier, m: Math) -> Any:
+    """A closed-form guess of the largest long edge that fits the tier: for
+    a band of p long-side patches the short side may have q = T // p patches,
+    so the band's best long edge is min(28p, floor(aspect * (28q + 0.5)))
+    (rint(L / aspect) <= 28q); the last band with room is near sqrt(aspect*T).
+    Only a guess: the caller verifies it."""
+    minimum, maximum, floor_int, where = m.minimum, m.maximum, m.floor_int, m.where
+    band_limit = tier.max_edge // PATCH_PX
+    budget = tier.max_patch_tokens
+    base = floor_int(m.sqrt(aspect * budget))
+    best = long_side * 0
+    for step in (-2, -1, 0, 1):
+        band = minimum(maximum(base + step, 1), band_limit)
+        short_patches = minimum(budget // band, band_limit)
+        # Capped before the cast: a huge aspect would overflow int64.
+        by_short = minimum(aspect * (PATCH_PX * short_patches + 0.5), float(tier.max_edge))
+        edge = minimum(PATCH_PX * band, floor_int(by_short))
+        best = where((edge > PATCH_PX * (band - 1)) & (edge > best), edge, best)
+    return best
 
-    `fits` must be monotone (true for a size, true for every smaller one), which
-    holds for all our predicates because round(L / aspect) never decreases in L,
-    and must imply the tier fit, so no long edge over `max_edge` can pass: the
-    search stops there, with the same answer as a search up to the long side.
+
+def search_long_edge(
+    long_side: Any,
+    short_side: Any,
+    portrait: Any,
+    fits: Callable[[Any, Any], Any],
+    max_edge: int,
+    m: Math,
+    guess: Any = None,
+) -> tuple[Any, Any]:
+    """The published search: the largest long edge L in 1..long_side such
+    that fits(candidate(L)), candidate(L) = (L, max(round(L / aspect), 1))
+    oriented back as the input. Returns the (width, height) found.
+
+    `fits` must be monotone (true for a size, true for every smaller one),
+    which holds for every predicate here because round(L / aspect) never
+    decreases in L, and must imply the tier fit, so no long edge over
+    `max_edge` passes: the search stops there, with the same answer as a
+    search up to the long side. A `guess` is verified and kept where it is
+    the boundary (fits, and L + 1 does not): by monotonicity that is the
+    search's own answer; elsewhere the binary search runs, narrowed by what
+    the check learnt.
     """
-    portrait = height > width
-    long_side, short_side = (height, width) if portrait else (width, height)
+    aspect = long_side / short_side  # float, as the published algorithm divides
+    where, rint, maximum, minimum, not_ = m.where, m.rint, m.maximum, m.minimum, m.not_
+
+    def oriented(edge: Any) -> tuple[Any, Any]:
+        short = maximum(rint(edge / aspect), 1)
+        return where(portrait, short, edge), where(portrait, edge, short)
+
+    def ok(edge: Any) -> Any:
+        return fits(*oriented(edge))
+
+    lo = long_side * 0 + 1  # fits(candidate(1)) holds for every predicate
+    hi = minimum(long_side, max_edge)
+    if guess is not None:
+        guess = maximum(minimum(guess, hi), 1)
+        fits_guess = ok(guess)
+        settled = fits_guess & ((guess >= hi) | not_(ok(minimum(guess + 1, hi))))
+        lo = where(fits_guess, guess, lo)
+        hi = where(settled, guess, where(fits_guess, hi, guess - 1))
+    while m.any_true(lo < hi):
+        active = lo < hi
+        mid = (lo + hi + 1) // 2
+        passed = ok(mid)
+        lo = where(active & passed, mid, lo)
+        hi = where(active & not_(passed), mid - 1, hi)
+    return oriented(lo)
+
+
+def _largest_fitting(
+    width: int, height: int, fits: Callable[[int, int], bool], tier: Tier, guess: bool
+) -> Size:
+    """The scalar search: unchanged if it fits, else the published answer."""
     if fits(width, height):
         return width, height
-    aspect = long_side / short_side
-
-    def candidate(long_edge: int) -> Size:
-        short_edge = max(round(long_edge / aspect), 1)
-        return (short_edge, long_edge) if portrait else (long_edge, short_edge)
-
-    lo, hi = 1, min(long_side, max_edge)  # fits(candidate(1)) holds for every predicate
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fits(*candidate(mid)):
-            lo = mid
-        else:
-            hi = mid - 1
-    return candidate(lo)
+    portrait = height > width
+    long_side, short_side = (height, width) if portrait else (width, height)
+    first = _tier_guess(long_side, long_side / short_side, tier, SCALAR) if guess else None
+    found: Size = search_long_edge(
+        long_side, short_side, portrait, fits, tier.max_edge, SCALAR, first
+    )
+    return found
 
 
 def api_size(width: int, height: int, tier: str | Tier = "standard") -> Size:
@@ -108,7 +236,7 @@ def api_size(width: int, height: int, tier: str | Tier = "standard") -> Size:
     width, height = check_size(width, height)
     resolved = get_tier(tier)
     return _largest_fitting(
-        width, height, lambda w, h: fits_tier(w, h, resolved), resolved.max_edge
+        width, height, lambda w, h: fits_tier(w, h, resolved), resolved, guess=True
     )
 
 
@@ -148,6 +276,11 @@ class Target:
                 )
 
 
+def _is_count(text: str) -> bool:
+    """ASCII digits only (str.isdigit also takes '²'), and not absurdly long."""
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
+
+
 def parse_target(spec: str | Target | None) -> Target:
     """Read a target from its command-line spelling: 'api', 'guide',
     'tokens=800' (or 'tokens:800'), 'box=1024x768'."""
@@ -159,11 +292,11 @@ def parse_target(spec: str | Target | None) -> Target:
     name, sep, arg = text.replace(":", "=").partition("=")
     if name in ("api", "guide") and not sep:
         return Target(name)
-    if name in ("tokens", "max-tokens", "max_tokens") and arg.isdigit():
+    if name in ("tokens", "max-tokens", "max_tokens") and _is_count(arg):
         return Target("tokens", max_tokens=int(arg))
     if name == "box" and sep:
         width, _, height = arg.partition("x")
-        if width.isdigit() and height.isdigit():
+        if _is_count(width) and _is_count(height):
             return Target("box", box=(int(width), int(height)))
     raise InvalidArgumentError(
         f"bad target {spec!r}: use 'api', 'guide', 'tokens=N' or 'box=WIDTHxHEIGHT'"
@@ -183,7 +316,7 @@ def _policy_predicate(target: Target, tier: Tier) -> Callable[[int, int], bool]:
     if target.policy == "tokens":
         budget = target.max_tokens
         assert budget is not None  # enforced by Target
-        count = _RULES[get_rule(target.rule)]
+        count = TOKEN_COUNTERS[get_rule(target.rule)]
         return lambda w, h: count(w, h) <= budget and fits_tier(w, h, tier)
     assert target.box is not None  # enforced by Target
     box_w, box_h = target.box
@@ -218,4 +351,6 @@ def target_size(
         else Target(policy, max_tokens=max_tokens, rule=rule, box=box)
     )
     resolved = get_tier(tier)
-    return _largest_fitting(width, height, _policy_predicate(target, resolved), resolved.max_edge)
+    return _largest_fitting(
+        width, height, _policy_predicate(target, resolved), resolved, guess=False
+    )

@@ -7,38 +7,17 @@
 #   the EXIF orientation is applied, i.e. what the model sees once the rotation
 #   is in the pixels. For formats the API does not accept the sizes may be
 #   unknown (None); for the four accepted formats they are always known.
-# - Format names are short lowercase words (see FORMAT_NAMES); `media_type` is
-#   the vision guide's exact media type, or None for an unsupported format.
+# - Format names are the keys of the format registry (preflight.core.formats);
+#   `media_type` is the API's exact media type, or None for a format it refuses.
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Accepted by the API (vision guide): format name -> media type.
-MEDIA_TYPES: dict[str, str] = {
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-    "webp": "image/webp",
-}
+from preflight.core.formats import FORMAT_LABELS, MEDIA_TYPES
 
-# Every format the parser can name, with a human label for messages.
-FORMAT_NAMES: dict[str, str] = {
-    "jpeg": "JPEG",
-    "png": "PNG",
-    "gif": "GIF",
-    "webp": "WebP",
-    "heic": "HEIC/HEIF",
-    "avif": "AVIF",
-    "tiff": "TIFF",
-    "bmp": "BMP",
-    "ico": "ICO",
-    "svg": "SVG",
-    "pdf": "PDF",
-    "jxl": "JPEG XL",
-    "jp2": "JPEG 2000",
-    "psd": "PSD",
-}
+# Kept for readers of 0.1: the registry (preflight.core.formats) is the source.
+FORMAT_NAMES = FORMAT_LABELS
 
 
 def base64_length(n_bytes: int) -> int:

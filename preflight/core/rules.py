@@ -1,14 +1,17 @@
-# The API's hard limits, checked on numbers only. Rules:
-# - each check takes sizes and counts and returns findings (data), never raises
-#   for an over-limit image;
-# - the limits come from a Surface (preflight.core.tables); a limit the facts do not
-#   give for a surface is None and is not checked;
-# - messages are the API's own error messages (current docs), so a user who has
-#   seen the API's 400 recognizes ours.
+# The API's limits, each written once. Rules:
+# - a limit is a predicate over numbers (`*_exceeded`), written with
+#   operators that mean the same on Python ints and numpy arrays, so the
+#   scalar core and the vectorized planner ask the same question; a limit the
+#   facts do not give for a surface is None and never exceeded;
+# - next to each predicate, the finding it yields (data, never an exception),
+#   in the API's own words (docs/errors.md) so that a user who has seen the
+#   API's 400 recognizes ours; `fix` says what to do;
+# - which size rejection wins is decided here once (size_findings): the
+#   8000 px limit, then the many-image limit, then the oversized policy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 from preflight.core.findings import (
     ERROR,
@@ -21,118 +24,179 @@ from preflight.core.findings import (
     Finding,
 )
 from preflight.core.info import base64_length
-from preflight.core.tables import MB, Surface
+from preflight.core.options import Options
+from preflight.core.tables import MB
+
+# --- 8000 px ("Vision") ---------------------------------------------------------
 
 
-def dimension_findings(
-    width: int, height: int, surface: Surface, images_in_request: int = 1
-) -> list[Finding]:
-    """Rejections for a side over the surface's pixel limits (vision guide)."""
-    found: list[Finding] = []
-    longest = max(width, height)
-    if surface.max_side_px is not None and longest > surface.max_side_px:
-        found.append(
-            Finding(
-                OVER_MAX_SIDE,
-                ERROR,
-                "At least one of the image dimensions exceed max allowed size: "
-                f"{surface.max_side_px} pixels ({width}x{height})",
-                f"downscale so both sides are at most {surface.max_side_px} px "
-                "(preflight prepare does this)",
-            )
-        )
-    elif (
+def max_side_exceeded(longest: Any, options: Options) -> Any:
+    limit = options.surface.max_side_px
+    return False if limit is None else longest > limit
+
+
+def max_side_finding(width: int, height: int, options: Options) -> Finding:
+    limit = options.surface.max_side_px
+    return Finding(
+        OVER_MAX_SIDE,
+        ERROR,
+        f"At least one of the image dimensions exceed max allowed size: {limit} pixels "
+        f"({width}x{height})",
+        f"downscale so both sides are at most {limit} px (preflight prepare does this)",
+    )
+
+
+# --- 2000 px in requests of more than 20 images ("Vision") -----------------------
+
+
+def many_images_rule_applies(options: Options) -> bool:
+    surface = options.surface
+    return (
         surface.many_images_threshold is not None
         and surface.many_images_max_side_px is not None
-        and images_in_request > surface.many_images_threshold
-        and longest > surface.many_images_max_side_px
-    ):
-        found.append(
-            Finding(
-                OVER_MANY_IMAGES_SIDE,
-                ERROR,
-                "At least one of the image dimensions exceed max allowed size for "
-                f"many-image requests: {surface.many_images_max_side_px} pixels "
-                f"({width}x{height}, {images_in_request} images in the request)",
-                f"downscale to at most {surface.many_images_max_side_px} px a side, or send "
-                f"at most {surface.many_images_threshold} images per request",
-            )
-        )
-    return found
+        and options.images_in_request > surface.many_images_threshold
+    )
 
 
-def oversized_findings(
-    size: tuple[int, int], processed: tuple[int, int], tier: str, oversized: str
+def many_images_side_limit(options: Options) -> int | None:
+    """The side limit the many-image rule puts on every image of this request."""
+    return options.surface.many_images_max_side_px if many_images_rule_applies(options) else None
+
+
+def many_images_side_exceeded(longest: Any, options: Options) -> Any:
+    limit = many_images_side_limit(options)
+    return False if limit is None else longest > limit
+
+
+def many_images_side_finding(width: int, height: int, options: Options) -> Finding:
+    surface = options.surface
+    return Finding(
+        OVER_MANY_IMAGES_SIDE,
+        ERROR,
+        "At least one of the image dimensions exceed max allowed size for many-image "
+        f"requests: {surface.many_images_max_side_px} pixels ({width}x{height}, "
+        f"{options.images_in_request} images in the request)",
+        f"downscale to at most {surface.many_images_max_side_px} px a side, or send at most "
+        f"{surface.many_images_threshold} images per request (earlier turns and tool "
+        "results count)",
+    )
+
+
+# --- oversized images ("Vision coordinates") --------------------------------------
+
+
+def oversized_rejected(resized: Any, options: Options) -> Any:
+    """An image the API would resize is refused instead under "error"."""
+    return resized & (options.oversized == "error")
+
+
+def oversized_finding(
+    size: tuple[int, int], processed: tuple[int, int], options: Options
+) -> Finding:
+    # The API's message begins with these words ("Vision coordinates"); what
+    # follows them is not documented, so the message ends there.
+    return Finding(
+        OVERSIZED,
+        ERROR,
+        f"image dimensions {size[0]}x{size[1]} exceed the maximum image size of a model named "
+        f"on this request and would be downsized to {processed[0]}x{processed[1]}",
+        f"resize to at most {processed[0]}x{processed[1]} first (preflight prepare does this), "
+        'or drop "oversized_image": "error"',
+    )
+
+
+def size_findings(
+    width: int, height: int, processed: tuple[int, int], options: Options
 ) -> list[Finding]:
-    """Rejection for an image the API would resize, where oversized images
-    are refused instead (oversized="error", see tables.OVERSIZED_POLICIES).
-    The facts give no wording for this error: the message is ours."""
-    if oversized != "error" or size == processed:
-        return []
-    return [
-        Finding(
-            OVERSIZED,
-            ERROR,
-            f"{size[0]}x{size[1]} is over what the {tier} tier keeps ({processed[0]}x"
-            f"{processed[1]}), and oversized images are rejected here, not resized "
-            '("oversized_image": "error", or a computer-use tool result)',
-            f"resize to at most {processed[0]}x{processed[1]} first (preflight prepare does this)",
-        )
-    ]
-
-
-def image_count_findings(images_in_request: int, surface: Surface) -> list[Finding]:
-    """Too many images in one request (vision guide; counts every image block in
-    the conversation, tool results included: current docs)."""
-    if surface.max_images is not None and images_in_request > surface.max_images:
-        return [
-            Finding(
-                TOO_MANY_IMAGES,
-                ERROR,
-                f"Too much media: 0 document pages + {images_in_request} images "
-                f"> {surface.max_images}",
-                f"split into requests of at most {surface.max_images} images "
-                "(earlier turns and tool results count too)",
-            )
-        ]
+    """The one size rejection the API answers with, if any: a side over the
+    pixel limit is refused as that, whatever the oversized policy."""
+    longest = max(width, height)
+    if max_side_exceeded(longest, options):
+        return [max_side_finding(width, height, options)]
+    if many_images_side_exceeded(longest, options):
+        return [many_images_side_finding(width, height, options)]
+    if oversized_rejected(processed != (width, height), options):
+        return [oversized_finding((width, height), processed, options)]
     return []
 
 
-def byte_findings(file_bytes: int, surface: Surface, max_bytes: int | None = None) -> list[Finding]:
-    """Rejection for an image whose base64 text is over the per-image limit
-    (current docs: the limit is measured on base64, 1 MB = 1,048,576 bytes)."""
-    limit = surface.max_image_base64_bytes if max_bytes is None else max_bytes
+def size_rejected(longest: Any, resized: Any, options: Options) -> Any:
+    """size_findings() as a predicate, for arrays (the planner)."""
+    return (
+        max_side_exceeded(longest, options)
+        | many_images_side_exceeded(longest, options)
+        | oversized_rejected(resized, options)
+    )
+
+
+# --- image cap per request ("Vision": 100 or 600 by model; 20 on claude.ai) --------
+
+
+def image_cap_exceeded(images: int, options: Options) -> bool:
+    cap = options.max_images
+    return cap is not None and images > cap
+
+
+def image_cap_finding(images: int, options: Options, document_pages: int = 0) -> Finding:
+    cap = options.max_images
+    return Finding(
+        TOO_MANY_IMAGES,
+        ERROR,
+        f"Too much media: {document_pages} document pages + {images} images > {cap}",
+        f"split into requests of at most {cap} images (earlier turns and tool results count "
+        f"too; {options.model.name} takes {options.model.max_images})",
+    )
+
+
+def image_count_findings(images: int, options: Options) -> list[Finding]:
+    return [image_cap_finding(images, options)] if image_cap_exceeded(images, options) else []
+
+
+# --- bytes per image, measured on base64 ("Vision", current docs) ------------------
+
+
+def image_bytes_exceeded(base64_bytes: Any, options: Options) -> Any:
+    return base64_bytes > options.max_image_bytes
+
+
+def byte_limit_label(limit: int) -> str:
+    return f"{limit // MB} MB" if limit % MB == 0 else f"{limit} bytes"
+
+
+def image_bytes_finding(base64_bytes: int, options: Options) -> Finding:
+    limit = options.max_image_bytes
+    return Finding(
+        OVER_BYTE_LIMIT,
+        ERROR,
+        f"image exceeds {byte_limit_label(limit)} maximum: {base64_bytes} bytes > {limit} bytes",
+        "re-encode or downscale (preflight prepare fits the base64 size under the limit); "
+        "the limit applies to the base64 text, 4/3 of the file size",
+    )
+
+
+def byte_findings(file_bytes: int, options: Options) -> list[Finding]:
     encoded = base64_length(file_bytes)
-    if encoded <= limit:
-        return []
-    limit_label = f"{limit // MB} MB" if limit % MB == 0 else f"{limit} bytes"
-    return [
-        Finding(
-            OVER_BYTE_LIMIT,
-            ERROR,
-            f"image exceeds {limit_label} maximum: {encoded} bytes > {limit} bytes",
-            "re-encode or downscale (preflight prepare fits the base64 size under the limit); "
-            "the limit applies to the base64 text, 4/3 of the file size",
-        )
-    ]
+    if image_bytes_exceeded(encoded, options):
+        return [image_bytes_finding(encoded, options)]
+    return []
 
 
-def request_size_findings(base64_bytes: Sequence[int], surface: Surface) -> list[Finding]:
-    """Rejection of a whole request whose images' base64 text alone is over
-    the surface's request body limit (vision guide: 32 MB; the API answers
-    HTTP 413 request_too_large). The JSON and any text add to the body, so
-    under the limit here is necessary, not sufficient."""
-    total = sum(base64_bytes)
-    limit = surface.max_request_bytes
-    if limit is None or total <= limit:
-        return []
-    return [
-        Finding(
-            REQUEST_TOO_LARGE,
-            ERROR,
-            f"Request exceeds the maximum size: {len(base64_bytes)} images are {total} bytes "
-            f"of base64 > {limit} bytes ({limit // MB} MB request limit)",
-            "split the images over several requests, or shrink them (preflight prepare); "
-            "the Files API takes larger uploads",
-        )
-    ]
+# --- the request body ("API overview": 413 request_too_large) ------------------------
+
+
+def request_bytes_exceeded(body_bytes: int, options: Options) -> bool:
+    limit = options.max_request_bytes
+    return limit is not None and body_bytes > limit
+
+
+def request_bytes_finding(body_bytes: int, options: Options, what: str = "the body") -> Finding:
+    limit = options.max_request_bytes
+    assert limit is not None
+    return Finding(
+        REQUEST_TOO_LARGE,
+        ERROR,
+        f"Request exceeds the maximum size: {what} is {body_bytes} bytes > {limit} bytes "
+        f"({byte_limit_label(limit)} request limit on {options.surface.name})",
+        "split the images over several requests, or shrink them (preflight prepare); "
+        "the Files API takes larger uploads",
+    )

@@ -1,18 +1,22 @@
 # The numbers preflight is built on, as plain data, and nothing else.
 # Rules:
-# - every constant names its source in ../shared/claude-vision-facts.md:
-#   "vision guide" is Part 1, "current docs" is Part 2;
+# - every constant names its source, as docs/ does ("vision guide", "current
+#   docs", a documentation page by title); docs/README.md lists the sources;
 # - where the facts are silent the value is None and the comment says so;
-#   nothing here is guessed;
+#   nothing here is guessed, and an assumption is marked as one;
 # - each table has one lookup that normalizes the name and, for an unknown
 #   name, raises UnknownNameError listing the known names and saying how to
-#   pass a custom value instead (as tiktoken does for encodings).
+#   pass a custom value instead (as tiktoken does for encodings);
+# - the tables can be extended or overridden without a release
+#   (preflight.config reads [tool.preflight.models]); this module only holds
+#   the built-in rows and the lookups.
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TypedDict
 
 from preflight.errors import InvalidArgumentError, UnknownNameError
 
@@ -29,10 +33,15 @@ SMALL_SIDE_PX = 200  # vision guide: any side under 200 px may degrade quality
 GUIDE_TIP_MAX_PIXELS = 1_150_000
 GUIDE_TIP_MAX_SIDE = 1568
 
-SUPPORTED_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")  # vision guide
-
 MILLION = 1_000_000
-BATCH_DISCOUNT = Decimal("0.5")  # current docs: Message Batches 50% off
+BATCH_DISCOUNT = Decimal("0.5")  # "Pricing": Message Batches 50% off input, every model
+
+
+def _key(name: object) -> str:
+    """A table lookup key. A name that is not a string (None, a number) gets
+    a key no table holds, so the lookup raises UnknownNameError listing the
+    known names, as for a misspelling, never AttributeError."""
+    return name.strip().lower() if isinstance(name, str) else ""
 
 
 # --- resolution tiers (current docs, "Resolution tiers") ---------------------
@@ -52,13 +61,6 @@ TIERS: dict[str, Tier] = {
 _TIER_ALIASES = {"high-resolution": "high-res", "highres": "high-res", "hi-res": "high-res"}
 
 
-def _key(name: object) -> str:
-    """A table lookup key. A name that is not a string (None, a number) gets
-    a key no table holds, so the lookup raises UnknownNameError listing the
-    known names, as for a misspelling, never AttributeError."""
-    return name.strip().lower() if isinstance(name, str) else ""
-
-
 def get_tier(name: str | Tier) -> Tier:
     if isinstance(name, Tier):
         return name
@@ -75,97 +77,121 @@ def get_tier(name: str | Tier) -> Tier:
         ) from None
 
 
-# --- surfaces: where images are sent -----------------------------------------
+# --- surfaces: where images are sent (docs/limits.md) -------------------------
 
 
 @dataclass(frozen=True)
 class Surface:
     name: str
-    max_images: int | None  # per request (API) or per turn (claude.ai)
+    # Images per request (per message on claude.ai). None: the model's image
+    # cap decides (the Messages API and the platforms serving it).
+    max_images: int | None
     max_image_base64_bytes: int  # per image, measured on the base64 text
-    max_request_bytes: int | None  # whole request body
+    max_request_bytes: int | None  # whole request body (HTTP 413 above it)
     max_side_px: int | None  # any side over this is rejected
-    many_images_threshold: int | None  # more images than this in a request ...
+    many_images_threshold: int | None  # more image blocks than this in a request ...
     many_images_max_side_px: int | None  # ... and any side over this is rejected
+    # On Bedrock and Google Cloud, PDF (document) blocks count toward the
+    # many-image rule too ("Vision").
+    documents_count_as_images: bool = False
+    # Image source kinds the surface takes ("Vision": only base64 on Bedrock
+    # and Google Cloud; the Claude API also takes url and file).
+    source_kinds: tuple[str, ...] = ("base64", "url", "file")
     note: str = ""
 
 
-# The Messages API numbers of the vision guide: 100 images, 5 MB, 32 MB request,
-# 8000 px, 2000 px when a request holds more than 20 images.
-_API = Surface(
-    "api",
-    max_images=100,
-    max_image_base64_bytes=5 * MB,
-    max_request_bytes=32 * MB,
-    max_side_px=8000,
-    many_images_threshold=20,
-    many_images_max_side_px=2000,
-    note="vision guide: Messages API limits",
-)
+class _PixelLimits(TypedDict):
+    max_side_px: int
+    many_images_threshold: int
+    many_images_max_side_px: int
+
+
+_PIXEL_LIMITS: _PixelLimits = {  # "Vision": 8000 px; 2000 px a side in requests of over 20 images
+    "max_side_px": 8000,
+    "many_images_threshold": 20,
+    "many_images_max_side_px": 2000,
+}
 
 SURFACES: dict[str, Surface] = {
-    "api": _API,
-    # current docs: "Claude API directly | 10 MB"; the rest of the Messages API
-    # limits are the vision guide's. The current docs allow 600 images per
-    # request on larger-context models but do not say which models: we keep 100.
-    "api-direct": Surface(
-        "api-direct",
-        max_images=100,
-        max_image_base64_bytes=10 * MB,
-        max_request_bytes=32 * MB,
-        max_side_px=8000,
-        many_images_threshold=20,
-        many_images_max_side_px=2000,
-        note="current docs: Claude API directly, 10 MB per image",
-    ),
-    # current docs: Bedrock and Vertex AI, 5 MB per image. The facts give no
-    # other Bedrock/Vertex numbers; they serve the Messages API, so its vision
-    # guide limits are assumed (an assumption, said so in the README).
-    "bedrock": Surface(
-        "bedrock",
-        max_images=100,
-        max_image_base64_bytes=5 * MB,
-        max_request_bytes=32 * MB,
-        max_side_px=8000,
-        many_images_threshold=20,
-        many_images_max_side_px=2000,
-        note="current docs: 5 MB per image; other limits assumed from the Messages API",
-    ),
-    "vertex": Surface(
-        "vertex",
-        max_images=100,
-        max_image_base64_bytes=5 * MB,
-        max_request_bytes=32 * MB,
-        max_side_px=8000,
-        many_images_threshold=20,
-        many_images_max_side_px=2000,
-        note="current docs: 5 MB per image; other limits assumed from the Messages API",
-    ),
-    # vision guide: claude.ai takes 20 images per turn, 10 MB each. The facts
-    # give no pixel, many-image or request-size limit for claude.ai: None.
-    "claude.ai": Surface(
-        "claude.ai",
-        max_images=20,
-        max_image_base64_bytes=10 * MB,
-        max_request_bytes=None,
-        max_side_px=None,
-        many_images_threshold=None,
-        many_images_max_side_px=None,
-        note="vision guide: 20 images per turn, 10 MB; no pixel limit documented",
-    ),
+    s.name: s
+    for s in (
+        # "Vision": 10 MB per image on the Claude API; "API overview": 32 MB
+        # request body for Messages (and Token Counting).
+        Surface(
+            "api",
+            max_images=None,
+            max_image_base64_bytes=10 * MB,
+            max_request_bytes=32 * MB,
+            **_PIXEL_LIMITS,
+            note="Claude API (Messages): 10 MB per image, 32 MB request, model's image cap",
+        ),
+        # "Vision": 5 MB per image on Bedrock; AWS documentation: InvokeModel
+        # payloads are limited to 20 MB.
+        Surface(
+            "bedrock",
+            max_images=None,
+            max_image_base64_bytes=5 * MB,
+            max_request_bytes=20 * MB,
+            **_PIXEL_LIMITS,
+            documents_count_as_images=True,
+            source_kinds=("base64",),
+            note="Amazon Bedrock: 5 MB per image, 20 MB payload (AWS documentation)",
+        ),
+        # "Vision": 5 MB per image on Vertex AI; the 30 MB request limit is a
+        # third-party report only (docs/limits.md).
+        Surface(
+            "vertex",
+            max_images=None,
+            max_image_base64_bytes=5 * MB,
+            max_request_bytes=30 * MB,
+            **_PIXEL_LIMITS,
+            documents_count_as_images=True,
+            source_kinds=("base64",),
+            note="Google Cloud Vertex AI: 5 MB per image, 30 MB request (third-party report)",
+        ),
+        # vision guide and "Vision": 20 images per message, 10 MB each. No
+        # pixel, many-image or request-size limit is documented for claude.ai.
+        Surface(
+            "claude.ai",
+            max_images=20,
+            max_image_base64_bytes=10 * MB,
+            max_request_bytes=None,
+            max_side_px=None,
+            many_images_threshold=None,
+            many_images_max_side_px=None,
+            note="claude.ai: 20 images per message, 10 MB; no pixel limit documented",
+        ),
+        # The vision guide's own Messages API numbers (older than "Vision"):
+        # 100 images, 5 MB per image, 32 MB request. Kept to reproduce the guide.
+        Surface(
+            "vision-guide",
+            max_images=100,
+            max_image_base64_bytes=5 * MB,
+            max_request_bytes=32 * MB,
+            **_PIXEL_LIMITS,
+            note="the vision guide's Messages API limits: 100 images, 5 MB, 32 MB",
+        ),
+    )
 }
+DEFAULT_SURFACE = "api"
 _SURFACE_ALIASES = {
     "messages": "api",
     "messages-api": "api",
+    "claude-api": "api",
+    "api-direct": "api",
+    "direct": "api",
+    "anthropic": "api",
     "claude-ai": "claude.ai",
     "claudeai": "claude.ai",
-    "direct": "api-direct",
     "vertex-ai": "vertex",
+    "google-vertex": "vertex",
     "amazon-bedrock": "bedrock",
+    "aws-bedrock": "bedrock",
+    "guide": "vision-guide",
 }
 
-# current docs: request body limits
-REQUEST_LIMIT_BATCHES = 256 * MB
+# "API overview": request body limits of the other endpoints.
+REQUEST_LIMIT_BATCHES = 256 * MB  # Message Batches (per batch or per request: not stated)
 REQUEST_LIMIT_FILES_API = 500 * MB
 
 
@@ -185,59 +211,167 @@ def get_surface(name: str | Surface) -> Surface:
         ) from None
 
 
-# --- models (current docs, "Prices" and "Resolution tiers") -----------------
+# --- models (docs/models.md: "Models overview", "Pricing", "Vision") ----------
+
+# "Vision": 100 images per request on models with a 200K-token context
+# window, 600 on every other model.
+SMALL_CONTEXT_TOKENS = 200_000
+SMALL_CONTEXT_IMAGE_CAP = 100
+LARGE_CONTEXT_IMAGE_CAP = 600
+
+
+def image_cap_for_context(context_tokens: int | None) -> int:
+    """The image cap from the context window; an unknown window gets the
+    smaller cap (an assumption that rejects sooner, never later)."""
+    if context_tokens is None or context_tokens <= SMALL_CONTEXT_TOKENS:
+        return SMALL_CONTEXT_IMAGE_CAP
+    return LARGE_CONTEXT_IMAGE_CAP
 
 
 @dataclass(frozen=True)
 class Model:
     name: str
-    input_usd_per_mtok: Decimal  # USD per million input tokens
-    tier: str = "standard"
+    # USD per million input tokens; None where no price is published (pricing
+    # such a model needs price_per_mtok).
+    input_usd_per_mtok: Decimal | None
+    tier: str | Tier = "standard"  # a name in TIERS, or a custom Tier
+    max_images: int = SMALL_CONTEXT_IMAGE_CAP  # image blocks per request
+    context_tokens: int | None = SMALL_CONTEXT_TOKENS
+    # A second rate for long prompts ("Pricing", Haiku 5.5): prompts of more
+    # than long_prompt_threshold tokens are priced at long_prompt_usd_per_mtok.
+    long_prompt_usd_per_mtok: Decimal | None = None
+    long_prompt_threshold: int | None = None
+    status: str = ""
+    aliases: tuple[str, ...] = field(default=())  # dated ids and other spellings
+    assumed: str = ""  # what preflight assumes for this model, where the docs are silent
+
+    def rate(self, prompt_tokens: int | None = None) -> tuple[Decimal | None, str]:
+        """(USD per million input tokens, what was assumed to pick it)."""
+        if self.long_prompt_usd_per_mtok is None or self.long_prompt_threshold is None:
+            return self.input_usd_per_mtok, ""
+        if prompt_tokens is None:
+            return self.input_usd_per_mtok, (
+                f"{self.name} has two input rates; the prompt length is unknown, so the rate "
+                f"for prompts up to {self.long_prompt_threshold:,} tokens is assumed "
+                f"(${self.long_prompt_usd_per_mtok}/MTok above; pass prompt_tokens=)"
+            )
+        if prompt_tokens > self.long_prompt_threshold:
+            return self.long_prompt_usd_per_mtok, ""
+        return self.input_usd_per_mtok, ""
 
 
-def _model(name: str, price: str, tier: str = "standard") -> Model:
-    return Model(name, Decimal(price), tier)
-
-
-MODELS: dict[str, Model] = {
-    m.name: m
-    for m in (
-        _model("claude-opus-4-7", "5", "high-res"),
-        _model("claude-opus-4-6", "5"),
-        _model("claude-opus-4-5", "5"),
-        _model("claude-opus-4-1", "15"),
-        _model("claude-opus-4", "15"),
-        _model("claude-sonnet-4-6", "3"),
-        _model("claude-sonnet-4-5", "3"),
-        _model("claude-sonnet-4", "3"),
-        _model("claude-haiku-4-5", "1"),
-        _model("claude-3-5-haiku", "0.80"),
+def _model(
+    name: str,
+    price: str | None,
+    context: int | None,
+    tier: str,
+    status: str,
+    *aliases: str,
+    long_price: str | None = None,
+    assumed: str = "",
+    max_images: int | None = None,
+) -> Model:
+    return Model(
+        name,
+        None if price is None else Decimal(price),
+        tier,
+        max_images=image_cap_for_context(context) if max_images is None else max_images,
+        context_tokens=context,
+        long_prompt_usd_per_mtok=None if long_price is None else Decimal(long_price),
+        long_prompt_threshold=None if long_price is None else 100_000,
+        status=status,
+        aliases=aliases,
+        assumed=assumed,
     )
-}
-DEFAULT_MODEL = "claude-sonnet-4-5"
 
-# Extra spellings people use; the normalizer below also accepts dots for
-# dashes, a missing "claude-" prefix, and a dated or "-latest" suffix.
-_MODEL_ALIASES = {
-    "claude-haiku-3-5": "claude-3-5-haiku",
-    "claude-opus-4-0": "claude-opus-4",
-    "claude-sonnet-4-0": "claude-sonnet-4",
-}
+
+_1M = 1_000_000
+_200K = 200_000
+HIGH = "high-res"  # "Vision": Claude 4.7 and later
+STD = "standard"  # "Vision": every other model
+
+# In the order of docs/models.md (a test compares the two).
+BUILTIN_MODELS: tuple[Model, ...] = (
+    _model("claude-fable-5-2", "8", _1M, HIGH, "current"),
+    _model("claude-mythos-5-2", None, _1M, HIGH, "verified organizations only"),
+    _model("claude-haiku-5-5", "0.10", _1M, HIGH, "latest", long_price="0.50"),
+    _model("claude-sonnet-5-5", "2", _1M, HIGH, "latest"),
+    _model("claude-opus-5-5", "4", _1M, HIGH, "latest"),
+    _model("claude-fable-5-1", "10", _1M, HIGH, "active"),
+    _model("claude-mythos-5-1", "10", _1M, HIGH, "limited access"),
+    _model("claude-sonnet-5", "2", _1M, HIGH, "legacy"),
+    _model("claude-fable-5", "10", _1M, HIGH, "legacy"),
+    _model("claude-mythos-5", "10", _1M, HIGH, "invitation only"),
+    _model("claude-opus-5", "5", _1M, HIGH, "legacy"),
+    _model("claude-opus-4-8", "5", _1M, HIGH, "legacy"),
+    _model("claude-opus-4-7", "5", _1M, HIGH, "legacy"),
+    _model("claude-opus-4-6", "5", _1M, STD, "legacy"),
+    _model("claude-sonnet-4-6", "3", _1M, STD, "legacy"),
+    _model("claude-haiku-4-5", "1", _200K, STD, "legacy", "claude-haiku-4-5-20251001"),
+    _model("claude-opus-4-5", "5", _200K, STD, "legacy", "claude-opus-4-5-20251101"),
+    _model(
+        "claude-sonnet-4-5",
+        "3",
+        _200K,
+        STD,
+        "deprecated, retires 2026-11-30",
+        "claude-sonnet-4-5-20250929",
+    ),
+    _model("claude-opus-4-1", "15", _200K, STD, "retired on the Claude API"),
+    _model("claude-opus-4", "15", _200K, STD, "retired on the Claude API", "claude-opus-4-0"),
+    _model("claude-sonnet-4", "3", _200K, STD, "retired", "claude-sonnet-4-0"),
+    _model("claude-3-5-haiku", "0.80", _200K, STD, "retired", "claude-haiku-3-5"),
+    # In the SDK 2.14 model list only: no price, context, tier or cap is
+    # published. The smaller cap and the standard tier are assumed: the
+    # first rejects sooner, never later; the second makes prepare's output
+    # small enough for either tier.
+    _model(
+        "claude-mythos-preview",
+        None,
+        None,
+        STD,
+        "in the SDK 2.14 model list only",
+        assumed="tier and image cap not published: standard tier and 100 images assumed",
+    ),
+)
+
+MODELS: dict[str, Model] = {m.name: m for m in BUILTIN_MODELS}
+# A current, generally available model ("Models overview": latest).
+DEFAULT_MODEL = "claude-sonnet-5-5"
+
 _SNAPSHOT_SUFFIX = re.compile(r"-(\d{8}|latest)$")
 _UNKNOWN_MODEL_HINT = (
     "Pass price_per_mtok=... (USD per million input tokens) and tier='standard' or "
-    "'high-res', or a preflight.Model(name, input_usd_per_mtok, tier)."
+    "'high-res', or a preflight.Model(name, input_usd_per_mtok, tier), or add it under "
+    "[tool.preflight.models] (docs/configuration.md)."
 )
 
 
+def _alias_index(models: dict[str, Model]) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for model in models.values():
+        for alias in model.aliases:
+            index[alias] = model.name
+    return index
+
+
+_ALIASES = _alias_index(MODELS)
+
+
 def normalize_model_name(name: str) -> str:
+    """The table key for a spelling: dots or spaces for dashes, no 'claude-'
+    prefix, a dated or '-latest' suffix all map to the id."""
     key = _key(name).replace("_", "-").replace(".", "-").replace(" ", "-")
-    key = _SNAPSHOT_SUFFIX.sub("", key)
     if key.startswith("anthropic-"):
         key = key[len("anthropic-") :]
+    if key in _ALIASES:
+        return _ALIASES[key]
     if not key.startswith("claude-"):
         key = "claude-" + key
-    return _MODEL_ALIASES.get(key, key)
+    if key in _ALIASES:
+        return _ALIASES[key]
+    key = _SNAPSHOT_SUFFIX.sub("", key)
+    return _ALIASES.get(key, key)
 
 
 def get_model(name: str | Model) -> Model:
@@ -247,6 +381,51 @@ def get_model(name: str | Model) -> Model:
         return MODELS[normalize_model_name(name)]
     except KeyError:
         raise UnknownNameError("model", name, MODELS, _UNKNOWN_MODEL_HINT) from None
+
+
+def install_models(models: dict[str, Model]) -> None:
+    """Add or replace table rows (preflight.config calls this with the rows
+    of [tool.preflight.models]); aliases are indexed again."""
+    MODELS.update(models)
+    _ALIASES.clear()
+    _ALIASES.update(_alias_index(MODELS))
+
+
+def reset_models() -> None:
+    """Back to the built-in rows only."""
+    MODELS.clear()
+    MODELS.update({m.name: m for m in BUILTIN_MODELS})
+    _ALIASES.clear()
+    _ALIASES.update(_alias_index(MODELS))
+
+
+def parse_price(value: object, what: str = "price_per_mtok") -> Decimal:
+    """A price in USD per million tokens: a finite, non-negative number
+    given as a Decimal, an int or a string (floats are refused: they are
+    rarely the number that was meant)."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise InvalidArgumentError(
+            f"{what} must be a number given as a string, an int or a Decimal, got {value!r}"
+        )
+    text = str(value).strip()
+    try:
+        # ASCII only: Decimal also reads other scripts' digits ("١٢").
+        price = Decimal(text) if text.isascii() else Decimal("NaN")
+    except (InvalidOperation, ValueError):
+        price = Decimal("NaN")
+    if not price.is_finite() or price < 0:
+        raise InvalidArgumentError(f"{what} must be a non-negative number, got {value!r}")
+    if price > MAX_PRICE_PER_MTOK:
+        raise InvalidArgumentError(
+            f"{what} {value!r} is over {MAX_PRICE_PER_MTOK:,} USD per million tokens: "
+            "is it per token instead of per million?"
+        )
+    return price
+
+
+# No model costs anything near this; a larger number is a unit mistake (and
+# would overflow exact Decimal arithmetic later).
+MAX_PRICE_PER_MTOK = Decimal(1_000_000)
 
 
 # --- token rules --------------------------------------------------------------
@@ -269,54 +448,27 @@ def get_rule(name: str) -> str:
     return key
 
 
-# What the API does with an image over its tier's size (current docs): it
-# resizes it, unless the image block carries "transformations":
-# {"oversized_image": "error"} or the image sits in a computer-use /
-# browser-use tool_result, where an oversized image is rejected instead.
-OVERSIZED_POLICIES = ("resize", "error")
-DEFAULT_OVERSIZED = "resize"
+# --- oversized images ("Vision coordinates", Oversized image error) -----------
+
+# What the API does with an image over its tier's size: "downsize" (the
+# default) resizes it; "error" answers 400 instead: an image block with
+# "transformations": {"oversized_image": "error"}, and screenshots in
+# computer-use / browser-use tool_result blocks.
+OVERSIZED_POLICIES = ("downsize", "error")
+DEFAULT_OVERSIZED = "downsize"
+_OVERSIZED_ALIASES = {"resize": "downsize", "downscale": "downsize"}
 
 
 def get_oversized(name: str) -> str:
     key = _key(name)
+    key = _OVERSIZED_ALIASES.get(key, key)
     if key not in OVERSIZED_POLICIES:
         raise UnknownNameError(
             "oversized-image policy",
             name,
             OVERSIZED_POLICIES,
-            "'resize' is the API's default; 'error' is the image block's "
-            '"transformations": {"oversized_image": "error"} and computer-use tool results.',
+            "'downsize' is the API's default ('resize' is accepted for it); 'error' is the "
+            'image block\'s "transformations": {"oversized_image": "error"} and computer-use '
+            "tool results.",
         )
     return key
-
-
-def resolve_model(
-    model: str | Model,
-    *,
-    price_per_mtok: Decimal | str | int | None = None,
-    tier: str | None = None,
-) -> Model:
-    """The model to price with: a table entry, with the price or tier replaced
-    when given; an unknown name is accepted only with a custom price."""
-    if price_per_mtok is None:
-        base = get_model(model)
-        return (
-            base if tier is None else Model(base.name, base.input_usd_per_mtok, get_tier(tier).name)
-        )
-    try:
-        price = Decimal(str(price_per_mtok).strip())
-    except ArithmeticError:  # decimal.InvalidOperation
-        price = Decimal("NaN")
-    if not price.is_finite() or price < 0:
-        raise InvalidArgumentError(
-            f"price_per_mtok must be a non-negative number, got {price_per_mtok!r}"
-        )
-    if isinstance(model, Model):
-        name, default_tier = model.name, model.tier
-    else:
-        try:
-            known = get_model(model)
-            name, default_tier = known.name, known.tier
-        except UnknownNameError:
-            name, default_tier = model, "standard"
-    return Model(name, price, get_tier(tier or default_tier).name)

@@ -1,6 +1,6 @@
 # Choosing an image engine. Rules: pyvips when it imports and libvips loads,
 # else Pillow; PREFLIGHT_ENGINE=pillow|vips or engine=... picks one; asking
-# for vips without it installed is an EngineError that says how to install
+# for vips without it installed is an EngineUnavailableError that says how to install
 # it. Engines are made once per process (libvips settings are global).
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 from functools import cache
 
 from preflight.engines.base import Engine
-from preflight.errors import EngineError, InvalidArgumentError
+from preflight.errors import EngineUnavailableError, InvalidArgumentError
 
 ENGINE_NAMES = ("vips", "pillow")
 _ALIASES = {"pyvips": "vips", "libvips": "vips", "pil": "pillow"}
@@ -32,7 +32,7 @@ def get_engine(name: str | None = None) -> Engine:
     if chosen is None:
         try:
             return _make("vips")
-        except EngineError:
+        except EngineUnavailableError:
             return _make("pillow")
     return _make(engine_name(chosen))
 
@@ -50,5 +50,5 @@ def other_engine(engine: Engine) -> Engine | None:
     one cannot read."""
     try:
         return _make("pillow" if engine.name == "vips" else "vips")
-    except EngineError:
+    except EngineUnavailableError:
         return None

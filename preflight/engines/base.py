@@ -13,12 +13,13 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
+from preflight.core.formats import OUTPUT_FORMATS as OUTPUT_FORMATS
 from preflight.core.info import ImageInfo
 
 Pixels = Any  # an engine's own image object, opaque to everything else
 SourceData = Path | bytes
 
-OUTPUT_FORMATS = ("jpeg", "png", "webp")
+
 FLAT_SAMPLE_SIDE = 128  # the side of the sample used to tell flat graphics from photos
 
 

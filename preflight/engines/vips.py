@@ -20,7 +20,7 @@ from typing import Any
 
 from preflight.core.info import ImageInfo
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
-from preflight.errors import DecodeError, EngineError
+from preflight.errors import DecodeError, EngineError, EngineUnavailableError
 
 # What the libvips of `pyvips[binary]` decodes: its HEIF loader has AV1 (AVIF)
 # but no HEVC, so no HEIC; no BMP, ICO, PSD, JPEG 2000 or JPEG XL either. The
@@ -58,7 +58,7 @@ def _import_pyvips() -> Any:
     try:
         import pyvips
     except (ImportError, OSError) as error:
-        raise EngineError(
+        raise EngineUnavailableError(
             f'the vips engine needs pyvips and libvips: pip install "preflight[vips]" ({error})'
         ) from None
     return pyvips
