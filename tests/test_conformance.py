@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 import preflight
+from preflight.core.cost import format_usd
 
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
 GUIDE_MODEL = "claude-sonnet-4-5"
-from preflight.core.cost import format_usd
 
 # vision guide, "Token count and cost": size, tokens, $/image, $/1000 (rounded)
 GUIDE_COST_TABLE = [

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 import preflight
+from preflight.core.cost import format_usd, plain_decimal
+from preflight.errors import InvalidArgumentError, InvalidSizeError
 
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
 GUIDE_MODEL = "claude-sonnet-4-5"
-from preflight.core.cost import format_usd, plain_decimal
-from preflight.errors import InvalidArgumentError, InvalidSizeError
 
 
 @pytest.mark.parametrize(

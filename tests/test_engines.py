@@ -20,10 +20,6 @@ from PIL import Image, ImageCms
 from test_prepare import ENGINES, encode, photo
 
 import preflight
-
-# The tier the expectations below are computed for (api_size and
-# target_size default to it): a standard-tier model.
-STANDARD = "claude-sonnet-4-5"
 from preflight import engines
 from preflight.core.geometry import Target, target_size
 from preflight.engines import get_engine
@@ -31,11 +27,14 @@ from preflight.engines.base import Engine, looks_flat
 from preflight.engines.pillow import PillowEngine
 from preflight.errors import (
     DecodeError,
-    EngineError,
     InvalidArgumentError,
     UnsafeImageError,
     UnsupportedFormatError,
 )
+
+# The tier the expectations below are computed for (api_size and
+# target_size default to it): a standard-tier model.
+STANDARD = "claude-sonnet-4-5"
 
 
 @pytest.fixture

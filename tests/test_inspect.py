@@ -14,10 +14,10 @@ import pytest
 from PIL import Image
 
 import preflight
+from preflight.cli import main
 
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
 GUIDE_MODEL = "claude-sonnet-4-5"
-from preflight.cli import main
 
 
 def save(path: Path, size: tuple[int, int], fmt: str, mode: str = "RGB", **params: object) -> Path:

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from strategies import any_sizes, rules, tiers
 
 import preflight
+from preflight.core.planning import api_sizes, plan, token_counts
+from preflight.errors import InvalidSizeError
 
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
 GUIDE_MODEL = "claude-sonnet-4-5"
-from preflight.core.planning import api_sizes, plan, token_counts
-from preflight.errors import InvalidSizeError
 
 size_lists = st.lists(any_sizes, min_size=1, max_size=200)
 

@@ -8,9 +8,9 @@ import base64
 import hashlib
 import importlib.util
 import io
+import math
 import os
 import stat
-import math
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,6 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageOps
 
 import preflight
-
-# The tier the expectations below are computed for (api_size and
-# target_size default to it): a standard-tier model.
-STANDARD = "claude-sonnet-4-5"
 from preflight.engines import get_engine
 from preflight.errors import (
     ByteBudgetError,
@@ -35,6 +31,10 @@ from preflight.errors import (
     UnsafeImageError,
     UnsupportedFormatError,
 )
+
+# The tier the expectations below are computed for (api_size and
+# target_size default to it): a standard-tier model.
+STANDARD = "claude-sonnet-4-5"
 
 
 def installed_engines() -> list[str]:
