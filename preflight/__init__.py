@@ -8,6 +8,8 @@ function, so importing one never rebinds a name here.
 
 from __future__ import annotations
 
+import os as _os
+
 from preflight.core.assessment import check, request_findings
 from preflight.core.cost import format_usd, image_cost, plain_decimal
 from preflight.core.estimation import Estimate, estimate
@@ -58,6 +60,13 @@ from preflight.preparation import Action, PreparedImage, prepare
 from preflight.probing import probe
 
 __version__ = "0.2.0"
+
+# A models file named by the environment applies to every use of the library
+# (docs/configuration.md); a bad one is a ConfigError here, loudly, at once.
+if _os.environ.get("PREFLIGHT_MODELS", "").strip():
+    from preflight.config import load_models as _load_models
+
+    _load_models(None)
 
 __all__ = [
     "DEFAULT_MODEL",

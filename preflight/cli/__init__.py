@@ -8,9 +8,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from preflight import __version__
 from preflight.cli import _common, check, estimate, prepare
+from preflight.config import load_models
 from preflight.errors import PreflightError, UsageError
 
 SUBCOMMANDS = [estimate, check, prepare]
@@ -32,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        # Models and prices from the project's configuration and PREFLIGHT_MODELS.
+        load_models(Path.cwd())
         code: int = args.run(args)
     except PreflightError as error:
         # The caller's mistakes exit 2; bad data or a failing engine exit 1.

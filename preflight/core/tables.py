@@ -361,7 +361,10 @@ _ALIASES = _alias_index(MODELS)
 def normalize_model_name(name: str) -> str:
     """The table key for a spelling: dots or spaces for dashes, no 'claude-'
     prefix, a dated or '-latest' suffix all map to the id."""
-    key = _key(name).replace("_", "-").replace(".", "-").replace(" ", "-")
+    exact = _key(name)
+    if exact in MODELS or exact in _ALIASES:  # a configured id is kept as it is
+        return _ALIASES.get(exact, exact)
+    key = exact.replace("_", "-").replace(".", "-").replace(" ", "-")
     if key.startswith("anthropic-"):
         key = key[len("anthropic-") :]
     if key in _ALIASES:
