@@ -24,6 +24,7 @@ import base64
 import dataclasses
 import math
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -282,7 +283,11 @@ def _read_source(source: Source) -> tuple[SourceData, ImageInfo]:
     """What the engines decode from (a path, or bytes), and the probe of it."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(os.fsdecode(source))
-        return path, probe(path)
+        streamed = _read_if_stream(path)
+        if streamed is None:
+            return path, probe(path)
+        # A pipe, FIFO or device is read once, whole: probing it would drain it.
+        return streamed, dataclasses.replace(probe(streamed), path=str(path))
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         return data, probe(data)
@@ -297,6 +302,44 @@ def _read_source(source: Source) -> tuple[SourceData, ImageInfo]:
     if isinstance(name, str):
         info = dataclasses.replace(info, path=name)
     return data, info
+
+
+# The most preflight reads from a pipe or device into memory (its own bound,
+# not an API limit: the largest file any surface takes is under 8 MiB).
+MAX_STREAM_BYTES = 512 << 20
+
+
+def _read_if_stream(path: Path) -> bytes | None:
+    """The whole content of a path that is not a regular file (a pipe such as
+    /dev/stdin, a FIFO, a character device), else None. A FIFO nobody writes
+    to reads as empty instead of blocking forever."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):
+        return None  # probe reports it with its own words
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)):
+            return None
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # now wait for a writer that is there
+        chunks: list[bytes] = []
+        held = 0
+        while chunk := os.read(fd, 1 << 20):
+            held += len(chunk)
+            if held > MAX_STREAM_BYTES:
+                raise SourceError(
+                    f"{path}: more than {MAX_STREAM_BYTES >> 20} MiB from a stream; "
+                    "save it to a file first"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except SourceError:
+        raise
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read ({error.strerror or error})") from None
+    finally:
+        os.close(fd)
 
 
 def _read_all(source: SourceData) -> bytes:

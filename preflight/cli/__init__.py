@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -31,24 +32,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A file name that is not valid UTF-8 (or not in the terminal's encoding)
+    # is printed escaped, never a UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = _common.catch_sigterm()
     try:
         # Models and prices from the project's configuration and PREFLIGHT_MODELS.
         load_models(Path.cwd())
         code: int = args.run(args)
     except PreflightError as error:
         # The caller's mistakes exit 2; bad data or a failing engine exit 1.
-        print(f"preflight {args.command}: error: {error}", file=sys.stderr)
+        message = _common.display_path(str(error))
+        print(f"preflight {args.command}: error: {message}", file=sys.stderr)
         return _common.EXIT_USAGE if isinstance(error, UsageError) else _common.EXIT_REJECTED
-    except KeyboardInterrupt:
-        print("preflight: interrupted", file=sys.stderr)
-        return _common.EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, _common.Terminated)
+        print(f"preflight: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return _common.EXIT_TERMINATED if terminated else _common.EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, as Unix tools do,
         # and keep Python from complaining when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return _common.EXIT_OK
+    finally:
+        _common.restore_sigterm(previous)
     return code
 
 

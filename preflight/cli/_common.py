@@ -17,9 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import stat
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -42,7 +45,46 @@ from preflight.errors import UnknownNameError
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup path runs."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def catch_sigterm() -> Any:
+    """Make SIGTERM stop the run as Ctrl-C does (the main thread only);
+    returns the handler to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a step that must not be cut in two
+    runs (an output renamed into place and its manifest line): they arrive
+    right after it, as usual."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    held = {signal.SIGINT, signal.SIGTERM}
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    mask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        mask(signal.SIG_UNBLOCK, held)
 
 
 class UsageError(errors.UsageError, ValueError):
@@ -202,19 +244,49 @@ def add_max_bytes_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def walk_files(root: Path, every_file: bool, skip: Path | None = None) -> Iterator[Path]:
+def walk_files(root: Path, every_file: bool, skip: str | None = None) -> Iterator[Path]:
     """The files under the directory `root` (see the module comment); `skip`
-    is a resolved directory left out of the walk."""
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if skip is None or (Path(folder) / d).resolve() != skip)
-        for name in sorted(files):
-            if not every_file and os.path.splitext(name)[1].lower() not in IMAGE_EXTENSIONS:
+    is the real path of a directory left out of the walk. Iterative (a tree
+    thousands of folders deep cannot overflow the stack), sorted, and never
+    into a symbolic link to a directory (a link loop cannot trap it)."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            continue  # vanished, or not readable: nothing to list
+        subfolders: list[Path] = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_folder = False
+            if is_folder:
+                if skip is None or os.path.realpath(path) != skip:
+                    subfolders.append(path)
                 continue
-            path = Path(folder) / name
+            if not every_file and os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
+                continue
             try:
                 mode = path.stat().st_mode
-            except OSError:
-                yield path  # a broken link or a vanished file: reported as unreadable
+            except (OSError, ValueError):
+                yield path  # a broken or looping link, a vanished file: reported as unreadable
                 continue
             if stat.S_ISREG(mode):
                 yield path
+        # Depth first, in name order: the stack pops the first name last pushed.
+        stack.extend(reversed(subfolders))
+
+
+def display_path(path: str) -> str:
+    """A path as one line of text output: control characters (a newline in a
+    file name would forge a line) and undecodable bytes shown escaped."""
+    if path.isprintable():
+        return path
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in path
+    )

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         _common.print_json([r.to_dict() for r in reports])
     else:
         for line in render_text(reports):
-            print(line)
+            print(_common.display_path(line))
     failing = {ERROR, WARNING} if args.strict else {ERROR}
     if any(f.severity in failing for r in reports for f in r.findings):
         return _common.EXIT_REJECTED

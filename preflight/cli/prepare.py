@@ -1,24 +1,37 @@
 # `preflight prepare PATH... --out DIR`: make every image ready to send.
-# Rules: the input tree is mirrored under DIR with extensions that match the
-# output format; inputs are only read; a bad input is reported and skipped
-# while the rest are still done; a JSON manifest records what was done to
-# each file; exit 1 if any input could not be prepared.
+# Rules:
+# - the input tree is mirrored under DIR, with extensions that match the
+#   output format; two inputs never share an output (a second a.jpg becomes
+#   a-2.jpg), no output is written over an input or over the manifest;
+# - inputs are only read; a bad input is reported and skipped while the rest
+#   are still done; exit 1 if any input could not be prepared;
+# - it streams: each output is written (atomically) and released before the
+#   next input is read, and its line is appended to the manifest
+#   (preflight-manifest.jsonl: a header line, one line per input, a summary
+#   line), flushed at once; Ctrl-C and SIGTERM are held while an output and
+#   its line are committed, so an interrupted run leaves only complete
+#   outputs and a manifest that lists exactly them (and exits 130 / 143).
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
 
 from preflight.cli import _common
 from preflight.core.cost import exact_cost, format_cost, total_cost
-from preflight.core.geometry import parse_target
-from preflight.errors import OutputPathError, PreflightError
-from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare, write_atomically
+from preflight.core.geometry import Target, parse_target
+from preflight.core.options import Options
+from preflight.errors import OutputPathError, PreflightError, WriteError
+from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare
 
-MANIFEST_NAME = "preflight-manifest.json"
+MANIFEST_NAME = "preflight-manifest.jsonl"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,7 +77,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _quality(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 100:
+    if not (text.isascii() and text.isdigit() and len(text) <= 3) or not 1 <= int(text) <= 100:
         raise argparse.ArgumentTypeError(f"expected a quality from 1 to 100, got {text!r}")
     return int(text)
 
@@ -75,20 +88,100 @@ class Job:
     relative: Path  # where it goes under --out, before the extension is set
 
 
-def jobs(paths: list[str], every_file: bool, out: Path | None = None) -> list[Job]:
+def jobs(paths: list[str], every_file: bool, out: Path | None = None) -> Iterator[Job]:
     """Every input file, with where it goes under --out; the --out tree itself
     is skipped when it lies inside an input directory (a re-run must not
-    prepare its own outputs)."""
-    skip = out.resolve() if out is not None else None
-    found: list[Job] = []
+    prepare its own outputs), and so is the manifest."""
+    skip = os.path.realpath(out) if out is not None else None
+    manifest = os.path.realpath(out / MANIFEST_NAME) if out is not None else None
     for text in paths:
         root = Path(text)
         if root.is_dir():
             for path in _common.walk_files(root, every_file, skip):
-                found.append(Job(path, path.relative_to(root)))
+                if manifest is not None and os.path.realpath(path) == manifest:
+                    continue
+                yield Job(path, path.relative_to(root))
         else:
-            found.append(Job(root, Path(root.name)))
-    return found
+            yield Job(root, Path(root.name or "stdin"))
+
+
+class Destinations:
+    """Unique output names under --out, never an input's or the manifest's."""
+
+    def __init__(self, out: Path, inputs: set[str]) -> None:
+        self.out = out
+        self.inputs = inputs
+        self.manifest = os.path.realpath(out / MANIFEST_NAME)
+        self.taken: set[str] = set()
+
+    def _free(self, path: Path) -> bool:
+        # Case-folded: on a case-insensitive disk A.jpg and a.jpg are one file.
+        return str(path).casefold() not in self.taken and os.path.realpath(path) != self.manifest
+
+    def claim(self, job: Job, extension: str) -> Path:
+        relative = job.relative
+        stem = relative.with_suffix("").name if relative.suffix else relative.name
+        candidates = [relative.with_name(stem + extension)]
+        if relative.suffix.lower() != extension:
+            candidates.append(relative.with_name(relative.name + extension))
+        candidates += [relative.with_name(f"{stem}-{n}{extension}") for n in range(2, 10_000)]
+        for candidate in candidates:
+            destination = self.out / candidate
+            if not self._free(destination):
+                continue
+            real = os.path.realpath(destination)
+            if real in self.inputs:
+                which = (
+                    "the source image" if real == os.path.realpath(job.source) else "another input"
+                )
+                raise OutputPathError(f"{destination}: refusing to overwrite {which}")
+            self.taken.add(str(destination).casefold())
+            return destination
+        raise OutputPathError(f"{self.out / relative}: no free output name")
+
+
+@dataclass
+class Totals:
+    """What the summary needs, kept as numbers: outputs are not held."""
+
+    files: int = 0
+    prepared: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    priced: int = 0
+    bytes_before: int = 0
+    bytes_after: int = 0
+    tokens_before: int = 0
+    tokens_after: int = 0
+    cost_before: Decimal | None = Decimal(0)
+    cost_after: Decimal | None = Decimal(0)
+
+    def add(self, result: PreparedImage) -> None:
+        self.prepared += 1
+        self.unchanged += result.passed_through
+        self.bytes_before += result.source.file_bytes
+        self.bytes_after += len(result.data)
+        before = result.source_estimate
+        if before is not None:
+            self.priced += 1
+            self.tokens_before += before.tokens
+            self.tokens_after += result.tokens
+            self.cost_before = total_cost([self.cost_before, before.cost_usd])
+            self.cost_after = total_cost([self.cost_after, result.cost_usd])
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "prepared": self.prepared,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "bytes_before": self.bytes_before,
+            "bytes_after": self.bytes_after,
+            "tokens_before": self.tokens_before,
+            "tokens_after": self.tokens_after,
+            "cost_before_usd": exact_cost(self.cost_before),
+            "cost_after_usd": exact_cost(self.cost_after),
+        }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,64 +190,97 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _common.UsageError(f"--out {out}: exists and is not a directory")
-    taken: set[Path] = set()
-    entries: list[dict[str, object]] = []
-    results: list[PreparedImage] = []
-    todo = jobs(args.paths, args.all, out)
-    sources = {job.source.resolve() for job in todo}
-    for job in todo:
-        entry: dict[str, object] = {"source": str(job.source)}
-        try:
-            result = prepare(
-                job.source,
-                options,
-                target=target,
-                format=args.image_format,
-                quality=args.quality,
-                engine=args.engine,
-                pixel_cap=args.pixel_cap,
-            )
-            destination = _destination(out, job, result.extension, taken, sources)
-            result.save(destination)
-        except PreflightError as error:
-            entry.update(status="error", error={"code": error.code, "message": str(error)})
-            entries.append(entry)
-            continue
-        taken.add(destination)
-        results.append(result)
-        entry.update(_describe(result, destination))
-        entries.append(entry)
+    todo = list(jobs(args.paths, args.all, out))
+    inputs = {os.path.realpath(job.source) for job in todo}
+    destinations = Destinations(out, inputs)
+    manifest_path = out / MANIFEST_NAME
+    if destinations.manifest in inputs:
+        raise _common.UsageError(f"{manifest_path}: the manifest would overwrite an input")
+    _refuse_foreign_manifest(manifest_path)
+    totals = Totals()
+    json_output = args.format == "json"
     try:
-        write_atomically(out / MANIFEST_NAME, (json.dumps(entries, indent=1) + "\n").encode())
-    except OutputPathError as error:
-        raise _common.UsageError(str(error)) from None
-    if args.format == "json":
-        _common.print_json(entries)
+        out.mkdir(parents=True, exist_ok=True)
+        manifest = manifest_path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise WriteError(f"{manifest_path}: cannot write ({error.strerror or error})") from None
+    with manifest:
+        _write_line(manifest, {MANIFEST_MARK: 1, "options": options.to_dict()})
+        if json_output:
+            sys.stdout.write("[")
+        for index, job in enumerate(todo):
+            entry = _prepare_one(job, args, options, target, destinations, manifest, totals)
+            if json_output:
+                sys.stdout.write(("," if index else "") + "\n" + json.dumps(entry, indent=1))
+            else:
+                print(_common.display_path(_entry_line(entry)))
+            sys.stdout.flush()
+        _write_line(manifest, {"summary": totals.to_dict()})
+    if json_output:
+        sys.stdout.write("\n]\n")
     else:
-        for line in render_text(entries, results, out):
-            print(line)
-    failed = any(e["status"] == "error" for e in entries)
-    return _common.EXIT_REJECTED if failed else _common.EXIT_OK
+        print(_common.display_path(_summary_line(totals, manifest_path)))
+    return _common.EXIT_REJECTED if totals.failed else _common.EXIT_OK
 
 
-def _destination(out: Path, job: Job, extension: str, taken: set[Path], sources: set[Path]) -> Path:
-    """Where the prepared copy of `job` goes; never over any input file."""
-    destination = out / job.relative.with_suffix(extension)
-    if destination in taken:  # a.png and a.jpg both want a.jpg: keep both
-        destination = out / job.relative.with_name(job.relative.name + extension)
-    if destination.resolve() in sources or (
-        destination.exists() and os.path.samefile(destination, job.source)
-    ):
-        which = "the source image" if _same(destination, job.source) else "another input"
-        raise OutputPathError(f"{destination}: refusing to overwrite {which}")
-    return destination
+MANIFEST_MARK = "preflight_manifest"
 
 
-def _same(a: Path, b: Path) -> bool:
+def _refuse_foreign_manifest(path: Path) -> None:
+    """An existing file at the manifest's place is replaced only if it is a
+    manifest of ours: never a user's file that happens to have the name."""
     try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()
+        with path.open("rb") as handle:
+            first = handle.readline(4096)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise WriteError(f"{path}: cannot read ({error.strerror or error})") from None
+    if MANIFEST_MARK.encode() not in first:
+        raise _common.UsageError(
+            f"{path}: exists and is not a preflight manifest; not replacing it"
+        )
+
+
+def _write_line(manifest: TextIO, entry: dict[str, object]) -> None:
+    manifest.write(json.dumps(entry, separators=(",", ":")) + "\n")
+    manifest.flush()
+
+
+def _prepare_one(
+    job: Job,
+    args: argparse.Namespace,
+    options: Options,
+    target: Target,
+    destinations: Destinations,
+    manifest: TextIO,
+    totals: Totals,
+) -> dict[str, object]:
+    totals.files += 1
+    entry: dict[str, object] = {"source": str(job.source)}
+    try:
+        result = prepare(
+            job.source,
+            options,
+            target=target,
+            format=args.image_format,
+            quality=args.quality,
+            engine=args.engine,
+            pixel_cap=args.pixel_cap,
+        )
+        destination = destinations.claim(job, result.extension)
+        # The output and its manifest line go together, or neither does.
+        with _common.signals_deferred():
+            result.save(destination)
+            entry.update(_describe(result, destination))
+            _write_line(manifest, entry)
+    except PreflightError as error:
+        totals.failed += 1
+        entry.update(status="error", error={"code": error.code, "message": str(error)})
+        _write_line(manifest, entry)
+        return entry
+    totals.add(result)
+    return entry
 
 
 def _describe(result: PreparedImage, destination: Path) -> dict[str, object]:
@@ -179,41 +305,30 @@ def _describe(result: PreparedImage, destination: Path) -> dict[str, object]:
     }
 
 
-def render_text(
-    entries: list[dict[str, object]], results: list[PreparedImage], out: Path
-) -> list[str]:
-    lines = []
-    for entry in entries:
-        if entry["status"] == "error":
-            error = entry["error"]
-            assert isinstance(error, dict)
-            lines.append(f"{entry['source']}: {error['code']} {error['message']}")
-            continue
-        actions = entry["actions"]
-        assert isinstance(actions, list)
-        did = ", ".join(a["code"] for a in actions if a["code"] != "metadata-stripped")
-        lines.append(
-            f"{entry['source']} -> {entry['output']}: {entry['source_width']}x"
-            f"{entry['source_height']} -> {entry['width']}x{entry['height']}, "
-            f"{_size(entry['source_bytes'])} -> {_size(entry['bytes'])} ({did})"
-        )
-    failed = sum(e["status"] == "error" for e in entries)
-    unchanged = sum(r.passed_through for r in results)
-    priced = [r for r in results if r.source_estimate is not None]
-    bytes_before = sum(r.source.file_bytes for r in results)
-    bytes_after = sum(len(r.data) for r in results)
-    tokens_before = sum(r.source_estimate.tokens for r in priced if r.source_estimate)
-    tokens_after = sum(r.tokens for r in priced)
-    cost_before = total_cost(r.source_estimate.cost_usd for r in priced if r.source_estimate)
-    cost_after = total_cost(r.cost_usd for r in priced)
-    lines.append(
-        f"{_common.plural(len(entries), 'file')}: {len(results)} prepared ({unchanged} unchanged), "
-        f"{failed} failed; bytes {_size(bytes_before)} -> {_size(bytes_after)}; "
-        f"tokens {tokens_before} -> {tokens_after}, cost {format_cost(cost_before)} -> "
-        f"{format_cost(cost_after)} (the {len(priced)} the API accepted before); "
-        f"manifest: {out / MANIFEST_NAME}"
+def _entry_line(entry: dict[str, object]) -> str:
+    if entry["status"] == "error":
+        error = entry["error"]
+        assert isinstance(error, dict)
+        return f"{entry['source']}: {error['code']} {error['message']}"
+    actions = entry["actions"]
+    assert isinstance(actions, list)
+    did = ", ".join(a["code"] for a in actions if a["code"] != "metadata-stripped")
+    return (
+        f"{entry['source']} -> {entry['output']}: {entry['source_width']}x"
+        f"{entry['source_height']} -> {entry['width']}x{entry['height']}, "
+        f"{_size(entry['source_bytes'])} -> {_size(entry['bytes'])} ({did})"
     )
-    return lines
+
+
+def _summary_line(totals: Totals, manifest: Path) -> str:
+    return (
+        f"{_common.plural(totals.files, 'file')}: {totals.prepared} prepared "
+        f"({totals.unchanged} unchanged), {totals.failed} failed; bytes "
+        f"{_size(totals.bytes_before)} -> {_size(totals.bytes_after)}; tokens "
+        f"{totals.tokens_before} -> {totals.tokens_after}, cost {format_cost(totals.cost_before)} "
+        f"-> {format_cost(totals.cost_after)} (the {totals.priced} the API accepted before); "
+        f"manifest: {manifest}"
+    )
 
 
 def _size(count: object) -> str:
