@@ -205,7 +205,9 @@ def prepare(
 
     runner = runner or _engine_for(info, engine)
     actions = _describe_transforms(info, (shown_w, shown_h), (want_w, want_h))
-    pixels = _exact(runner, runner.load(data_source, info, want_w, want_h), want_w, want_h)
+    pixels = _exact(
+        runner, runner.load(data_source, info, want_w, want_h, pixel_cap=pixel_cap), want_w, want_h
+    )
     transparent = runner.has_transparency(pixels)
     if out_format != "auto":
         fmt = out_format
