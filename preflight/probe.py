@@ -86,7 +86,7 @@ def probe(source: Source) -> ImageInfo:
         raise SourceError(f"{_name(source)}: cannot read ({detail})") from None
 
 
-def _check_stream(stream: BinaryIO) -> None:
+def _check_stream(stream: object) -> None:
     """A file object that cannot give bytes is refused before it is read."""
     if isinstance(stream, io.TextIOBase):
         raise SourceError(f"{_name(stream)}: not opened in binary mode (open it with 'rb')")
@@ -291,13 +291,14 @@ def _read(stream: BinaryIO, n: int) -> bytes:
     parts: list[bytes] = []
     remaining = n
     while remaining > 0:
-        chunk = stream.read(remaining)
-        if not chunk:
+        got: object = stream.read(remaining)  # a caller's object: any type may come back
+        if not got:
             break
-        if isinstance(chunk, (bytearray, memoryview)):
-            chunk = bytes(chunk)
-        elif not isinstance(chunk, bytes):
+        if isinstance(got, (bytearray, memoryview)):
+            got = bytes(got)
+        if not isinstance(got, bytes):
             raise SourceError(f"{_name(stream)}: not opened in binary mode (open it with 'rb')")
+        chunk = got
         parts.append(chunk)
         remaining -= len(chunk)
     return b"".join(parts)
