@@ -2,7 +2,9 @@
 # - the frame header (any SOF marker: baseline, extended, progressive,
 #   lossless, arithmetic) gives the size, precision and components; its
 #   length must match its component count and its precision be 2..16;
-# - APP1 "Exif" gives the orientation (the first one wins, as in Pillow),
+# - APP1 "Exif" gives the orientation (the first one wins, as in Pillow);
+#   when it has none, the last APP1 XMP packet's tiff:Orientation does, as
+#   in Pillow's getexif (libvips ignores XMP: docs/hostile-input.md);
 #   APP2 "ICC_PROFILE" an ICC profile, wherever they sit before the scan;
 # - bytes between segments that are not a marker are skipped, as libjpeg and
 #   Pillow do (with a warning); 0xFF fill bytes too. A whole file that ends
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
-from preflight.headers.exif import orientation_from_exif
+from preflight.headers.exif import exif_orientation, xmp_orientation
 from preflight.info import Header
 
 SIGNATURE = b"\xff\xd8\xff"
@@ -28,6 +30,7 @@ _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _PROGRESSIVE = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 _MODES = {1: "L", 3: "RGB", 4: "CMYK"}
 _EXIF = b"Exif\x00\x00"
+_XMP = b"http://ns.adobe.com/xap/1.0/\x00"
 _ICC = b"ICC_PROFILE\x00"
 
 # What the byte after 0xFF means to the walk: one table lookup per marker.
@@ -101,7 +104,8 @@ def _walk(
     scan: int | None = None
     offset = 2
     frame: _Frame | None = None
-    orientation = 1
+    orientation: int | None = None
+    xmp: tuple[int, int] | None = None  # the last XMP packet's span
     exif_seen = icc = junk = False
     try:
         while True:
@@ -127,11 +131,14 @@ def _walk(
                     if frame is None:
                         frame = _read_frame(reader, marker, body, length)
                 elif kind == _APP1:
-                    if not exif_seen and length >= 8:
+                    if length >= 8:
                         reader.need(offset)
                         if data.startswith(_EXIF, body):
-                            exif_seen = True
-                            orientation = orientation_from_exif(data, body + 6, offset)
+                            if not exif_seen:
+                                exif_seen = True
+                                orientation = exif_orientation(data, body + 6, offset)
+                        elif data.startswith(_XMP, body):
+                            xmp = (body + len(_XMP), offset)
                 elif length >= 14:  # APP2
                     reader.need(body + 12)
                     icc = icc or data.startswith(_ICC, body)
@@ -162,7 +169,9 @@ def _walk(
         if complete or frame is None or short.at_least <= budget:
             raise
     assert frame is not None
-    return frame, orientation, exif_seen, icc, scan
+    if orientation is None and xmp is not None:
+        orientation = xmp_orientation(data, *xmp)
+    return frame, orientation or 1, exif_seen, icc, scan
 
 
 def _read_frame(reader: Reader, marker: int, body: int, length: int) -> _Frame:
