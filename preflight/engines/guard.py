@@ -9,13 +9,53 @@
 #   the first frame's canvas of a GIF; the displayed size where the library
 #   orients as it reads); anything else is a DecodeError: the file changed
 #   since it was probed, or it lies about its size;
-# - pure functions of sizes: the engines call them with their library's
-#   numbers.
+# - a progressive (or multi-scan) JPEG is decoded from a buffer of every
+#   DCT coefficient of the image, whatever the output size (shrink-on-load
+#   does not help): its size (info.coefficient_buffer_bytes, libjpeg's own
+#   arithmetic) is checked against a memory cap before decoding;
+# - pure functions of sizes and the environment: the engines call them with
+#   their library's numbers.
 
 from __future__ import annotations
 
-from preflight.errors import DecodeError, UnsafeImageError
+import os
+
+from preflight.errors import DecodeError, InvalidArgumentError, UnsafeImageError
 from preflight.info import ImageInfo
+
+# preflight's own choice, not a fact about the API: about the coefficients
+# of an 8000 x 8000 JPEG without chroma subsampling (366 MiB), the largest
+# image the API accepts; a 13000 x 13000 progressive JPEG (1.9 MB on disk,
+# 483 MiB of coefficients at 4:2:0, about 1 GB peak in either engine) is over.
+JPEG_MEMORY_CAP = 384 << 20
+JPEG_MEMORY_CAP_VARIABLE = "PREFLIGHT_JPEG_MEMORY_CAP"
+
+
+def jpeg_memory_cap() -> int:
+    """The cap on a JPEG's coefficient buffer, in bytes: JPEG_MEMORY_CAP, or
+    the environment variable PREFLIGHT_JPEG_MEMORY_CAP (a whole number of bytes)."""
+    text = os.environ.get(JPEG_MEMORY_CAP_VARIABLE, "").strip()
+    if not text:
+        return JPEG_MEMORY_CAP
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise InvalidArgumentError(
+            f"{JPEG_MEMORY_CAP_VARIABLE} must be a whole number of bytes, got {text!r}"
+        )
+    return int(text)
+
+
+def check_coefficient_memory(info: ImageInfo) -> None:
+    """Refuse a JPEG whose coefficient buffer is over the memory cap."""
+    needed = info.coefficient_buffer_bytes
+    cap = jpeg_memory_cap()
+    if needed > cap:
+        kind = "progressive" if info.progressive else "multi-scan"
+        raise UnsafeImageError(
+            f"a {kind} JPEG of {info.width}x{info.height} is decoded from a buffer of all its "
+            f"DCT coefficients: {needed / (1 << 20):,.0f} MiB here, over the cap of "
+            f"{cap / (1 << 20):,.0f} MiB; refused before decoding (re-encode it as a baseline "
+            f"JPEG, or set {JPEG_MEMORY_CAP_VARIABLE}=<bytes> to raise the cap)"
+        )
 
 
 def check_decode_size(

@@ -27,7 +27,7 @@ from functools import cache
 from typing import Any, BinaryIO
 
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
-from preflight.engines.guard import check_decode_size
+from preflight.engines.guard import check_coefficient_memory, check_decode_size
 from preflight.errors import (
     DecodeError,
     PreflightError,
@@ -114,6 +114,7 @@ class PillowEngine(Engine):
     ) -> Pixels:
         from PIL import Image, UnidentifiedImageError
 
+        check_coefficient_memory(info)
         stream: BinaryIO
         if isinstance(source, bytes):
             stream = io.BytesIO(source)

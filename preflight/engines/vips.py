@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
-from preflight.engines.guard import check_decode_size
+from preflight.engines.guard import check_coefficient_memory, check_decode_size
 from preflight.errors import DecodeError, EngineError, SourceError
 from preflight.info import ImageInfo
 
@@ -97,6 +97,7 @@ class VipsEngine(Engine):
         self, source: SourceData, info: ImageInfo, width: int, height: int, *, pixel_cap: int
     ) -> Pixels:
         vips = self.vips
+        check_coefficient_memory(info)
         try:
             with self._source(source) as opened:
                 # Lazy: the header only. What libvips is about to decode is checked

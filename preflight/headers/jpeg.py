@@ -56,8 +56,16 @@ _KINDS = _marker_kinds()
 
 
 def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
-    frame, orientation, exif_seen, icc, _ = _walk(reader, complete=complete, budget=budget)
-    marker, precision, height, width, components = frame
+    frame, orientation, exif_seen, icc, scan = _walk(reader, complete=complete, budget=budget)
+    marker, precision, height, width, components, _ = frame
+    # A progressive file, or one whose first scan holds only some of the
+    # components, is decoded from a buffer of every coefficient of the image.
+    multi_scan = scan is not None and scan + 4 < reader.size and reader.data[scan + 4] < components
+    buffered = (
+        coefficient_buffer_bytes(width, height, _sampling(reader, frame))
+        if marker in _PROGRESSIVE or multi_scan
+        else 0
+    )
     return Header(
         format="jpeg",
         width=width,
@@ -69,7 +77,36 @@ def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
         color_components=components,
         has_icc_profile=icc,
         has_exif=exif_seen,
+        coefficient_buffer_bytes=buffered,
     )
+
+
+def coefficient_buffer_bytes(width: int, height: int, sampling: list[tuple[int, int]]) -> int:
+    """What libjpeg allocates for a whole-image coefficient buffer
+    (jdcoefct.c, jinit_d_coef_controller with a full buffer): per component,
+    its blocks across and down (jdinput.c: ceil(side * factor / (8 * the
+    largest factor))), each rounded up to a whole number of its sampling
+    factor, times 64 coefficients of 2 bytes (JCOEF). Shrink-on-load does not
+    reduce it: the coefficients are buffered before any scaling."""
+    max_h = max(h for h, _ in sampling)
+    max_v = max(v for _, v in sampling)
+    total = 0
+    for h, v in sampling:
+        across = -(-width * h // (8 * max_h))
+        down = -(-height * v // (8 * max_v))
+        total += (-(-across // h) * h) * (-(-down // v) * v) * 64 * 2
+    return total
+
+
+def _sampling(reader: Reader, frame: _Frame) -> list[tuple[int, int]]:
+    """The (horizontal, vertical) sampling factors of each component, from the
+    frame header (a factor of 0 is read as 1: libjpeg refuses such a file)."""
+    body, components = frame[5], frame[4]
+    factors = []
+    for index in range(components):
+        packed = reader.u8(body + 6 + 3 * index + 1)
+        factors.append((max(1, packed >> 4), max(1, packed & 0x0F)))
+    return factors
 
 
 def end_marker_after_scan(data: bytes) -> bool | None:
@@ -88,7 +125,7 @@ def end_marker_after_scan(data: bytes) -> bool | None:
     return data.find(b"\xff\xd9", scan + 2) >= 0
 
 
-_Frame = tuple[int, int, int, int, int]  # marker, precision, height, width, components
+_Frame = tuple[int, int, int, int, int, int]  # marker, precision, height, width, components, body
 
 
 def _walk(
@@ -175,7 +212,8 @@ def _walk(
 
 
 def _read_frame(reader: Reader, marker: int, body: int, length: int) -> _Frame:
-    """(marker, precision, height, width, components) of a valid frame header."""
+    """(marker, precision, height, width, components, body offset) of a valid
+    frame header."""
     data = reader.data
     reader.need(body + 6)
     precision = data[body]
@@ -192,4 +230,5 @@ def _read_frame(reader: Reader, marker: int, body: int, length: int) -> _Frame:
         raise CorruptHeaderError(f"JPEG: {components} colour components")
     if not 2 <= precision <= 16:
         raise CorruptHeaderError(f"JPEG: {precision}-bit samples")
-    return marker, precision, height, width, components
+    reader.need(body + length - 2)  # the components' sampling factors
+    return marker, precision, height, width, components, body
