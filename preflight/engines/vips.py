@@ -205,7 +205,15 @@ class VipsEngine(Engine):
             elif fmt == "webp":
                 data = image.webpsave_buffer(Q=quality, keep="none")
             elif palette:
-                data = image.pngsave_buffer(compression=9, palette=True, Q=100, keep="none")
+                # libimagequant's slowest search (effort 7, the default) took
+                # 5.5 s on a 2000x1500 noisy image; effort 4 takes 1.2 s with
+                # the file within 1% of the size. Below 4 it posterizes, so a
+                # graphic with 256 colours or fewer would no longer be exact.
+                # No dithering, as in the Pillow engine: it adds noise to the
+                # flat graphics palettes suit.
+                data = image.pngsave_buffer(
+                    compression=9, palette=True, Q=100, effort=4, dither=0, keep="none"
+                )
             else:
                 data = image.pngsave_buffer(compression=6, keep="none")
         except self.vips.Error as error:
