@@ -140,11 +140,28 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
+def make_folders(folder: Path) -> None:
+    """mkdir -p without recursion (os.makedirs and Path.mkdir(parents=True)
+    recurse once per level, and overflow the stack in a deep output tree)."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for step in reversed(missing):
+        try:
+            step.mkdir()
+        except FileExistsError:
+            if not step.is_dir():
+                raise
+
+
 def write_atomically(target: Path, data: bytes) -> None:
     """Write `data` to `target` through a temporary file in the same folder
     and a rename: a reader (or an interrupted run) never sees half a file."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(target.parent)
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as error:
         raise WriteError(f"{target}: cannot write ({error.strerror or error})") from None
@@ -232,7 +249,9 @@ def prepare(
 
     runner = runner or _engine_for(info, engine)
     actions = _describe_transforms(info, (shown_w, shown_h), (want_w, want_h))
-    pixels = _exact(runner, runner.load(data_source, info, want_w, want_h), want_w, want_h)
+    pixels = _exact(
+        runner, runner.load(data_source, info, want_w, want_h, pixel_cap=pixel_cap), want_w, want_h
+    )
     transparent = runner.has_transparency(pixels)
     if out_format != "auto":
         fmt = out_format

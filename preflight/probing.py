@@ -10,18 +10,21 @@
 #   data appended after the image (_settle_jpeg_end);
 # - never decode pixels; never move a caller's file object without putting
 #   it back where it was (when it can seek);
-# - a source that cannot be read raises SourceError (an OSError) naming it;
+# - a source that cannot be read raises SourceError (an OSError) naming it:
+#   a file object in text mode, closed, not open for reading, or raising
+#   anything of its own while read, too (never an unrelated exception);
 #   bytes that are not a readable image raise the parser's HeaderError.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from collections.abc import Callable
 from typing import BinaryIO
 
 from preflight.core.info import Header, ImageInfo
-from preflight.errors import SourceError
+from preflight.errors import PreflightError, SourceError
 from preflight.headers import (
     FIRST_READ,
     READ_BUDGET,
@@ -66,12 +69,36 @@ def probe(source: Source) -> ImageInfo:
         return _probe_path(os.fsdecode(source))
     if not hasattr(source, "read"):
         raise SourceError(f"cannot probe a {type(source).__name__}: pass a path, bytes or a file")
+    _check_stream(source)
     try:
         return _probe_stream(source)
-    except SourceError:
-        raise
+    except PreflightError:
+        raise  # SourceError, or the parser's HeaderError: about the data
+    except UnicodeError:
+        raise SourceError(f"{_name(source)}: not opened in binary mode (use 'rb')") from None
     except OSError as error:
         raise SourceError(f"{_name(source)}: cannot read ({error.strerror or error})") from None
+    except Exception as error:
+        # Whatever else a caller's file object raises (a closed file's
+        # ValueError, a missing method, its own bugs) is about the source,
+        # not the image: one clear error, never an unrelated exception.
+        detail = str(error) or type(error).__name__
+        raise SourceError(f"{_name(source)}: cannot read ({detail})") from None
+
+
+def _check_stream(stream: object) -> None:
+    """A file object that cannot give bytes is refused before it is read."""
+    if isinstance(stream, io.TextIOBase):
+        raise SourceError(f"{_name(stream)}: not opened in binary mode (open it with 'rb')")
+    if getattr(stream, "closed", False) is True:
+        raise SourceError(f"{_name(stream)}: the file is closed")
+    readable = getattr(stream, "readable", None)
+    try:
+        can_read = readable() if callable(readable) else True
+    except (OSError, ValueError):
+        can_read = False
+    if can_read is False:
+        raise SourceError(f"{_name(stream)}: not open for reading")
 
 
 def _parse_growing(
@@ -208,8 +235,9 @@ def _name(stream: object) -> str:
 
 def _probe_stream(stream: BinaryIO) -> ImageInfo:
     start: int | None = None
+    seekable = getattr(stream, "seekable", None)
     try:
-        if stream.seekable():
+        if callable(seekable) and seekable():
             start = stream.tell()
     except (OSError, ValueError):
         start = None
@@ -222,7 +250,7 @@ def _probe_stream(stream: BinaryIO) -> ImageInfo:
     # A JPEG is kept whole while it is within the read budget: its end may
     # need settling (_settle_jpeg_end), and a pipe cannot be read again.
     kept: list[bytes] | None = [prefix] if header.format == "jpeg" else None
-    while chunk := stream.read(_COPY_CHUNK):
+    while chunk := _read(stream, _COPY_CHUNK):
         size += len(chunk)
         tail = (tail + chunk)[-TAIL_READ:]
         if kept is not None and size <= READ_BUDGET:
@@ -263,11 +291,14 @@ def _read(stream: BinaryIO, n: int) -> bytes:
     parts: list[bytes] = []
     remaining = n
     while remaining > 0:
-        chunk = stream.read(remaining)
-        if not chunk:
+        got: object = stream.read(remaining)  # a caller's object: any type may come back
+        if not got:
             break
-        if not isinstance(chunk, bytes):
-            raise SourceError(f"{_name(stream)}: not opened in binary mode")
+        if isinstance(got, (bytearray, memoryview)):
+            got = bytes(got)
+        if not isinstance(got, bytes):
+            raise SourceError(f"{_name(stream)}: not opened in binary mode (open it with 'rb')")
+        chunk = got
         parts.append(chunk)
         remaining -= len(chunk)
     return b"".join(parts)

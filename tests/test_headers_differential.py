@@ -19,8 +19,9 @@
 #   are decoded; the parser stops at the first IDAT and never reads pixels.
 # - a 12-bit JPEG: Pillow refuses it, libjpeg-turbo 3 decodes it; the parser
 #   reports it with bit_depth 12.
-# - orientation from XMP (tiff:Orientation), which Pillow's getexif() falls
-#   back on, is not read: browsers and EXIF readers ignore it too.
+# - orientation: see test_orientation_differential.py (XMP and PNG text
+#   are read as Pillow reads them; a PNG eXIf or text chunk after the image
+#   data is not, since the parser never reads past the first IDAT).
 # - formats the API does not accept are only named: their sizes are checked
 #   where Pillow opens them, but "refuse" differs (Pillow decodes TIFF/BMP).
 #   HEIF/AVIF turns and mirrors are reported as an orientation over the

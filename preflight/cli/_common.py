@@ -244,9 +244,23 @@ def add_max_bytes_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def walk_files(root: Path, every_file: bool, skip: str | None = None) -> Iterator[Path]:
+FileId = tuple[int, int]
+
+
+def file_id(path: Path | str) -> FileId | None:
+    """(device, inode) of what a path names, following links; None when it
+    cannot be read. Cheaper than a real path in a deep tree, and true to
+    hard links too."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return found.st_dev, found.st_ino
+
+
+def walk_files(root: Path, every_file: bool, skip: FileId | None = None) -> Iterator[Path]:
     """The files under the directory `root` (see the module comment); `skip`
-    is the real path of a directory left out of the walk. Iterative (a tree
+    is the file_id of a directory left out of the walk. Iterative (a tree
     thousands of folders deep cannot overflow the stack), sorted, and never
     into a symbolic link to a directory (a link loop cannot trap it)."""
     stack = [root]
@@ -265,7 +279,7 @@ def walk_files(root: Path, every_file: bool, skip: str | None = None) -> Iterato
             except OSError:
                 is_folder = False
             if is_folder:
-                if skip is None or os.path.realpath(path) != skip:
+                if skip is None or _entry_id(entry) != skip:
                     subfolders.append(path)
                 continue
             if not every_file and os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
@@ -279,6 +293,14 @@ def walk_files(root: Path, every_file: bool, skip: str | None = None) -> Iterato
                 yield path
         # Depth first, in name order: the stack pops the first name last pushed.
         stack.extend(reversed(subfolders))
+
+
+def _entry_id(entry: os.DirEntry[str]) -> FileId | None:
+    try:
+        found = entry.stat(follow_symlinks=False)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def display_path(path: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,13 +91,13 @@ def jobs(paths: list[str], every_file: bool, out: Path | None = None) -> Iterato
     """Every input file, with where it goes under --out; the --out tree itself
     is skipped when it lies inside an input directory (a re-run must not
     prepare its own outputs), and so is the manifest."""
-    skip = os.path.realpath(out) if out is not None else None
-    manifest = os.path.realpath(out / MANIFEST_NAME) if out is not None else None
+    skip = _common.file_id(out) if out is not None else None
+    manifest = _common.file_id(out / MANIFEST_NAME) if out is not None else None
     for text in paths:
         root = Path(text)
         if root.is_dir():
             for path in _common.walk_files(root, every_file, skip):
-                if manifest is not None and os.path.realpath(path) == manifest:
+                if path.name == MANIFEST_NAME and _common.file_id(path) == manifest:
                     continue
                 yield Job(path, path.relative_to(root))
         else:
@@ -108,15 +107,11 @@ def jobs(paths: list[str], every_file: bool, out: Path | None = None) -> Iterato
 class Destinations:
     """Unique output names under --out, never an input's or the manifest's."""
 
-    def __init__(self, out: Path, inputs: set[str]) -> None:
+    def __init__(self, out: Path, inputs: set[_common.FileId]) -> None:
         self.out = out
         self.inputs = inputs
-        self.manifest = os.path.realpath(out / MANIFEST_NAME)
-        self.taken: set[str] = set()
-
-    def _free(self, path: Path) -> bool:
-        # Case-folded: on a case-insensitive disk A.jpg and a.jpg are one file.
-        return str(path).casefold() not in self.taken and os.path.realpath(path) != self.manifest
+        self.manifest = out / MANIFEST_NAME
+        self.taken: set[str] = {str(self.manifest).casefold()}
 
     def claim(self, job: Job, extension: str) -> Path:
         relative = job.relative
@@ -127,12 +122,15 @@ class Destinations:
         candidates += [relative.with_name(f"{stem}-{n}{extension}") for n in range(2, 10_000)]
         for candidate in candidates:
             destination = self.out / candidate
-            if not self._free(destination):
+            # Case-folded: on a case-insensitive disk A.jpg and a.jpg are one file.
+            if str(destination).casefold() in self.taken:
                 continue
-            real = os.path.realpath(destination)
-            if real in self.inputs:
+            existing = _common.file_id(destination)
+            if existing is not None and existing in self.inputs:
                 which = (
-                    "the source image" if real == os.path.realpath(job.source) else "another input"
+                    "the source image"
+                    if existing == _common.file_id(job.source)
+                    else "another input"
                 )
                 raise OutputPathError(f"{destination}: refusing to overwrite {which}")
             self.taken.add(str(destination).casefold())
@@ -191,10 +189,10 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise _common.UsageError(f"--out {out}: exists and is not a directory")
     todo = list(jobs(args.paths, args.all, out))
-    inputs = {os.path.realpath(job.source) for job in todo}
+    inputs = {found for job in todo if (found := _common.file_id(job.source)) is not None}
     destinations = Destinations(out, inputs)
     manifest_path = out / MANIFEST_NAME
-    if destinations.manifest in inputs:
+    if _common.file_id(manifest_path) in inputs:
         raise _common.UsageError(f"{manifest_path}: the manifest would overwrite an input")
     _refuse_foreign_manifest(manifest_path)
     totals = Totals()

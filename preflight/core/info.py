@@ -44,6 +44,10 @@ class Header:
     # An animated GIF whose later frames grow the canvas: the canvas of the
     # first frame, what a decoder shows first (None: width x height).
     first_frame_size: tuple[int, int] | None = None
+    # JPEG: bytes of DCT coefficients a decoder buffers for the whole image
+    # before it can output a row (progressive or multi-scan files); 0 when it
+    # decodes in one pass.
+    coefficient_buffer_bytes: int = 0
 
     def __init__(
         self,
@@ -62,6 +66,7 @@ class Header:
         has_icc_profile: bool = False,
         has_exif: bool = False,
         first_frame_size: tuple[int, int] | None = None,
+        coefficient_buffer_bytes: int = 0,
     ) -> None:
         # One dict update instead of the generated __init__'s object.__setattr__
         # per field: the parser makes one Header per probe, and probe is hot.
@@ -81,6 +86,7 @@ class Header:
             has_icc_profile=has_icc_profile,
             has_exif=has_exif,
             first_frame_size=first_frame_size,
+            coefficient_buffer_bytes=coefficient_buffer_bytes,
         )
 
     @property

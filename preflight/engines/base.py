@@ -4,8 +4,11 @@
 # - load() decodes with shrink-on-load, takes the first frame of an
 #   animation, applies the EXIF orientation to the pixels and returns 8-bit
 #   sRGB (or grey), with an alpha band only if the source has one;
+# - load() checks the size its library is about to decode against the pixel
+#   cap and against the probe (engines.guard) before any pixel is decoded;
 # - engines raise preflight errors only (DecodeError, UnsupportedFormatError,
-#   EngineError), never their library's own exceptions.
+#   UnsafeImageError, EngineError, SourceError), never their library's own
+#   exceptions.
 
 from __future__ import annotations
 
@@ -31,8 +34,12 @@ class Engine(ABC):
     blocked: frozenset[str] = frozenset()
 
     @abstractmethod
-    def load(self, source: SourceData, info: ImageInfo, width: int, height: int) -> Pixels:
-        """Decode, orient, convert to 8-bit sRGB and resize to exactly width x height."""
+    def load(
+        self, source: SourceData, info: ImageInfo, width: int, height: int, *, pixel_cap: int
+    ) -> Pixels:
+        """Decode, orient, convert to 8-bit sRGB and resize to exactly width x height.
+        Before decoding, the size the library read must be within `pixel_cap`
+        and agree with `info` (guard.check_decode_size)."""
 
     @abstractmethod
     def size(self, image: Pixels) -> tuple[int, int]: ...

@@ -5,11 +5,16 @@
 # - only the plugin of the format the header parser named may open the data,
 #   so bytes that merely look like another format never reach other decoders;
 # - Pillow's decompression-bomb guard stays as it is, globally: preflight's
-#   own pixel cap is checked on the header before any decode, and Pillow's
-#   refusal is reported as UnsafeImageError;
+#   own pixel cap is checked on the header before any decode, again on the
+#   size Pillow reads once it has opened the file (guard.check_decode_size;
+#   for ICO, whose open() decodes, on the embedded image's header first),
+#   and Pillow's refusal is reported as UnsafeImageError;
+# - the file is opened once, and that one handle is read by Pillow;
 # - truncated data fails (Pillow's LOAD_TRUNCATED_IMAGES is left False);
 # - HEIC is read when pillow-heif is installed (registered on first use);
-# - the orientation applied is the header parser's, as in the vips engine.
+# - the orientation applied is the header parser's, as in the vips engine;
+#   where Pillow turns the image itself as it loads it (TIFF; HEIC through
+#   pillow-heif) it is not turned twice.
 
 from __future__ import annotations
 
@@ -19,11 +24,18 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import Any, BinaryIO
 
 from preflight.core.info import ImageInfo
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
-from preflight.errors import DecodeError, UnsafeImageError, UnsupportedFormatError
+from preflight.engines.guard import check_coefficient_memory, check_decode_size
+from preflight.errors import (
+    DecodeError,
+    PreflightError,
+    SourceError,
+    UnsafeImageError,
+    UnsupportedFormatError,
+)
 
 _SAVE_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 # Our format names -> the Pillow plugins allowed to open them.
@@ -97,9 +109,20 @@ class PillowEngine(Engine):
             readable.add("heic")
         self.formats = frozenset(readable)
 
-    def load(self, source: SourceData, info: ImageInfo, width: int, height: int) -> Pixels:
+    def load(
+        self, source: SourceData, info: ImageInfo, width: int, height: int, *, pixel_cap: int
+    ) -> Pixels:
         from PIL import Image, UnidentifiedImageError
 
+        check_coefficient_memory(info)
+        stream: BinaryIO
+        if isinstance(source, bytes):
+            stream = io.BytesIO(source)
+        else:
+            try:
+                stream = open(source, "rb")  # noqa: SIM115 (closed below, after decoding)
+            except OSError as error:
+                raise SourceError(f"{source}: cannot read ({error.strerror or error})") from None
         try:
             with warnings.catch_warnings():
                 # Between Pillow's warning and error thresholds: our own cap
@@ -109,11 +132,22 @@ class PillowEngine(Engine):
                 # takes the orientation from its own parser, and a library
                 # call should not print.
                 warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
-                handle = Image.open(
-                    io.BytesIO(source) if isinstance(source, bytes) else source,
-                    formats=_OPEN_FORMATS.get(info.format),
-                )
+                if info.format == "ico":  # Image.open decodes the icon: check it first
+                    icon_w, icon_h = _icon_size(stream)
+                    check_decode_size(info, icon_w, icon_h, pixel_cap, library="Pillow")
+                    stream.seek(0)
+                handle = Image.open(stream, formats=_OPEN_FORMATS.get(info.format))
                 with handle as image:  # open leaves an animation on its first frame
+                    # What Pillow is about to decode: the header it read, not the probe's.
+                    opened_w, opened_h = image.size
+                    check_decode_size(
+                        info,
+                        opened_w,
+                        opened_h,
+                        pixel_cap,
+                        library="Pillow",
+                        oriented=info.format in _ORIENTED_BY_PILLOW,
+                    )
                     if info.format == "jpeg":
                         # draft works in stored orientation: ask for the stored size.
                         stored = (height, width) if info.transposed else (width, height)
@@ -122,15 +156,20 @@ class PillowEngine(Engine):
                     # The header parser's orientation, not Pillow's own EXIF
                     # reading: the core chose the size from it, and the vips
                     # engine turns by it too.
-                    turn = _transposes().get(info.orientation)
-                    oriented = image.transpose(turn) if turn is not None else image
+                    turn = None if _turned_by_pillow(image, info) else info.orientation
+                    transpose = _transposes().get(turn) if turn is not None else None
+                    oriented = image.transpose(transpose) if transpose is not None else image
                     converted = _to_8bit_srgb(oriented)
+        except PreflightError:
+            raise  # preflight's own checks, above
         except Image.DecompressionBombError as error:
             raise UnsafeImageError(f"Pillow refuses to decode it: {error}") from None
         except UnidentifiedImageError:
             raise UnsupportedFormatError(f"Pillow cannot read this {info.format_label}") from None
         except (OSError, ValueError, SyntaxError, EOFError) as error:
             raise DecodeError(f"{info.format_label} data could not be decoded: {error}") from None
+        finally:
+            stream.close()
         return self.resize(converted, width, height)
 
     def size(self, image: Pixels) -> tuple[int, int]:
@@ -213,6 +252,40 @@ class PillowEngine(Engine):
         image.info = {}
         image.save(buffer, _SAVE_FORMATS[fmt], **options)
         return buffer.getvalue()
+
+
+# Formats Pillow turns upright as it reads them (its size is the displayed
+# one): TIFF (TiffImagePlugin applies exif_transpose on load), HEIC
+# (pillow-heif applies the 'irot'/'imir' transforms).
+_ORIENTED_BY_PILLOW = frozenset({"tiff", "heic"})
+
+
+def _turned_by_pillow(image: Any, info: ImageInfo) -> bool:
+    """Whether Pillow has already turned the loaded image by its orientation."""
+    if info.orientation == 1 or info.format not in _ORIENTED_BY_PILLOW:
+        return False
+    if info.format == "tiff":  # Pillow drops the tag once it has applied it
+        return 0x0112 not in getattr(image, "tag_v2", {0x0112: 1})
+    return True
+
+
+def _icon_size(stream: Any) -> tuple[int, int]:
+    """The size of the image in an ICO that Pillow will decode (its largest
+    entry), from that image's own header: Pillow's open() decodes it at once,
+    so this is read, without decoding, before Image.open is called."""
+    from PIL import BmpImagePlugin, IcoImagePlugin, PngImagePlugin
+
+    icons = IcoImagePlugin.IcoFile(stream)
+    if not icons.entry:
+        raise DecodeError("ICO: no images in its directory")
+    stream.seek(icons.entry[0].offset)
+    if stream.read(8) == PngImagePlugin._MAGIC:
+        stream.seek(icons.entry[0].offset)
+        width, height = PngImagePlugin.PngImageFile(stream).size
+        return width, height
+    stream.seek(icons.entry[0].offset)
+    width, height = BmpImagePlugin.DibImageFile(stream).size
+    return width, height // 2  # the XOR image; the AND mask is the other half
 
 
 def _to_8bit_srgb(image: Any) -> Any:

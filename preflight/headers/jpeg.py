@@ -2,7 +2,9 @@
 # - the frame header (any SOF marker: baseline, extended, progressive,
 #   lossless, arithmetic) gives the size, precision and components; its
 #   length must match its component count and its precision be 2..16;
-# - APP1 "Exif" gives the orientation (the first one wins, as in Pillow),
+# - APP1 "Exif" gives the orientation (the first one wins, as in Pillow);
+#   when it has none, the last APP1 XMP packet's tiff:Orientation does, as
+#   in Pillow's getexif (libvips ignores XMP: docs/hostile-input.md);
 #   APP2 "ICC_PROFILE" an ICC profile, wherever they sit before the scan;
 # - bytes between segments that are not a marker are skipped, as libjpeg and
 #   Pillow do (with a warning); 0xFF fill bytes too. A whole file that ends
@@ -20,7 +22,7 @@ from __future__ import annotations
 from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
-from preflight.headers.exif import orientation_from_exif
+from preflight.headers.exif import exif_orientation, xmp_orientation
 
 SIGNATURE = b"\xff\xd8\xff"
 
@@ -28,6 +30,7 @@ _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _PROGRESSIVE = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 _MODES = {1: "L", 3: "RGB", 4: "CMYK"}
 _EXIF = b"Exif\x00\x00"
+_XMP = b"http://ns.adobe.com/xap/1.0/\x00"
 _ICC = b"ICC_PROFILE\x00"
 
 # What the byte after 0xFF means to the walk: one table lookup per marker.
@@ -53,8 +56,16 @@ _KINDS = _marker_kinds()
 
 
 def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
-    frame, orientation, exif_seen, icc, _ = _walk(reader, complete=complete, budget=budget)
-    marker, precision, height, width, components = frame
+    frame, orientation, exif_seen, icc, scan = _walk(reader, complete=complete, budget=budget)
+    marker, precision, height, width, components, _ = frame
+    # A progressive file, or one whose first scan holds only some of the
+    # components, is decoded from a buffer of every coefficient of the image.
+    multi_scan = scan is not None and scan + 4 < reader.size and reader.data[scan + 4] < components
+    buffered = (
+        coefficient_buffer_bytes(width, height, _sampling(reader, frame))
+        if marker in _PROGRESSIVE or multi_scan
+        else 0
+    )
     return Header(
         format="jpeg",
         width=width,
@@ -66,7 +77,36 @@ def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
         color_components=components,
         has_icc_profile=icc,
         has_exif=exif_seen,
+        coefficient_buffer_bytes=buffered,
     )
+
+
+def coefficient_buffer_bytes(width: int, height: int, sampling: list[tuple[int, int]]) -> int:
+    """What libjpeg allocates for a whole-image coefficient buffer
+    (jdcoefct.c, jinit_d_coef_controller with a full buffer): per component,
+    its blocks across and down (jdinput.c: ceil(side * factor / (8 * the
+    largest factor))), each rounded up to a whole number of its sampling
+    factor, times 64 coefficients of 2 bytes (JCOEF). Shrink-on-load does not
+    reduce it: the coefficients are buffered before any scaling."""
+    max_h = max(h for h, _ in sampling)
+    max_v = max(v for _, v in sampling)
+    total = 0
+    for h, v in sampling:
+        across = -(-width * h // (8 * max_h))
+        down = -(-height * v // (8 * max_v))
+        total += (-(-across // h) * h) * (-(-down // v) * v) * 64 * 2
+    return total
+
+
+def _sampling(reader: Reader, frame: _Frame) -> list[tuple[int, int]]:
+    """The (horizontal, vertical) sampling factors of each component, from the
+    frame header (a factor of 0 is read as 1: libjpeg refuses such a file)."""
+    body, components = frame[5], frame[4]
+    factors = []
+    for index in range(components):
+        packed = reader.u8(body + 6 + 3 * index + 1)
+        factors.append((max(1, packed >> 4), max(1, packed & 0x0F)))
+    return factors
 
 
 def end_marker_after_scan(data: bytes) -> bool | None:
@@ -85,7 +125,7 @@ def end_marker_after_scan(data: bytes) -> bool | None:
     return data.find(b"\xff\xd9", scan + 2) >= 0
 
 
-_Frame = tuple[int, int, int, int, int]  # marker, precision, height, width, components
+_Frame = tuple[int, int, int, int, int, int]  # marker, precision, height, width, components, body
 
 
 def _walk(
@@ -101,7 +141,8 @@ def _walk(
     scan: int | None = None
     offset = 2
     frame: _Frame | None = None
-    orientation = 1
+    orientation: int | None = None
+    xmp: tuple[int, int] | None = None  # the last XMP packet's span
     exif_seen = icc = junk = False
     try:
         while True:
@@ -127,11 +168,14 @@ def _walk(
                     if frame is None:
                         frame = _read_frame(reader, marker, body, length)
                 elif kind == _APP1:
-                    if not exif_seen and length >= 8:
+                    if length >= 8:
                         reader.need(offset)
                         if data.startswith(_EXIF, body):
-                            exif_seen = True
-                            orientation = orientation_from_exif(data, body + 6, offset)
+                            if not exif_seen:
+                                exif_seen = True
+                                orientation = exif_orientation(data, body + 6, offset)
+                        elif data.startswith(_XMP, body):
+                            xmp = (body + len(_XMP), offset)
                 elif length >= 14:  # APP2
                     reader.need(body + 12)
                     icc = icc or data.startswith(_ICC, body)
@@ -162,11 +206,14 @@ def _walk(
         if complete or frame is None or short.at_least <= budget:
             raise
     assert frame is not None
-    return frame, orientation, exif_seen, icc, scan
+    if orientation is None and xmp is not None:
+        orientation = xmp_orientation(data, *xmp)
+    return frame, orientation or 1, exif_seen, icc, scan
 
 
 def _read_frame(reader: Reader, marker: int, body: int, length: int) -> _Frame:
-    """(marker, precision, height, width, components) of a valid frame header."""
+    """(marker, precision, height, width, components, body offset) of a valid
+    frame header."""
     data = reader.data
     reader.need(body + 6)
     precision = data[body]
@@ -183,4 +230,5 @@ def _read_frame(reader: Reader, marker: int, body: int, length: int) -> _Frame:
         raise CorruptHeaderError(f"JPEG: {components} colour components")
     if not 2 <= precision <= 16:
         raise CorruptHeaderError(f"JPEG: {precision}-bit samples")
-    return marker, precision, height, width, components
+    reader.need(body + length - 2)  # the components' sampling factors
+    return marker, precision, height, width, components, body

@@ -3,7 +3,13 @@
 # - sizes are read where the header gives them cheaply (TIFF, BMP, PSD, ICO,
 #   JPEG 2000, and HEIC/AVIF from the primary item's properties), else None;
 #   a malformed size is None, not an error: the file is refused as
-#   unsupported either way;
+#   unsupported either way (and prepare refuses to decode a file whose size
+#   it does not know);
+# - the size is that of what a decoder will decode, not what a directory
+#   says: for ICO, the embedded PNG's IHDR or DIB header of the entry Pillow
+#   picks; for TIFF, the first IFD, wherever it sits within the read budget
+#   (NeedMore asks for it), with the first of duplicated tags, as libtiff
+#   and Pillow keep;
 # - SVG is recognized from text: optional BOM and whitespace, then XML
 #   declarations, processing instructions, comments and a doctype, then an
 #   <svg element, within the first 4 KiB. The scan moves forward with each
@@ -32,11 +38,11 @@ def sniff(reader: Reader, *, complete: bool, budget: int) -> Header | None:
     """A Header for an unsupported format, or None if this is no known format."""
     head = reader.data[:16]
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return _tiff(reader)
+        return _tiff(reader, complete=complete, budget=budget)
     if head[:2] == b"BM" and len(head) >= 14:
         return _bmp(reader)
     if head[:4] == b"\x00\x00\x01\x00":
-        return _sized(reader, "ico", _largest_icon)
+        return _ico(reader, complete=complete, budget=budget)
     if head[:5] == b"%PDF-":
         return Header(format="pdf", width=None, height=None)
     if head[:2] == b"\xff\x0a" or head[:12] == _JXL_BOX:
@@ -100,16 +106,52 @@ def _sized(reader: Reader, fmt: str, read: Callable[[Reader], tuple[int, int]]) 
     return Header(format=fmt, width=width, height=height)
 
 
-def _largest_icon(reader: Reader) -> tuple[int, int]:
-    """ICO holds several sizes; Pillow reports the largest (0 means 256 px)."""
+def _ico(reader: Reader, *, complete: bool, budget: int) -> Header:
+    """ICO: the size of the image Pillow decodes. Its directory may say 16x16
+    while the embedded PNG is 13000x13000: the embedded image's own header
+    is what counts (read within the budget; unknown when cut or past it)."""
+    try:
+        size = _icon_image_size(reader)
+    except NeedMoreSignal as short:
+        if not complete and short.at_least <= budget:
+            raise
+        size = None
+    if size is None or size[0] <= 0 or size[1] <= 0:
+        return Header(format="ico", width=None, height=None)
+    return Header(format="ico", width=size[0], height=size[1])
+
+
+def _icon_image_size(reader: Reader) -> tuple[int, int] | None:
+    """Pillow's choice of entry (IcoImagePlugin.IcoFile: the largest
+    directory size, then the lowest colour depth, then directory order) and
+    the size of the image stored there: a PNG's IHDR, or a DIB's header
+    (whose height counts the XOR image and the AND mask: half is shown)."""
     count = reader.u16le(4)
-    best = (0, 0)
-    for index in range(min(count, 256)):
+    if count == 0:
+        return None
+    entries = []
+    for index in range(count):  # Pillow reads every entry: so does this
         entry = 6 + 16 * index
         width, height = reader.u8(entry) or 256, reader.u8(entry + 1) or 256
-        if width * height > best[0] * best[1]:
-            best = (width, height)
-    return best
+        colours, bpp = reader.u8(entry + 2), reader.u16le(entry + 6)
+        depth = bpp or (colours and (colours - 1).bit_length()) or 256  # ceil(log2)
+        entries.append((-(width * height), depth, index, reader.u32le(entry + 12)))
+    offset = min(entries)[3]
+    if reader.bytes(offset, 8) == b"\x89PNG\r\n\x1a\n":
+        return reader.u32be(offset + 16), reader.u32be(offset + 20)
+    header_size = reader.u32le(offset)
+    if header_size == 12:  # OS/2 BITMAPCOREHEADER
+        width, height = reader.u16le(offset + 4), reader.u16le(offset + 6)
+    elif header_size >= 40:
+        width = _signed32(reader.u32le(offset + 4))
+        height = abs(_signed32(reader.u32le(offset + 8)))
+    else:
+        return None
+    return width, height // 2
+
+
+def _signed32(value: int) -> int:
+    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 def _jp2_box(reader: Reader) -> Header:
@@ -120,8 +162,10 @@ def _jp2_box(reader: Reader) -> Header:
     return _sized(reader, "jp2", lambda r: (r.u32be(at + 8), r.u32be(at + 4)))
 
 
-def _tiff(reader: Reader) -> Header:
-    """Width, height and orientation from the first IFD (classic or BigTIFF)."""
+def _tiff(reader: Reader, *, complete: bool, budget: int) -> Header:
+    """Width, height and orientation from the first IFD (classic or BigTIFF).
+    Many writers put the IFD after the pixels, at the end of the file: it is
+    asked for (NeedMore) when within the budget, else the sizes are unknown."""
     big_endian = reader.data[:2] == b"MM"
     u16 = reader.u16be if big_endian else reader.u16le
     u32 = reader.u32be if big_endian else reader.u32le
@@ -137,17 +181,20 @@ def _tiff(reader: Reader) -> Header:
         else:
             ifd = u32(4)
             count, first, entry_size, value_field = u16(ifd), ifd + 2, 12, 8
-        for index in range(min(count, 512)):
+        count = min(count, 4096)
+        reader.need(first + entry_size * count)  # the whole directory, in one request
+        for index in range(count):
             entry = first + entry_size * index
             tag = u16(entry)
-            if tag in (256, 257, 0x0112):
+            if tag in (256, 257, 0x0112) and tag not in found:  # the first one wins
                 kind, value_at = u16(entry + 2), entry + value_field
-                if kind == 3:  # SHORT
-                    found[tag] = u16(value_at)
-                else:  # LONG, or LONG8 in BigTIFF
-                    found[tag] = u64(value_at) if kind == 16 and big_tiff else u32(value_at)
-    except NeedMoreSignal:
-        pass  # the IFD is past the data read: sizes unknown
+                value = _tiff_integer(kind, value_at, u16, u32, u64, big_tiff=big_tiff)
+                if value is not None:
+                    found[tag] = value
+    except NeedMoreSignal as short:
+        if not complete and short.at_least <= budget:
+            raise
+        found = {}  # the IFD is cut short or past the budget: sizes unknown
     width, height = found.get(256) or None, found.get(257) or None
     if width is None or height is None:
         width = height = None
@@ -158,6 +205,26 @@ def _tiff(reader: Reader) -> Header:
         height=height,
         orientation=orientation if 1 <= orientation <= 8 else 1,
     )
+
+
+def _tiff_integer(
+    kind: int,
+    at: int,
+    u16: Callable[[int], int],
+    u32: Callable[[int], int],
+    u64: Callable[[int], int],
+    *,
+    big_tiff: bool,
+) -> int | None:
+    """An unsigned integer tag value stored in the entry: SHORT, LONG, or
+    LONG8 in BigTIFF; None for other types (libtiff rejects them for sizes)."""
+    if kind == 3:
+        return u16(at)
+    if kind == 4:
+        return u32(at)
+    if kind == 16 and big_tiff:
+        return u64(at)
+    return None
 
 
 def _bmp(reader: Reader) -> Header:

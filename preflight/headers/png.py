@@ -8,6 +8,10 @@
 #   2**31 frames, or a second acTL, is ignored (a still PNG), and the frames
 #   are acTL's count plus the IDAT image when no fcTL precedes it;
 # - tRNS gives transparency, iCCP an ICC profile, eXIf the EXIF orientation;
+#   as in Pillow's getexif: without eXIf, a text chunk "Raw profile type
+#   exif" (ImageMagick's hex dump of EXIF) stands for it, and without an
+#   orientation there, an XMP text chunk's tiff:Orientation (libvips reads
+#   neither: docs/hostile-input.md); the last chunk of each kind wins;
 # - the walk stops at the first IDAT and never reads pixel data, so an eXIf
 #   after the pixels is not seen (Pillow reads one there once it has decoded
 #   the pixels); chunk lengths over 2**31-1 are corrupt (the PNG spec's
@@ -21,7 +25,7 @@ import zlib
 from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
-from preflight.headers.exif import orientation_from_exif
+from preflight.headers.exif import exif_orientation, xmp_orientation
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -69,7 +73,8 @@ def parse_png(reader: Reader) -> Header:
     mode, alpha = mode_alpha
     declared_frames: int | None = None  # from acTL, as Pillow keeps it
     icc = exif = first_frame_is_idat = False
-    orientation = 1
+    exif_span: tuple[int, int] | None = None
+    texts: dict[bytes, bytes | None] = {}  # the text chunks orientation may come from
     offset = 33  # after IHDR's length, type, data and CRC
     while True:
         if offset + 8 > size:
@@ -99,8 +104,14 @@ def parse_png(reader: Reader) -> Header:
         elif kind == b"eXIf":  # the last one wins, as in Pillow
             exif = True
             reader.need(body + length)
-            orientation = orientation_from_exif(data, body, body + length)
+            exif_span = (body, body + length)
+        elif kind in _TEXT_CHUNKS:
+            keyword = data[body : min(body + length, body + 80)].split(b"\x00", 1)[0]
+            if keyword in (_RAW_EXIF, _XMP):
+                reader.need(body + length)
+                texts[keyword] = _text(kind, data[body + len(keyword) + 1 : body + length])
         offset = body + length + 4  # data and CRC
+    orientation = _orientation(data, exif_span, texts)
     frames = 1
     if declared_frames is not None:
         # Without an fcTL before it, the IDAT image is a default image shown
@@ -121,3 +132,52 @@ def parse_png(reader: Reader) -> Header:
         has_icc_profile=icc,
         has_exif=exif,
     )
+
+
+_TEXT_CHUNKS = frozenset({b"tEXt", b"zTXt", b"iTXt"})
+_RAW_EXIF = b"Raw profile type exif"
+_XMP = b"XML:com.adobe.xmp"
+_MAX_TEXT = 1 << 20  # decompressed text kept from one chunk
+
+
+def _text(kind: bytes, rest: bytes) -> bytes | None:
+    """The text of a tEXt/zTXt/iTXt chunk after its keyword and NUL, or None
+    when it cannot be read (bad compression, over _MAX_TEXT)."""
+    compressed = False
+    if kind == b"zTXt":
+        compressed, rest = True, rest[1:]  # the compression method byte
+    elif kind == b"iTXt":
+        if len(rest) < 2:
+            return None
+        compressed = rest[0] == 1
+        parts = rest[2:].split(b"\x00", 2)  # language, translated keyword, text
+        if len(parts) < 3:
+            return None
+        rest = parts[2]
+    if not compressed:
+        return rest
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(rest, _MAX_TEXT)
+    except zlib.error:
+        return None
+    return None if inflater.unconsumed_tail else text
+
+
+def _orientation(
+    data: bytes, exif_span: tuple[int, int] | None, texts: dict[bytes, bytes | None]
+) -> int:
+    """Pillow's order: the eXIf chunk, else the raw EXIF text; then XMP."""
+    found: int | None = None
+    if exif_span is not None:
+        found = exif_orientation(data, *exif_span)
+    elif texts.get(_RAW_EXIF):
+        raw = texts[_RAW_EXIF] or b""
+        try:
+            block = bytes.fromhex(b"".join(raw.split(b"\n")[3:]).decode("latin-1"))
+        except ValueError:
+            block = b""
+        found = exif_orientation(block)
+    if found is None and texts.get(_XMP):
+        found = xmp_orientation(texts[_XMP] or b"")
+    return found or 1

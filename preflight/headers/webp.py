@@ -15,7 +15,7 @@ import struct
 from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
-from preflight.headers.exif import orientation_from_exif
+from preflight.headers.exif import exif_orientation, xmp_orientation
 
 _RIFF = struct.Struct("<I4x4sI")  # RIFF size, ("WEBP"), the first chunk's kind and size
 _VP8 = struct.Struct("<HB3sHH")  # frame tag (24 bits), start code, width, height
@@ -65,9 +65,9 @@ def parse_webp(reader: Reader, *, complete: bool, budget: int) -> Header:
         if width * height >= 1 << 32:  # libwebp's limit on the canvas area
             raise CorruptHeaderError(f"WebP: canvas {width}x{height} is over 2**32 pixels")
         alpha, animated = bool(flags & 0x10), bool(flags & 0x02)
-        has_exif, icc = bool(flags & 0x08), bool(flags & 0x20)
+        has_exif, icc, has_xmp = bool(flags & 0x08), bool(flags & 0x20), bool(flags & 0x04)
         orientation, frames = 1, 1 if not animated else None
-        if has_exif or animated:
+        if has_exif or has_xmp or animated:
             orientation, frames = _walk_chunks(
                 reader, riff_end, complete=complete, budget=budget, animated=animated
             )
@@ -96,9 +96,13 @@ def _still(width: int, height: int, *, alpha: bool, mode: str) -> Header:
 def _walk_chunks(
     reader: Reader, riff_end: int, *, complete: bool, budget: int, animated: bool
 ) -> tuple[int, int | None]:
-    """(orientation, frame count or None) from the chunks after VP8X."""
+    """(orientation, frame count or None) from the chunks after VP8X: the
+    EXIF chunk's orientation, else the XMP chunk's tiff:Orientation (as in
+    Pillow's getexif; libvips ignores XMP)."""
     offset = 30  # after the VP8X chunk (8 + 10 bytes) and the 12-byte RIFF header
-    orientation, frames = 1, 0
+    orientation: int | None = None
+    xmp: tuple[int, int] | None = None
+    frames = 0
     try:
         while offset + 8 <= riff_end:
             kind = reader.bytes(offset, 4)
@@ -107,12 +111,21 @@ def _walk_chunks(
                 frames += 1
             elif kind == b"EXIF":
                 reader.need(offset + 8 + size)
-                orientation = orientation_from_exif(reader.data, offset + 8, offset + 8 + size)
+                orientation = exif_orientation(reader.data, offset + 8, offset + 8 + size)
+            elif kind == b"XMP ":
+                reader.need(offset + 8 + size)
+                xmp = (offset + 8, offset + 8 + size)
             offset += 8 + size + (size & 1)
     except NeedMoreSignal as short:
         if not complete and short.at_least <= budget:
             # The EXIF chunk and the frames are spread to the end of the
             # file: ask for all of it (within the budget) at once.
             raise NeedMoreSignal(max(short.at_least, min(riff_end, budget))) from None
-        return orientation, None if animated else 1
-    return orientation, (frames or 1) if animated else 1
+        return _resolved(reader.data, orientation, xmp), None if animated else 1
+    return _resolved(reader.data, orientation, xmp), (frames or 1) if animated else 1
+
+
+def _resolved(data: bytes, orientation: int | None, xmp: tuple[int, int] | None) -> int:
+    if orientation is None and xmp is not None:
+        orientation = xmp_orientation(data, *xmp)
+    return orientation or 1
