@@ -25,11 +25,15 @@ from preflight.core.findings import (
     Finding,
     has_error,
 )
+from preflight.core.findings import (
+    UNDECODABLE as UNDECODABLE_CODE,
+)
 from preflight.core.info import ImageInfo
 from preflight.core.options import OptionKeywords, Options, make_options
 from preflight.errors import (
     EmptyInputError,
     HeaderError,
+    InvalidArgumentError,
     NotAnImageError,
     SourceError,
     TruncatedError,
@@ -112,15 +116,67 @@ def inspect(
     options: Options | None = None,
     *,
     declared_media_type: str | None = None,
+    decode: bool = False,
     **keywords: Unpack[OptionKeywords],
 ) -> Report:
     """Probe, estimate and check one image. Never raises for a bad file;
-    bad options (the caller's mistake) raise UsageError."""
+    bad options (the caller's mistake) raise UsageError. `decode=True` also
+    decodes the pixel data (check --decode): a header that reads over data
+    that does not is an `undecodable` error, as the API answers it."""
     chosen = make_options(options, **keywords)
+    if not isinstance(decode, bool):
+        raise InvalidArgumentError(f"decode must be True or False, got {decode!r}")
     path = _source_name(source)
     try:
+        if decode:
+            source = _whole(source)
         info = probe(source)
     except (HeaderError, SourceError) as error:
         return Report(path, None, None, (failure_finding(error),))
     result, found = assess(info, chosen, declared_media_type=declared_media_type)
+    if decode and info.media_type is not None and not any(f.is_error for f in found):
+        assert isinstance(source, bytes)
+        failure = _decode_check(source, info)
+        if failure is not None:
+            found.insert(
+                0,
+                Finding(
+                    UNDECODABLE_CODE,
+                    ERROR,
+                    f"{UNDECODABLE}: the {info.format_label} header reads, its data does not "
+                    f"decode ({failure})",
+                    "export the image again (preflight prepare re-encodes what still decodes)",
+                ),
+            )
     return Report(path, info, result, tuple(found))
+
+
+def _whole(source: Source) -> bytes:
+    """The whole content of a source, read once (the header and the decode
+    then see the same bytes)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as handle:
+                return handle.read()
+        except (OSError, ValueError) as error:
+            detail = error.strerror if isinstance(error, OSError) else None
+            raise SourceError(f"{os.fsdecode(source)}: cannot read ({detail or error})") from None
+    try:
+        data = source.read()
+    except (OSError, ValueError) as error:
+        raise SourceError(f"{_source_name(source) or '<stream>'}: cannot read ({error})") from None
+    if not isinstance(data, bytes):
+        raise SourceError(f"{_source_name(source) or '<stream>'}: not opened in binary mode")
+    return data
+
+
+def _decode_check(data: bytes, info: ImageInfo) -> str | None:
+    from preflight.errors import PreflightError
+    from preflight.preparation import decode_failure
+
+    try:
+        return decode_failure(data, info)
+    except PreflightError as error:  # no engine for it, over a cap: it does not decode here
+        return str(error)

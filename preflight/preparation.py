@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import io
 import math
 import os
 import stat
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -39,9 +41,17 @@ from preflight.core.options import OptionKeywords, Options, make_options
 from preflight.core.rules import many_images_side_limit
 from preflight.core.tables import Tier
 from preflight.engines import engine_name, get_engine, other_engine
-from preflight.engines.base import OUTPUT_FORMATS, Engine, Pixels, SourceData, looks_flat
+from preflight.engines.base import (
+    OUTPUT_FORMATS,
+    VERIFY_SIDE,
+    Engine,
+    Pixels,
+    SourceData,
+    looks_flat,
+)
 from preflight.errors import (
     ByteBudgetError,
+    DecodeError,
     EngineError,
     InvalidArgumentError,
     OutputPathError,
@@ -233,22 +243,37 @@ def prepare(
             want_w, want_h, Target("box", box=(side_limit, side_limit)), tier=tier
         )
 
+    repaired: Action | None = None
     if _can_pass_through(info, (want_w, want_h), limit, out_format):
-        count = tokens(info.width, info.height, chosen_options.rule)
-        return PreparedImage(
-            data=_read_all(data_source),
-            media_type=MEDIA_TYPES[info.format],
-            width=info.width,
-            height=info.height,
-            tokens=count,
-            cost_usd=chosen_options.cost(count),
-            source=info,
-            actions=(Action("passthrough", "already accepted as it is: sent unchanged"),),
-            source_estimate=source_estimate,
-        )
+        # Read once: what is verified is what is returned, even if the file
+        # is replaced meanwhile.
+        data = _read_all(data_source)
+        runner = runner or _engine_for(info, engine)
+        failure = _decode_failure(runner, data, info, pixel_cap)
+        if failure is None:
+            count = tokens(info.width, info.height, chosen_options.rule)
+            return PreparedImage(
+                data=data,
+                media_type=MEDIA_TYPES[info.format],
+                width=info.width,
+                height=info.height,
+                tokens=count,
+                cost_usd=chosen_options.cost(count),
+                source=info,
+                actions=(
+                    Action("passthrough", "already accepted as it is, and decodes: sent unchanged"),
+                ),
+                source_estimate=source_estimate,
+            )
+        # Damaged data the API would answer "Could not process image" for:
+        # re-encoded below if a decoder still makes pixels of it.
+        data_source = data
+        repaired = Action("repaired", f"the data does not decode cleanly ({failure}): re-encoded")
 
     runner = runner or _engine_for(info, engine)
     actions = _describe_transforms(info, (shown_w, shown_h), (want_w, want_h))
+    if repaired is not None:
+        actions.insert(0, repaired)
     pixels = _exact(
         runner, runner.load(data_source, info, want_w, want_h, pixel_cap=pixel_cap), want_w, want_h
     )
@@ -375,6 +400,44 @@ def _source_estimate(info: ImageInfo, options: Options) -> Estimate | None:
     if info.media_type is None or info.width is None or info.height is None:
         return None
     return estimate_with(info.width, info.height, options)
+
+
+def decode_failure(data: bytes, info: ImageInfo, *, engine: str | None = None) -> str | None:
+    """Why `data` (an image of the four accepted formats) does not decode to
+    its stated size, or None when it does: what check --decode asks."""
+    return _decode_failure(_engine_for(info, engine), data, info, DEFAULT_PIXEL_CAP)
+
+
+def _decode_failure(runner: Engine, data: bytes, info: ImageInfo, pixel_cap: int) -> str | None:
+    """Why `data` does not decode to its stated size, or None when it does.
+    Two decoders must agree: the engine's (Engine.verify: a small,
+    shrink-on-load decode of every byte, the pixel cap checked on what it is
+    about to decode) and
+    Pillow's reading of the whole file, since a decoder that shrugs off a
+    damaged stream is not what the API may use."""
+    from PIL import Image
+
+    assert info.width is not None and info.height is not None
+    try:
+        runner.verify(data, info, pixel_cap=pixel_cap)
+    except (DecodeError, UnsafeImageError) as error:
+        return str(error)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plugins = list(FORMATS[info.format].pillow_plugins)
+            with Image.open(io.BytesIO(data), formats=plugins) as image:
+                if info.format == "jpeg":
+                    image.draft(image.mode, (VERIFY_SIDE, VERIFY_SIDE))
+                    full = image.size if image.size == (info.width, info.height) else None
+                else:
+                    full = image.size
+                image.load()
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as error:
+        return f"Pillow: {error}"
+    if full is not None and full != (info.width, info.height):
+        return f"it decodes to {full[0]}x{full[1]}, not {info.width}x{info.height}"
+    return None
 
 
 def _can_pass_through(info: ImageInfo, wanted: tuple[int, int], limit: int, fmt: str) -> bool:

@@ -142,10 +142,6 @@ def test_prepare_raises_only_preflight_errors_and_re_encodes_decodable_data() ->
     assert not failures, "\n".join(failures[:20])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a pass-through is not decoded yet (issue 8: prepare must verify it; the lead's part)",
-)
 def test_passed_through_data_decodes_to_its_size() -> None:
     failures = []
     for case in cases():

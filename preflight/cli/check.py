@@ -30,6 +30,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _common.add_walk_options(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     parser.add_argument(
+        "--decode",
+        action="store_true",
+        help="also decode each image's pixel data (slower): data that does not decode is "
+        "an error, as the API answers it",
+    )
+    parser.add_argument(
         "--one-request",
         action="store_true",
         help="the files are the images of one request: count them for the many-image "
@@ -62,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
     if args.one_request:
         images = max(images, len(paths))
     options = _common.options_from_args(args, images_in_request=images)
-    reports = [inspect(path, options, declared_media_type=args.media_type) for path in paths]
+    reports = [
+        inspect(path, options, declared_media_type=args.media_type, decode=args.decode)
+        for path in paths
+    ]
     if args.one_request:
         reports = _with_request_findings(reports, options)
     if args.format == "json":

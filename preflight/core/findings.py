@@ -60,6 +60,7 @@ EMPTY = "empty"
 TRUNCATED = "truncated"
 CORRUPT = "corrupt"
 UNREADABLE = "unreadable"
+UNDECODABLE = "undecodable"  # the header reads, the pixel data does not (check --decode)
 REQUEST_TOO_LARGE = "request-too-large"  # the request's base64 images over its body limit
 OVERSIZED = "oversized"  # over the tier's size where oversized images are refused
 # Warnings: accepted, but resized or likely misread.

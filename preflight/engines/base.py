@@ -24,6 +24,9 @@ SourceData = Path | bytes
 
 
 FLAT_SAMPLE_SIDE = 128  # the side of the sample used to tell flat graphics from photos
+# The longest side of the decode that verifies data: JPEG then decodes at 1/8
+# scale (shrink-on-load); other formats inflate every byte anyway.
+VERIFY_SIDE = 64
 
 
 class Engine(ABC):
@@ -40,6 +43,17 @@ class Engine(ABC):
         """Decode, orient, convert to 8-bit sRGB and resize to exactly width x height.
         Before decoding, the size the library read must be within `pixel_cap`
         and agree with `info` (guard.check_decode_size)."""
+
+    def verify(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
+        """Raise DecodeError unless every byte of `data` decodes: a small,
+        shrink-on-load decode by default; an engine whose library reports
+        damage it repairs silently (libjpeg's warnings) is stricter."""
+        width, height = info.width or 1, info.height or 1
+        scale = max(width, height) / VERIFY_SIDE
+        small = (max(1, round(width / scale)), max(1, round(height / scale)))
+        if info.transposed:
+            small = (small[1], small[0])
+        self.load(data, info, *small, pixel_cap=pixel_cap)
 
     @abstractmethod
     def size(self, image: Pixels) -> tuple[int, int]: ...

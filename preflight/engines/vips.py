@@ -112,6 +112,20 @@ class VipsEngine(Engine):
         except vips.Error as error:
             raise self._error(info, error) from None
 
+    def verify(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
+        super().verify(data, info, pixel_cap=pixel_cap)
+        if info.format != "jpeg":
+            return
+        # libjpeg repairs a damaged scan with a warning ("Corrupt JPEG data")
+        # and the decode above succeeds; the API may refuse such data, so a
+        # warning here means: re-encode it. (Other formats' warnings, such as
+        # libpng's about a known-incorrect sRGB profile, are harmless.)
+        try:
+            image = self.vips.Image.new_from_buffer(data, "", shrink=8, fail_on="warning")
+            image.avg()
+        except self.vips.Error as error:
+            raise self._error(info, error) from None
+
     @contextmanager
     def _source(self, source: SourceData) -> Iterator[Any]:
         """A libvips source over the bytes, or over one descriptor of the file
