@@ -19,11 +19,15 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight.errors import DecodeError, UnsafeImageError, UnsupportedFormatError
 from preflight.info import ImageInfo
+
+if TYPE_CHECKING:
+    import numpy
+    from numpy.typing import NDArray
 
 _SAVE_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 # Our format names -> the Pillow plugins allowed to open them.
@@ -213,6 +217,17 @@ class PillowEngine(Engine):
         image.info = {}
         image.save(buffer, _SAVE_FORMATS[fmt], **options)
         return buffer.getvalue()
+
+    # Added for the quality analysis and tiling.
+
+    def to_array(self, image: Pixels) -> NDArray[numpy.uint8]:
+        import numpy
+
+        array = numpy.asarray(image, dtype=numpy.uint8)
+        return array.reshape(array.shape[0], array.shape[1], -1)
+
+    def crop(self, image: Pixels, left: int, top: int, width: int, height: int) -> Pixels:
+        return image.crop((left, top, left + width, top + height))
 
 
 def _to_8bit_srgb(image: Any) -> Any:
