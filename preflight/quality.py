@@ -52,7 +52,7 @@ class Thresholds:
     upscaled: float = 0.5  # effective/actual resolution at or below this: upscaled
     text_px: float = 12.0  # estimated text size (em, processed px) below this: small
     low_contrast: int = 64  # luminance spread (1st..99th percentile, of 255) below this
-    blank: int = 12  # every channel's spread below this: blank
+    blank: int = 16  # every channel's spread below this: blank
     border_fraction: float = 0.05  # uniform margins covering at least this share of the area
 
 
@@ -108,7 +108,7 @@ _SPECTRUM_BANDS = 40
 DETAIL_DROP_DB = 10.0
 _BLUR_WINDOW = 9  # the re-blur of Crété-Roffet et al. (2007): a 9-tap average
 _TEXT_BLOCK = 160  # side of the blocks searched for lines of text (processed px)
-_TEXT_PEAK = 0.3  # autocorrelation a line pitch needs to count as text
+_TEXT_PEAK = 0.5  # autocorrelation a line pitch needs to count as text
 _TEXT_MIN_BLOCKS = 2
 LINE_PITCH_EM = 1.3  # baseline-to-baseline distance in ems, typical of text (1.15 .. 1.6)
 _BORDER_TOLERANCE = 10  # levels a margin pixel may differ from the margin's colour
@@ -288,18 +288,16 @@ def text_size(grey: FloatArray) -> float | None:
 
 def _first_peak(curve: FloatArray, low: int, high: int) -> int | None:
     """The first local maximum of an autocorrelation after its first dip,
-    within [low, high], if it is strong enough to be a line pitch."""
+    within [low, high], if it is strong enough to be a line pitch and the
+    lines repeat (a second peak at twice the pitch: textures rarely have one)."""
     below = curve[1:high] < _TEXT_PEAK
     if not below.any():
         return None
     start = max(low, int(below.argmax()) + 1)
     for lag in range(start, high - 1):
-        if (
-            curve[lag] >= _TEXT_PEAK
-            and curve[lag] >= curve[lag - 1]
-            and curve[lag] >= curve[lag + 1]
-        ):
-            return lag
+        if curve[lag] >= _TEXT_PEAK and curve[lag - 1] <= curve[lag] >= curve[lag + 1]:
+            repeats = 2 * lag >= len(curve) or curve[2 * lag] >= _TEXT_PEAK / 2
+            return lag if repeats else None
     return None
 
 
