@@ -31,6 +31,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from preflight.engines import get_engine
+from preflight.engines.base import Engine
 from preflight.geometry import api_size
 from preflight.prepare import prepare
 from preflight.probe import probe
@@ -66,6 +67,18 @@ def encoded(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def contenders_for(engine: Engine, data: bytes) -> dict[str, Callable[[], object]]:
+    info = probe(data)
+    size = api_size(info.width or 1, info.height or 1)
+    array = engine.to_array(engine.without_alpha(engine.load(data, info, *size)))
+    return {
+        "decode": lambda: engine.load(data, probe(data), *size),
+        "prepare": lambda: prepare(data, engine=engine.name),
+        "analyze": lambda: analyze_quality(data, engine=engine.name),
+        "measure": lambda: measure_pixels(array, info.width or 1, info.height or 1),
+    }
+
+
 def median_ms(samples: list[float]) -> float:
     return 1000 * statistics.median(samples)
 
@@ -83,21 +96,12 @@ def main() -> None:
         "screenshot 1920x1080 PNG": encoded(page(1920, 1080), "PNG"),
     }
     print(f"engine: {engine.name}; median of {args.repeat} runs, interleaved\n")
-    print(
-        "| image | decode ms | prepare ms | analyze ms | measure ms | analyze / decode | analyze / prepare |"
-    )
+    columns = ("image", "decode ms", "prepare ms", "analyze ms", "measure ms")
+    ratios = ("analyze / decode", "analyze / prepare")
+    print("| " + " | ".join(columns + ratios) + " |")
     print("|---|---|---|---|---|---|---|")
     for name, data in images.items():
-        info = probe(data)
-        size = api_size(info.width or 1, info.height or 1)
-        pixels = engine.load(data, info, *size)
-        array = engine.to_array(engine.without_alpha(pixels))
-        contenders: dict[str, Callable[[], object]] = {
-            "decode": lambda: engine.load(data, probe(data), *size),
-            "prepare": lambda: prepare(data, engine=engine.name),
-            "analyze": lambda: analyze_quality(data, engine=engine.name),
-            "measure": lambda: measure_pixels(array, info.width or 1, info.height or 1),
-        }
+        contenders = contenders_for(engine, data)
         times: dict[str, list[float]] = {key: [] for key in contenders}
         for _ in range(args.repeat):
             for key, run in contenders.items():
