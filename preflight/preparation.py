@@ -21,17 +21,15 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import io
 import math
 import os
-import stat
 import tempfile
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from preflight.core.estimation import Estimate, estimate_with
 from preflight.core.formats import FORMATS, MEDIA_TYPES
@@ -40,7 +38,7 @@ from preflight.core.info import ImageInfo, base64_length
 from preflight.core.options import OptionKeywords, Options, make_options
 from preflight.core.rules import many_images_side_limit
 from preflight.core.tables import Tier
-from preflight.engines import engine_name, get_engine, other_engine
+from preflight.engines import engine_name
 from preflight.engines.base import (
     OUTPUT_FORMATS,
     VERIFY_SIDE,
@@ -57,26 +55,19 @@ from preflight.errors import (
     OutputPathError,
     SourceError,
     UnsafeImageError,
-    UnsupportedFormatError,
     WriteError,
 )
-from preflight.probing import probe
+from preflight.sources import DEFAULT_PIXEL_CAP as DEFAULT_PIXEL_CAP
+from preflight.sources import Source, engine_for, open_source
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-# Pillow's own decompression-bomb refusal threshold (2 x its MAX_IMAGE_PIXELS
-# default), about 13,377 x 13,377: far above the API's 8000 x 8000, and the
-# same for both engines, so neither decodes what the other refuses.
-DEFAULT_PIXEL_CAP = 178_956_970
 # Encoding choices of preflight's own: the facts say nothing about quality.
 DEFAULT_QUALITY = 85  # first JPEG/WebP quality tried (a common visually lossless default)
 QUALITY_FLOOR = 40  # below this the byte budget is met by shrinking instead
 _SHRINK_MARGIN = 0.9  # aim a little under the budget when shrinking
 _LOSSY_SOURCES = frozenset({"jpeg", "heic", "avif"})
-
-
-Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
 
 @dataclass(frozen=True)
@@ -217,24 +208,13 @@ def prepare(
     if isinstance(pixel_cap, bool) or not isinstance(pixel_cap, int) or pixel_cap < 1:
         raise InvalidArgumentError(f"pixel_cap must be a whole number of pixels, got {pixel_cap!r}")
 
-    data_source, info = _read_source(source)
+    opened = open_source(source, engine=engine, pixel_cap=pixel_cap)
+    data_source, info, runner = opened.data, opened.info, opened.engine
     source_estimate = _source_estimate(info, chosen_options)
-    runner = None if info.media_type is not None else _engine_for(info, engine)
-    if info.width is None or info.height is None:
-        raise UnsupportedFormatError(
-            f"{info.format_label}: preflight reads no size from its header, so the pixel cap "
-            "cannot be checked before decoding; export it as PNG or JPEG"
-        )
-    if info.width * info.height > pixel_cap:
-        raise UnsafeImageError(
-            f"declared size {info.width}x{info.height} ({info.width * info.height:,} px) is over "
-            f"the pixel cap of {pixel_cap:,} px: refused before decoding (pixel_cap= raises it)"
-        )
+    assert info.width is not None and info.height is not None  # open_source checked
     # The still a decoder gives: for an animation, its first frame, whose
     # canvas a GIF's later frames may outgrow.
-    still = info.still_size
-    assert still is not None
-    shown_w, shown_h = still
+    shown_w, shown_h = opened.width, opened.height
     want_w, want_h = target_size(shown_w, shown_h, chosen, tier=tier)
     side_limit = many_images_side_limit(chosen_options)
     if side_limit is not None and max(want_w, want_h) > side_limit:
@@ -248,7 +228,6 @@ def prepare(
         # Read once: what is verified is what is returned, even if the file
         # is replaced meanwhile.
         data = _read_all(data_source)
-        runner = runner or _engine_for(info, engine)
         failure = _decode_failure(runner, data, info, pixel_cap)
         if failure is None:
             count = tokens(info.width, info.height, chosen_options.rule)
@@ -270,7 +249,6 @@ def prepare(
         data_source = data
         repaired = Action("repaired", f"the data does not decode cleanly ({failure}): re-encoded")
 
-    runner = runner or _engine_for(info, engine)
     actions = _describe_transforms(info, (shown_w, shown_h), (want_w, want_h))
     if repaired is not None:
         actions.insert(0, repaired)
@@ -323,69 +301,6 @@ def _check_format(fmt: str) -> str:
     return key
 
 
-def _read_source(source: Source) -> tuple[SourceData, ImageInfo]:
-    """What the engines decode from (a path, or bytes), and the probe of it."""
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(os.fsdecode(source))
-        streamed = _read_if_stream(path)
-        if streamed is None:
-            return path, probe(path)
-        # A pipe, FIFO or device is read once, whole: probing it would drain it.
-        return streamed, dataclasses.replace(probe(streamed), path=str(path))
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        return data, probe(data)
-    try:
-        data = source.read()
-    except OSError as error:
-        raise SourceError(f"cannot read the source: {error}") from None
-    if not isinstance(data, bytes):
-        raise SourceError("the source file is not opened in binary mode")
-    info = probe(data)
-    name = getattr(source, "name", None)
-    if isinstance(name, str):
-        info = dataclasses.replace(info, path=name)
-    return data, info
-
-
-# The most preflight reads from a pipe or device into memory (its own bound,
-# not an API limit: the largest file any surface takes is under 8 MiB).
-MAX_STREAM_BYTES = 512 << 20
-
-
-def _read_if_stream(path: Path) -> bytes | None:
-    """The whole content of a path that is not a regular file (a pipe such as
-    /dev/stdin, a FIFO, a character device), else None. A FIFO nobody writes
-    to reads as empty instead of blocking forever."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except (OSError, ValueError):
-        return None  # probe reports it with its own words
-    try:
-        mode = os.fstat(fd).st_mode
-        if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)):
-            return None
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)  # now wait for a writer that is there
-        chunks: list[bytes] = []
-        held = 0
-        while chunk := os.read(fd, 1 << 20):
-            held += len(chunk)
-            if held > MAX_STREAM_BYTES:
-                raise SourceError(
-                    f"{path}: more than {MAX_STREAM_BYTES >> 20} MiB from a stream; "
-                    "save it to a file first"
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except SourceError:
-        raise
-    except OSError as error:
-        raise SourceError(f"{path}: cannot read ({error.strerror or error})") from None
-    finally:
-        os.close(fd)
-
-
 def _read_all(source: SourceData) -> bytes:
     if isinstance(source, bytes):
         return source
@@ -405,7 +320,7 @@ def _source_estimate(info: ImageInfo, options: Options) -> Estimate | None:
 def decode_failure(data: bytes, info: ImageInfo, *, engine: str | None = None) -> str | None:
     """Why `data` (an image of the four accepted formats) does not decode to
     its stated size, or None when it does: what check --decode asks."""
-    return _decode_failure(_engine_for(info, engine), data, info, DEFAULT_PIXEL_CAP)
+    return _decode_failure(engine_for(info, engine), data, info, DEFAULT_PIXEL_CAP)
 
 
 def _decode_failure(runner: Engine, data: bytes, info: ImageInfo, pixel_cap: int) -> str | None:
@@ -451,35 +366,6 @@ def _can_pass_through(info: ImageInfo, wanted: tuple[int, int], limit: int, fmt:
         and not info.truncated
         and not info.missing_end_marker
         and base64_length(info.file_bytes) <= limit
-    )
-
-
-def _engine_for(info: ImageInfo, name: str | None) -> Engine:
-    """The engine to decode `info` with: the one asked for, else the default,
-    else the other one if only it reads the format."""
-    runner = get_engine(name)
-    if info.format in runner.formats:
-        return runner
-    other = other_engine(runner)
-    if other is not None and info.format in other.formats:
-        if name is None:
-            return other
-        hint = f"the {other.name} engine reads it (engine={other.name!r})"
-    else:
-        known = FORMATS.get(info.format)
-        hint = known.install_hint if known is not None else "export it as PNG or JPEG"
-    tried = [runner] if name is not None or other is None else [runner, other]
-    blocked = [engine for engine in tried if info.format in engine.blocked]
-    why = (
-        "; libvips has a loader for it, but marks it untrusted, and preflight blocks "
-        "untrusted libvips operations (input may be hostile)"
-        if blocked
-        else ""
-    )
-    names = " or ".join(f"the {engine.name} engine" for engine in tried)
-    asked = " (the one asked for)" if name is not None else ""
-    raise UnsupportedFormatError(
-        f"{info.format_label} cannot be decoded by {names}{asked}{why}: {hint}"
     )
 
 

@@ -21,7 +21,7 @@ import preflight
 from preflight.engines import get_engine
 from preflight.errors import DecodeError, UnsafeImageError
 
-PREPARE_MODULE = sys.modules["preflight.preparation"]
+PREPARE_MODULE = sys.modules["preflight.sources"]  # where prepare opens its source
 
 
 def png(width: int, height: int) -> bytes:

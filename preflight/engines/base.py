@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight.core.formats import OUTPUT_FORMATS as OUTPUT_FORMATS
 from preflight.core.info import ImageInfo
+
+if TYPE_CHECKING:
+    import numpy
+    from numpy.typing import NDArray
 
 Pixels = Any  # an engine's own image object, opaque to everything else
 SourceData = Path | bytes
@@ -80,6 +84,17 @@ class Engine(ABC):
         """Encode as fmt (one of OUTPUT_FORMATS), metadata stripped. `palette`
         (PNG only) quantizes to at most 256 colours: lossless for flat
         graphics that have no more, much smaller for the rest."""
+
+    # Added for the quality analysis and tiling (preflight.quality, preflight.tiling).
+
+    @abstractmethod
+    def to_array(self, image: Pixels) -> NDArray[numpy.uint8]:
+        """The pixels as a numpy array: uint8, height x width x bands (1 to 4)."""
+
+    @abstractmethod
+    def crop(self, image: Pixels, left: int, top: int, width: int, height: int) -> Pixels:
+        """The width x height region whose top-left corner is (left, top);
+        the region must lie inside the image."""
 
 
 def looks_flat(sample: bytes, channels: int) -> bool:

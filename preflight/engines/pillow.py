@@ -24,7 +24,7 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from preflight.core.info import ImageInfo
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
@@ -36,6 +36,10 @@ from preflight.errors import (
     UnsafeImageError,
     UnsupportedFormatError,
 )
+
+if TYPE_CHECKING:
+    import numpy
+    from numpy.typing import NDArray
 
 _SAVE_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 # Our format names -> the Pillow plugins allowed to open them.
@@ -252,6 +256,17 @@ class PillowEngine(Engine):
         image.info = {}
         image.save(buffer, _SAVE_FORMATS[fmt], **options)
         return buffer.getvalue()
+
+    # Added for the quality analysis and tiling.
+
+    def to_array(self, image: Pixels) -> NDArray[numpy.uint8]:
+        import numpy
+
+        array = numpy.asarray(image, dtype=numpy.uint8)
+        return array.reshape(array.shape[0], array.shape[1], -1)
+
+    def crop(self, image: Pixels, left: int, top: int, width: int, height: int) -> Pixels:
+        return image.crop((left, top, left + width, top + height))
 
 
 # Formats Pillow turns upright as it reads them (its size is the displayed

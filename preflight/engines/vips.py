@@ -20,12 +20,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight.core.info import ImageInfo
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight.engines.guard import check_coefficient_memory, check_decode_size
 from preflight.errors import DecodeError, EngineError, EngineUnavailableError, SourceError
+
+if TYPE_CHECKING:
+    import numpy
+    from numpy.typing import NDArray
 
 # What the libvips of `pyvips[binary]` decodes: its HEIF loader has AV1 (AVIF)
 # but no HEVC, so no HEIC; no BMP, ICO, PSD, JPEG 2000 or JPEG XL either. The
@@ -233,6 +237,26 @@ class VipsEngine(Engine):
         except self.vips.Error as error:
             raise EngineError(f"libvips could not encode {fmt}: {error}") from None
         return bytes(data)
+
+    # Added for the quality analysis and tiling.
+
+    def to_array(self, image: Pixels) -> NDArray[numpy.uint8]:
+        import numpy
+
+        if image.format != "uchar":
+            image = image.cast("uchar")
+        try:
+            data = image.write_to_memory()
+        except self.vips.Error as error:
+            raise EngineError(f"libvips could not render the pixels: {error}") from None
+        array = numpy.frombuffer(data, dtype=numpy.uint8)
+        return array.reshape(int(image.height), int(image.width), int(image.bands))
+
+    def crop(self, image: Pixels, left: int, top: int, width: int, height: int) -> Pixels:
+        try:
+            return image.crop(left, top, width, height)
+        except self.vips.Error as error:
+            raise EngineError(f"libvips could not crop: {error}") from None
 
 
 # EXIF orientation -> the libvips operations that show the image upright (the
