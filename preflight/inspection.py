@@ -91,20 +91,14 @@ def failure_finding(error: HeaderError | SourceError) -> Finding:
     if isinstance(error, SourceError):
         return Finding(UNREADABLE, ERROR, str(error), "check the path and its permissions")
     if isinstance(error, EmptyInputError):
-        return Finding(EMPTY, ERROR, f"{UNDECODABLE}: the file is empty", "re-export the image")
-    if isinstance(error, TruncatedError):
-        return Finding(
-            TRUNCATED, ERROR, f"{UNDECODABLE}: {error}", "the file is cut short: re-export it"
-        )
-    if isinstance(error, NotAnImageError):
-        return Finding(
-            NOT_AN_IMAGE,
-            ERROR,
-            f"{UNDECODABLE}: {error}",
-            "send a JPEG, PNG, GIF or WebP image",
-        )
-    # CorruptHeaderError, HeaderTooLargeError: the header cannot be read.
-    return Finding(CORRUPT, ERROR, f"{UNDECODABLE}: {error}", "re-export the image")
+        code, detail, fix = EMPTY, "the file is empty", "re-export the image"
+    elif isinstance(error, TruncatedError):
+        code, detail, fix = TRUNCATED, str(error), "the file is cut short: re-export it"
+    elif isinstance(error, NotAnImageError):
+        code, detail, fix = NOT_AN_IMAGE, str(error), "send a JPEG, PNG, GIF or WebP image"
+    else:  # CorruptHeaderError, HeaderTooLargeError: the header cannot be read.
+        code, detail, fix = CORRUPT, str(error), "re-export the image"
+    return Finding(code, ERROR, f"{UNDECODABLE}: {detail}", fix, api_text=UNDECODABLE)
 
 
 def inspect(
