@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
-from preflight.core.assessment import UNDECODABLE, assess
+from preflight.core.assessment import assess
 from preflight.core.cost import plain_decimal
 from preflight.core.estimation import Estimate
 from preflight.core.findings import (
@@ -27,6 +27,7 @@ from preflight.core.findings import (
 )
 from preflight.core.info import ImageInfo
 from preflight.core.options import OptionKeywords, Options, make_options
+from preflight.core.rules import UNDECODABLE
 from preflight.errors import (
     EmptyInputError,
     HeaderError,
