@@ -16,24 +16,17 @@ from preflight.core.assessment import assess
 from preflight.core.cost import plain_decimal
 from preflight.core.estimation import Estimate
 from preflight.core.findings import (
-    CORRUPT,
-    EMPTY,
     ERROR,
-    NOT_AN_IMAGE,
-    TRUNCATED,
     UNREADABLE,
     Finding,
     has_error,
 )
 from preflight.core.info import ImageInfo
 from preflight.core.options import OptionKeywords, Options, make_options
-from preflight.core.rules import UNDECODABLE
+from preflight.core.rules import header_failure_finding
 from preflight.errors import (
-    EmptyInputError,
     HeaderError,
-    NotAnImageError,
     SourceError,
-    TruncatedError,
 )
 from preflight.probing import probe
 
@@ -91,15 +84,7 @@ def failure_finding(error: HeaderError | SourceError) -> Finding:
     """The finding for a file that cannot be read as an image at all."""
     if isinstance(error, SourceError):
         return Finding(UNREADABLE, ERROR, str(error), "check the path and its permissions")
-    if isinstance(error, EmptyInputError):
-        code, detail, fix = EMPTY, "the file is empty", "re-export the image"
-    elif isinstance(error, TruncatedError):
-        code, detail, fix = TRUNCATED, str(error), "the file is cut short: re-export it"
-    elif isinstance(error, NotAnImageError):
-        code, detail, fix = NOT_AN_IMAGE, str(error), "send a JPEG, PNG, GIF or WebP image"
-    else:  # CorruptHeaderError, HeaderTooLargeError: the header cannot be read.
-        code, detail, fix = CORRUPT, str(error), "re-export the image"
-    return Finding(code, ERROR, f"{UNDECODABLE}: {detail}", fix, api_text=UNDECODABLE)
+    return header_failure_finding(error)
 
 
 def inspect(

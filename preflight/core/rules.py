@@ -18,19 +18,24 @@ from typing import Any
 
 from preflight.core.findings import (
     BAD_MEDIA_TYPE,
+    CORRUPT,
+    EMPTY,
     ERROR,
     MEDIA_TYPE_MISMATCH,
+    NOT_AN_IMAGE,
     OVER_BYTE_LIMIT,
     OVER_MANY_IMAGES_SIDE,
     OVER_MAX_SIDE,
     OVERSIZED,
     REQUEST_TOO_LARGE,
     TOO_MANY_IMAGES,
+    TRUNCATED,
     Finding,
 )
 from preflight.core.info import base64_length
 from preflight.core.options import Options
 from preflight.core.tables import MB
+from preflight.errors import EmptyInputError, HeaderError, NotAnImageError, TruncatedError
 
 # --- 8000 px ("Vision") ---------------------------------------------------------
 
@@ -256,3 +261,16 @@ def media_type_mismatch_finding(declared: str, actual: str) -> Finding:
         f"declare {actual}, or rename the file to match its content",
         api_text=words,
     )
+
+
+def header_failure_finding(error: HeaderError) -> Finding:
+    """Data that cannot be read as an image at all: the API cannot decode it."""
+    if isinstance(error, EmptyInputError):
+        code, detail, fix = EMPTY, "the file is empty", "re-export the image"
+    elif isinstance(error, TruncatedError):
+        code, detail, fix = TRUNCATED, str(error), "the file is cut short: re-export it"
+    elif isinstance(error, NotAnImageError):
+        code, detail, fix = NOT_AN_IMAGE, str(error), "send a JPEG, PNG, GIF or WebP image"
+    else:  # CorruptHeaderError, HeaderTooLargeError: the header cannot be read.
+        code, detail, fix = CORRUPT, str(error), "re-export the image"
+    return Finding(code, ERROR, f"{UNDECODABLE}: {detail}", fix, api_text=UNDECODABLE)
