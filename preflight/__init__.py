@@ -58,6 +58,7 @@ from preflight.errors import (
 )
 from preflight.fixing import PreparedRequest, RequestChange, prepare_request
 from preflight.inspection import Report, inspect
+from preflight.packing import Pack, PackedRequest, PackFailure, PackPlan, pack_images
 from preflight.preparation import Action, PreparedImage, prepare
 from preflight.probing import probe
 
@@ -98,6 +99,10 @@ __all__ = [
     "NotAnImageError",
     "Options",
     "OutputPathError",
+    "Pack",
+    "PackFailure",
+    "PackPlan",
+    "PackedRequest",
     "Plan",
     "PreflightError",
     "PreparedImage",
@@ -128,6 +133,7 @@ __all__ = [
     "image_cost",
     "inspect",
     "make_options",
+    "pack_images",
     "parse_target",
     "plain_decimal",
     "plan",
