@@ -11,6 +11,7 @@ from __future__ import annotations
 import os as _os
 
 from preflight.core.assessment import check, request_findings
+from preflight.core.bodies import RequestImage, RequestReport, check_request
 from preflight.core.cost import format_usd, image_cost, plain_decimal
 from preflight.core.estimation import Estimate, estimate
 from preflight.core.findings import Finding
@@ -55,7 +56,9 @@ from preflight.errors import (
     UsageError,
     WriteError,
 )
+from preflight.fixing import PreparedRequest, RequestChange, prepare_request
 from preflight.inspection import Report, inspect
+from preflight.packing import Pack, PackedRequest, PackFailure, PackPlan, pack_images
 from preflight.preparation import Action, PreparedImage, prepare
 from preflight.probing import probe
 
@@ -96,10 +99,18 @@ __all__ = [
     "NotAnImageError",
     "Options",
     "OutputPathError",
+    "Pack",
+    "PackFailure",
+    "PackPlan",
+    "PackedRequest",
     "Plan",
     "PreflightError",
     "PreparedImage",
+    "PreparedRequest",
     "Report",
+    "RequestChange",
+    "RequestImage",
+    "RequestReport",
     "SourceError",
     "Surface",
     "Target",
@@ -113,6 +124,7 @@ __all__ = [
     "__version__",
     "api_size",
     "check",
+    "check_request",
     "estimate",
     "format_usd",
     "get_model",
@@ -121,10 +133,12 @@ __all__ = [
     "image_cost",
     "inspect",
     "make_options",
+    "pack_images",
     "parse_target",
     "plain_decimal",
     "plan",
     "prepare",
+    "prepare_request",
     "probe",
     "request_findings",
     "target_size",

@@ -12,31 +12,22 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
-from preflight.core.assessment import UNDECODABLE, assess
+from preflight.core.assessment import assess
 from preflight.core.cost import plain_decimal
 from preflight.core.estimation import Estimate
 from preflight.core.findings import (
-    CORRUPT,
-    EMPTY,
     ERROR,
-    NOT_AN_IMAGE,
-    TRUNCATED,
     UNREADABLE,
     Finding,
     has_error,
 )
-from preflight.core.findings import (
-    UNDECODABLE as UNDECODABLE_CODE,
-)
 from preflight.core.info import ImageInfo
 from preflight.core.options import OptionKeywords, Options, make_options
+from preflight.core.rules import header_failure_finding, undecodable_finding
 from preflight.errors import (
-    EmptyInputError,
     HeaderError,
     InvalidArgumentError,
-    NotAnImageError,
     SourceError,
-    TruncatedError,
 )
 from preflight.probing import probe
 
@@ -94,21 +85,7 @@ def failure_finding(error: HeaderError | SourceError) -> Finding:
     """The finding for a file that cannot be read as an image at all."""
     if isinstance(error, SourceError):
         return Finding(UNREADABLE, ERROR, str(error), "check the path and its permissions")
-    if isinstance(error, EmptyInputError):
-        return Finding(EMPTY, ERROR, f"{UNDECODABLE}: the file is empty", "re-export the image")
-    if isinstance(error, TruncatedError):
-        return Finding(
-            TRUNCATED, ERROR, f"{UNDECODABLE}: {error}", "the file is cut short: re-export it"
-        )
-    if isinstance(error, NotAnImageError):
-        return Finding(
-            NOT_AN_IMAGE,
-            ERROR,
-            f"{UNDECODABLE}: {error}",
-            "send a JPEG, PNG, GIF or WebP image",
-        )
-    # CorruptHeaderError, HeaderTooLargeError: the header cannot be read.
-    return Finding(CORRUPT, ERROR, f"{UNDECODABLE}: {error}", "re-export the image")
+    return header_failure_finding(error)
 
 
 def inspect(
@@ -138,16 +115,7 @@ def inspect(
         assert isinstance(source, bytes)
         failure = _decode_check(source, info)
         if failure is not None:
-            found.insert(
-                0,
-                Finding(
-                    UNDECODABLE_CODE,
-                    ERROR,
-                    f"{UNDECODABLE}: the {info.format_label} header reads, its data does not "
-                    f"decode ({failure})",
-                    "export the image again (preflight prepare re-encodes what still decodes)",
-                ),
-            )
+            found.insert(0, undecodable_finding(info.format_label, failure))
     return Report(path, info, result, tuple(found))
 
 

@@ -31,6 +31,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from preflight.blocks import CacheControl, ImageBlock, ImageTransformations, image_block
+from preflight.blocks import media_type as block_media_type
 from preflight.core.estimation import Estimate, estimate_with
 from preflight.core.formats import FORMATS, MEDIA_TYPES
 from preflight.core.geometry import Target, parse_target, target_size, tokens
@@ -109,12 +111,20 @@ class PreparedImage:
     def base64(self) -> str:
         return base64.b64encode(self.data).decode("ascii")
 
-    def to_block(self) -> dict[str, object]:
-        """A Messages API image content block carrying these bytes."""
-        return {
-            "type": "image",
-            "source": {"type": "base64", "media_type": self.media_type, "data": self.base64()},
-        }
+    def to_block(
+        self,
+        *,
+        cache_control: CacheControl | None = None,
+        transformations: ImageTransformations | None = None,
+    ) -> ImageBlock:
+        """A Messages API image content block carrying these bytes, typed
+        like the SDK's ImageBlockParam (preflight.blocks)."""
+        return image_block(
+            self.base64(),
+            block_media_type(self.media_type),
+            cache_control=cache_control,
+            transformations=transformations,
+        )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the bytes atomically (a temporary file, then a rename);

@@ -16,14 +16,12 @@ from preflight.core.estimation import Estimate, estimate_with
 from preflight.core.findings import (
     ALPHA,
     ANIMATED,
-    BAD_MEDIA_TYPE,
     CMYK,
     ERROR,
     EXIF_ROTATION,
     HIGH_BIT_DEPTH,
     INFO,
     INTERLACED,
-    MEDIA_TYPE_MISMATCH,
     MISSING_END_MARKER,
     PROGRESSIVE,
     SEVERITIES,
@@ -39,8 +37,12 @@ from preflight.core.geometry import TOKEN_COUNTERS
 from preflight.core.info import ImageInfo, base64_length
 from preflight.core.options import OptionKeywords, Options, make_options
 from preflight.core.rules import (
+    MEDIA_TYPE_WORDING,
+    UNDECODABLE,
+    bad_media_type_finding,
     byte_findings,
     image_count_findings,
+    media_type_mismatch_finding,
     request_bytes_exceeded,
     request_bytes_finding,
 )
@@ -49,10 +51,6 @@ from preflight.core.tables import SMALL_SIDE_PX
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-# The API's own words for undecodable data (current docs).
-UNDECODABLE = "Could not process image"
-# The API's own wording for a media type outside the four (current docs).
-MEDIA_TYPE_WORDING = "Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
 
 _ORIENTATION_WORDS = {
     2: "mirrored left-right",
@@ -90,24 +88,9 @@ def assess(
             )
         )
     elif declared is not None and declared not in ACCEPTED_MEDIA_TYPES:
-        found.append(
-            Finding(
-                BAD_MEDIA_TYPE,
-                ERROR,
-                f"declared media type {declared!r}: {MEDIA_TYPE_WORDING}",
-                f"declare {info.media_type}",
-            )
-        )
+        found.append(bad_media_type_finding(declared, info.media_type))
     elif declared is not None and declared != info.media_type:
-        found.append(
-            Finding(
-                MEDIA_TYPE_MISMATCH,
-                ERROR,
-                f"The image was specified using the {declared} media type, but the image "
-                f"appears to be a {info.media_type} image",
-                f"declare {info.media_type}, or rename the file to match its content",
-            )
-        )
+        found.append(media_type_mismatch_finding(declared, info.media_type))
     if info.truncated:
         found.append(
             Finding(
@@ -116,6 +99,7 @@ def assess(
                 f"{UNDECODABLE}: the {info.format_label} data is cut short "
                 f"({_CUT_SHORT_WORDS.get(info.format, 'the file ends too soon')})",
                 "the file is incomplete: download or export it again",
+                api_text=UNDECODABLE,
             )
         )
     found += byte_findings(info.file_bytes, chosen)

@@ -5,10 +5,15 @@
 #   reject the request), "warning" (accepted, but resized or likely misread)
 #   or "info" (worth knowing, harmless);
 # - `message` uses the API's own words where the API has some (current docs,
-#   "The API's error messages"), so users recognize them; `fix` says what to do.
+#   "The API's error messages"), so users recognize them; `fix` says what to do;
+# - in a request body (check_request) a finding also has `path`, the API's
+#   dotted location of the field at fault, and `api_text`, the API's words
+#   alone (None where the facts do not give them); `api_message` is then
+#   "{path}: {api_text}", the text the API would answer (docs/errors.md).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,18 +29,35 @@ class Finding:
     severity: str
     message: str
     fix: str = ""
+    path: str | None = None  # the API's dotted path of the field at fault, in a request body
+    api_text: str | None = None  # the API's own words, where the facts give them
 
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
 
+    @property
+    def api_message(self) -> str:
+        """What the API would answer: "{path}: {its words}". Where the facts
+        do not give the API's words, preflight's message stands in for them."""
+        text = self.message if self.api_text is None else self.api_text
+        return text if self.path is None else f"{self.path}: {text}"
+
+    def at(self, path: str | None) -> Finding:
+        """The same finding, located at `path` in a request body."""
+        return dataclasses.replace(self, path=path)
+
     def to_dict(self) -> dict[str, str]:
-        return {
+        data = {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
             "fix": self.fix,
         }
+        if self.path is not None:
+            data["path"] = self.path
+            data["api_message"] = self.api_message
+        return data
 
 
 def has_error(findings: Iterable[Finding]) -> bool:
@@ -63,6 +85,9 @@ UNREADABLE = "unreadable"
 UNDECODABLE = "undecodable"  # the header reads, the pixel data does not (check --decode)
 REQUEST_TOO_LARGE = "request-too-large"  # the request's base64 images over its body limit
 OVERSIZED = "oversized"  # over the tier's size where oversized images are refused
+MALFORMED_REQUEST = "malformed-request"  # a body the API cannot read: wrong shape or types
+SOURCE_NOT_ACCEPTED = "source-not-accepted"  # a url or file source where only base64 is taken
+BAD_BASE64 = "bad-base64"  # image data that is not base64 text
 # Warnings: accepted, but resized or likely misread.
 MISSING_END_MARKER = "missing-end-marker"
 WILL_RESIZE = "will-resize"
@@ -75,3 +100,5 @@ CMYK = "cmyk"
 HIGH_BIT_DEPTH = "high-bit-depth"
 INTERLACED = "interlaced"
 ALPHA = "alpha"
+DUPLICATE_IMAGE = "duplicate-image"  # the same bytes again in one request
+NOT_CHECKED_OFFLINE = "not-checked-offline"  # a url or file image: the API fetches it

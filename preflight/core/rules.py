@@ -7,25 +7,38 @@
 #   in the API's own words (docs/errors.md) so that a user who has seen the
 #   API's 400 recognizes ours; `fix` says what to do;
 # - which size rejection wins is decided here once (size_findings): the
-#   8000 px limit, then the many-image limit, then the oversized policy.
+#   8000 px limit, then the many-image limit, then the oversized policy;
+# - each finding carries `api_text`, the API's words alone (without
+#   preflight's detail), so that a finding placed in a request body
+#   (check_request) gives the API's "{path}: {text}" exactly.
 
 from __future__ import annotations
 
 from typing import Any
 
 from preflight.core.findings import (
+    BAD_MEDIA_TYPE,
+    CORRUPT,
+    EMPTY,
     ERROR,
+    MEDIA_TYPE_MISMATCH,
+    NOT_AN_IMAGE,
     OVER_BYTE_LIMIT,
     OVER_MANY_IMAGES_SIDE,
     OVER_MAX_SIDE,
     OVERSIZED,
     REQUEST_TOO_LARGE,
     TOO_MANY_IMAGES,
+    TRUNCATED,
     Finding,
+)
+from preflight.core.findings import (
+    UNDECODABLE as UNDECODABLE_DATA,
 )
 from preflight.core.info import base64_length
 from preflight.core.options import Options
 from preflight.core.tables import MB
+from preflight.errors import EmptyInputError, HeaderError, NotAnImageError, TruncatedError
 
 # --- 8000 px ("Vision") ---------------------------------------------------------
 
@@ -37,12 +50,13 @@ def max_side_exceeded(longest: Any, options: Options) -> Any:
 
 def max_side_finding(width: int, height: int, options: Options) -> Finding:
     limit = options.surface.max_side_px
+    words = f"At least one of the image dimensions exceed max allowed size: {limit} pixels"
     return Finding(
         OVER_MAX_SIDE,
         ERROR,
-        f"At least one of the image dimensions exceed max allowed size: {limit} pixels "
-        f"({width}x{height})",
+        f"{words} ({width}x{height})",
         f"downscale so both sides are at most {limit} px (preflight prepare does this)",
+        api_text=words,
     )
 
 
@@ -70,15 +84,18 @@ def many_images_side_exceeded(longest: Any, options: Options) -> Any:
 
 def many_images_side_finding(width: int, height: int, options: Options) -> Finding:
     surface = options.surface
+    words = (
+        "At least one of the image dimensions exceed max allowed size for many-image "
+        f"requests: {surface.many_images_max_side_px} pixels"
+    )
     return Finding(
         OVER_MANY_IMAGES_SIDE,
         ERROR,
-        "At least one of the image dimensions exceed max allowed size for many-image "
-        f"requests: {surface.many_images_max_side_px} pixels ({width}x{height}, "
-        f"{options.images_in_request} images in the request)",
+        f"{words} ({width}x{height}, {options.images_in_request} images in the request)",
         f"downscale to at most {surface.many_images_max_side_px} px a side, or send at most "
         f"{surface.many_images_threshold} images per request (earlier turns and tool "
         "results count)",
+        api_text=words,
     )
 
 
@@ -95,13 +112,17 @@ def oversized_finding(
 ) -> Finding:
     # The API's message begins with these words ("Vision coordinates"); what
     # follows them is not documented, so the message ends there.
+    words = (
+        f"image dimensions {size[0]}x{size[1]} exceed the maximum image size of a model named "
+        f"on this request and would be downsized to {processed[0]}x{processed[1]}"
+    )
     return Finding(
         OVERSIZED,
         ERROR,
-        f"image dimensions {size[0]}x{size[1]} exceed the maximum image size of a model named "
-        f"on this request and would be downsized to {processed[0]}x{processed[1]}",
+        words,
         f"resize to at most {processed[0]}x{processed[1]} first (preflight prepare does this), "
         'or drop "oversized_image": "error"',
+        api_text=words,
     )
 
 
@@ -139,12 +160,14 @@ def image_cap_exceeded(images: int, options: Options) -> bool:
 
 def image_cap_finding(images: int, options: Options, document_pages: int = 0) -> Finding:
     cap = options.max_images
+    words = f"Too much media: {document_pages} document pages + {images} images > {cap}"
     return Finding(
         TOO_MANY_IMAGES,
         ERROR,
-        f"Too much media: {document_pages} document pages + {images} images > {cap}",
+        words,
         f"split into requests of at most {cap} images (earlier turns and tool results count "
         f"too; {options.model.name} takes {options.model.max_images})",
+        api_text=words,
     )
 
 
@@ -165,12 +188,14 @@ def byte_limit_label(limit: int) -> str:
 
 def image_bytes_finding(base64_bytes: int, options: Options) -> Finding:
     limit = options.max_image_bytes
+    words = f"image exceeds {byte_limit_label(limit)} maximum: {base64_bytes} bytes > {limit} bytes"
     return Finding(
         OVER_BYTE_LIMIT,
         ERROR,
-        f"image exceeds {byte_limit_label(limit)} maximum: {base64_bytes} bytes > {limit} bytes",
+        words,
         "re-encode or downscale (preflight prepare fits the base64 size under the limit); "
         "the limit applies to the base64 text, 4/3 of the file size",
+        api_text=words,
     )
 
 
@@ -195,8 +220,71 @@ def request_bytes_finding(body_bytes: int, options: Options, what: str = "the bo
     return Finding(
         REQUEST_TOO_LARGE,
         ERROR,
-        f"Request exceeds the maximum size: {what} is {body_bytes} bytes > {limit} bytes "
+        f"{REQUEST_TOO_LARGE_WORDS}: {what} is {body_bytes} bytes > {limit} bytes "
         f"({byte_limit_label(limit)} request limit on {options.surface.name})",
         "split the images over several requests, or shrink them (preflight prepare); "
         "the Files API takes larger uploads",
+        api_text=REQUEST_TOO_LARGE_WORDS,
+    )
+
+
+# HTTP 413 request_too_large ("API overview"; docs/errors.md).
+REQUEST_TOO_LARGE_WORDS = "Request exceeds the maximum size"
+
+
+# --- media types and undecodable data (live API behaviour, docs/errors.md) -----------
+
+# The API's words for data it cannot decode.
+UNDECODABLE = "Could not process image"
+# The API's words for a media type outside the four.
+MEDIA_TYPE_WORDING = "Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
+
+
+def bad_media_type_finding(declared: str, actual: str | None) -> Finding:
+    """A declared media type that is not one of the four the API takes."""
+    return Finding(
+        BAD_MEDIA_TYPE,
+        ERROR,
+        f"declared media type {declared!r}: {MEDIA_TYPE_WORDING}",
+        f"declare {actual}" if actual is not None else "declare one of the four media types",
+        api_text=MEDIA_TYPE_WORDING,
+    )
+
+
+def media_type_mismatch_finding(declared: str, actual: str) -> Finding:
+    """A declared media type that is not the data's."""
+    words = (
+        f"The image was specified using the {declared} media type, but the image "
+        f"appears to be a {actual} image"
+    )
+    return Finding(
+        MEDIA_TYPE_MISMATCH,
+        ERROR,
+        words,
+        f"declare {actual}, or rename the file to match its content",
+        api_text=words,
+    )
+
+
+def header_failure_finding(error: HeaderError) -> Finding:
+    """Data that cannot be read as an image at all: the API cannot decode it."""
+    if isinstance(error, EmptyInputError):
+        code, detail, fix = EMPTY, "the file is empty", "re-export the image"
+    elif isinstance(error, TruncatedError):
+        code, detail, fix = TRUNCATED, str(error), "the file is cut short: re-export it"
+    elif isinstance(error, NotAnImageError):
+        code, detail, fix = NOT_AN_IMAGE, str(error), "send a JPEG, PNG, GIF or WebP image"
+    else:  # CorruptHeaderError, HeaderTooLargeError: the header cannot be read.
+        code, detail, fix = CORRUPT, str(error), "re-export the image"
+    return Finding(code, ERROR, f"{UNDECODABLE}: {detail}", fix, api_text=UNDECODABLE)
+
+
+def undecodable_finding(format_label: str, failure: str) -> Finding:
+    """A header that reads over data that does not decode (check --decode)."""
+    return Finding(
+        UNDECODABLE_DATA,
+        ERROR,
+        f"{UNDECODABLE}: the {format_label} header reads, its data does not decode ({failure})",
+        "export the image again (preflight prepare re-encodes what still decodes)",
+        api_text=UNDECODABLE,
     )
