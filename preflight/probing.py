@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import stat
@@ -137,17 +138,7 @@ def _info(
     header: Header, prefix: bytes, tail: bytes, size: int, path: str | None = None
 ) -> ImageInfo:
     truncated, missing_end = end_state(header, prefix, tail, size)
-    # ImageInfo is Header plus four fields. Copying the header's validated
-    # fields directly skips a second frozen-dataclass __init__ (field by field
-    # object.__setattr__), which was a third of probe's time on small files.
-    info = object.__new__(ImageInfo)
-    fields = info.__dict__
-    fields.update(header.__dict__)
-    fields["file_bytes"] = size
-    fields["path"] = path
-    fields["truncated"] = truncated
-    fields["missing_end_marker"] = missing_end
-    return info
+    return ImageInfo.from_header(header, size, path, truncated, missing_end)
 
 
 def _settle_jpeg_end(info: ImageInfo, read_whole: Callable[[], bytes]) -> ImageInfo:
@@ -160,7 +151,7 @@ def _settle_jpeg_end(info: ImageInfo, read_whole: Callable[[], bytes]) -> ImageI
         and info.file_bytes <= READ_BUDGET
         and end_marker_after_scan(read_whole()) is False
     ):
-        info.__dict__.update(truncated=True, missing_end_marker=False)  # not yet shared
+        return dataclasses.replace(info, truncated=True, missing_end_marker=False)
     return info
 
 
@@ -223,9 +214,7 @@ def _probe_special(fd: int, path: str) -> ImageInfo:
         raise SourceError(f"{path}: is a directory")
     with os.fdopen(os.dup(fd), "rb") as stream:
         found = _probe_stream(stream)
-    fields = {name: getattr(found, name) for name in ImageInfo.__dataclass_fields__}
-    fields["path"] = path
-    return ImageInfo(**fields)
+    return dataclasses.replace(found, path=path)
 
 
 def _name(stream: object) -> str:

@@ -6,7 +6,7 @@
 # - the engine is the one asked for, else the best installed one, else the
 #   other one when only it reads the format; an error says what to install;
 # - a pipe, FIFO or device is read once, whole (probing it would drain it;
-#   a FIFO with no writer reads as empty instead of blocking); prepare,
+#   a FIFO waits for its writer, as `cat` does); prepare,
 #   quality and tiling all open their sources here.
 # - sizes are the displayed still's (after the EXIF orientation, first frame
 #   of an animation): what the model is shown.
@@ -103,35 +103,30 @@ MAX_STREAM_BYTES = 512 << 20
 
 def _read_if_stream(path: Path) -> bytes | None:
     """The whole content of a path that is not a regular file (a pipe such as
-    /dev/stdin, a FIFO, a character device), else None. A FIFO nobody writes
-    to reads as empty instead of blocking forever."""
+    /dev/stdin, a FIFO, a character device), read once; None for anything
+    else (probe reports it in its own words). As `cat` does, a FIFO waits for
+    its writer."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        mode = os.stat(path).st_mode
     except (OSError, ValueError):
-        return None  # probe reports it with its own words
+        return None
+    if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)):
+        return None
+    chunks: list[bytes] = []
+    held = 0
     try:
-        mode = os.fstat(fd).st_mode
-        if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)):
-            return None
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)  # now wait for a writer that is there
-        chunks: list[bytes] = []
-        held = 0
-        while chunk := os.read(fd, 1 << 20):
-            held += len(chunk)
-            if held > MAX_STREAM_BYTES:
-                raise SourceError(
-                    f"{path}: more than {MAX_STREAM_BYTES >> 20} MiB from a stream; "
-                    "save it to a file first"
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except SourceError:
-        raise
+        with open(path, "rb", buffering=0) as stream:
+            while chunk := stream.read(1 << 20):
+                held += len(chunk)
+                if held > MAX_STREAM_BYTES:
+                    raise SourceError(
+                        f"{path}: more than {MAX_STREAM_BYTES >> 20} MiB from a stream; "
+                        "save it to a file first"
+                    )
+                chunks.append(chunk)
     except OSError as error:
         raise SourceError(f"{path}: cannot read ({error.strerror or error})") from None
-    finally:
-        os.close(fd)
+    return b"".join(chunks)
 
 
 def engine_for(info: ImageInfo, name: str | None) -> Engine:

@@ -230,18 +230,26 @@ def test_a_pipe_is_read_once(tmp_path: Path) -> None:
     assert (tmp_path / "stdin.jpg").read_bytes() == data
 
 
-def test_a_fifo_without_a_writer_does_not_hang(tmp_path: Path) -> None:
+def test_a_fifo_is_read_once_and_does_not_hang(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.jpg"
     os.mkfifo(fifo)
-    proc = subprocess.run(
-        [sys.executable, "-m", "preflight", "prepare", str(fifo), "--out", str(tmp_path / "o")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,  # a watchdog, not a timing assertion: it used to block forever
-    )
-    assert proc.returncode == 1
-    assert "empty" in proc.stdout
+    data = (FIXTURES / "samples" / "photo-800x600.jpg").read_bytes()
+    command = [
+        sys.executable,
+        "-m",
+        "preflight",
+        "prepare",
+        str(fifo),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        fifo.write_bytes(data)  # the writer comes after the reader, as in a shell pipeline
+        # A watchdog, not a timing assertion: reading the FIFO a second time
+        # used to block forever, the writer being gone.
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "o" / "pipe.jpg").read_bytes() == data
 
 
 def test_odd_names_and_deep_trees_give_no_traceback(tmp_path: Path) -> None:

@@ -68,8 +68,9 @@ class Header:
         first_frame_size: tuple[int, int] | None = None,
         coefficient_buffer_bytes: int = 0,
     ) -> None:
-        # One dict update instead of the generated __init__'s object.__setattr__
-        # per field: the parser makes one Header per probe, and probe is hot.
+        # The constructor, and the only place fields are set: one dict update
+        # instead of the generated __init__'s object.__setattr__ per field
+        # (the parser makes one Header per probe, and probe is hot).
         self.__dict__.update(
             format=format,
             width=width,
@@ -127,6 +128,30 @@ class ImageInfo(Header):
     path: str | None = None
     truncated: bool = False  # certainly cut short (PNG without IEND, short WebP)
     missing_end_marker: bool = False  # JPEG without EOI / GIF without trailer at the end
+
+    @classmethod
+    def from_header(
+        cls,
+        header: Header,
+        file_bytes: int,
+        path: str | None,
+        truncated: bool,
+        missing_end_marker: bool,
+    ) -> ImageInfo:
+        """A constructor for probe's hot path: the header's fields are already
+        validated by the parser, so they are copied in one step instead of
+        through the generated __init__'s object.__setattr__ per field (a
+        third of probe's time on small files). The new object is not shared
+        before it is returned; nothing writes into it afterwards."""
+        info = object.__new__(cls)
+        info.__dict__.update(
+            header.__dict__,
+            file_bytes=file_bytes,
+            path=path,
+            truncated=truncated,
+            missing_end_marker=missing_end_marker,
+        )
+        return info
 
     @property
     def base64_bytes(self) -> int:
