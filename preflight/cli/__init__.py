@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from preflight import __version__
-from preflight.cli import _common, check, estimate, prepare
+from preflight.cli import _common, check, estimate, prepare, rule
 from preflight.config import load_models
 from preflight.errors import PreflightError, UsageError
 
-SUBCOMMANDS = [estimate, check, prepare]
+SUBCOMMANDS = [estimate, check, prepare, rule]
 
 
 def build_parser() -> argparse.ArgumentParser:
