@@ -11,6 +11,10 @@
 #   cap and the standard tier unless it says otherwise (see docs/configuration.md);
 # - every key and value is validated: an unknown key or a bad value is a
 #   ConfigError (a UsageError: the CLI exits 2) naming the file and the key;
+# - the same file holds the command-line settings ([tool.preflight] of a
+#   pyproject.toml, the top level of a preflight.toml): kebab-case keys as
+#   ruff spells them (SETTINGS_KEYS), validated the same way; the CLI makes
+#   them the defaults of its flags, so a flag given on the command line wins;
 # - this is the shell: the pure core only ever sees the resulting table.
 
 from __future__ import annotations
@@ -18,15 +22,23 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from preflight.core.options import refresh_defaults
+from preflight.core.selection import check_selectors
 from preflight.core.tables import (
     BUILTIN_MODELS,
     MODELS,
+    OVERSIZED_POLICIES,
+    SURFACES,
+    TIERS,
+    TOKEN_RULES,
     Model,
+    get_model,
+    get_surface,
     get_tier,
     image_cap_for_context,
     install_models,
@@ -186,14 +198,19 @@ def apply_models(rows: dict[str, Model]) -> None:
     refresh_defaults()
 
 
-def load_models(project: Path | None = None, *, environment: bool = True) -> list[str]:
+def load_models(
+    project: Path | None = None, *, environment: bool = True, file: Path | None = None
+) -> list[str]:
     """Apply the model rows of the project file found from `project` upward
-    (if any) and of PREFLIGHT_MODELS (if set): back to the built-in rows
-    first, so loading twice is loading once. Returns the files applied."""
+    (or of `file`, a project file named outright), and of PREFLIGHT_MODELS
+    (if set): back to the built-in rows first, so loading twice is loading
+    once. Returns the files applied."""
     reset_models()
     applied: list[str] = []
-    if project is not None:
-        found = find_project_config(project)
+    if project is not None or file is not None:
+        found = file
+        if found is None and project is not None:
+            found = find_project_config(project)
         if found is not None:
             table = preflight_table(found)
             if "models" in table:
@@ -210,3 +227,168 @@ def load_models(project: Path | None = None, *, environment: bool = True) -> lis
 
 def builtin_model_names() -> list[str]:
     return [m.name for m in BUILTIN_MODELS]
+
+
+# --- command-line settings ----------------------------------------------------
+
+OUTPUT_FORMATS = ("text", "json", "jsonl", "github", "sarif", "junit")
+
+# Every key of [tool.preflight] (kebab-case, as ruff spells its keys), what it
+# means, and the flag's destination it sets (None: read by the CLI itself).
+SETTINGS_KEYS: dict[str, tuple[str, str | None]] = {
+    "model": ("the Claude model (name, alias or dated id)", "model"),
+    "price": ('a custom price, USD per million input tokens (a string like "2.50")', "price"),
+    "tier": ("override the model's tier: standard or high-res", "tier"),
+    "rule": ("token rule: guide or patches", "rule"),
+    "batch": ("price with the Message Batches discount (true or false)", "batch"),
+    "surface": (f"where the images go: {', '.join(SURFACES)}", "surface"),
+    "images-per-request": ("image blocks in the whole request", "images_per_request"),
+    "oversized": ("what the API does with an oversized image: downsize or error", "oversized"),
+    "max-bytes": ("per-image limit in bytes of base64 text", "max_bytes"),
+    "strict": ("exit 1 on warnings too (true or false)", "strict"),
+    "output-format": (f"output format: {', '.join(OUTPUT_FORMATS)}", "format"),
+    "select": ("codes to report: codes, severities (error, warning, info) or ALL", None),
+    "extend-select": ("codes to report on top of select", None),
+    "ignore": ("codes not to report", None),
+    "extend-ignore": ("codes not to report, on top of ignore", None),
+    "per-file-ignores": ("a table: glob = [codes not to report for matching files]", None),
+    "exclude": ("globs of files and folders the walk skips", None),
+    "extend-exclude": ("globs the walk skips, on top of exclude", None),
+    "force-exclude": ("apply exclude to files named on the command line too", "force_exclude"),
+    "respect-gitignore": (
+        "skip files git ignores (true or false; default true)",
+        "respect_gitignore",
+    ),
+    "models": ("a table of model rows (see [tool.preflight.models])", None),
+}
+_SELECTION_KEYS = ("select", "extend-select", "ignore", "extend-ignore")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated [tool.preflight] of one file (or nothing: `path` None)."""
+
+    path: Path | None = None
+    root: Path = field(default_factory=Path.cwd)  # globs are relative to it
+    values: Mapping[str, Any] = field(default_factory=dict)  # kebab-case keys
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def flag_defaults(self) -> dict[str, Any]:
+        """{flag destination: value} for the keys that stand for a flag."""
+        found: dict[str, Any] = {}
+        for key, value in self.values.items():
+            dest = SETTINGS_KEYS[key][1]
+            if dest is not None:
+                found[dest] = value
+        return found
+
+
+def settings_file(
+    paths: Sequence[str], *, config: str | None, isolated: bool, cwd: Path
+) -> Path | None:
+    """The file the settings come from: --config's, none with --isolated,
+    else the nearest project file above the paths' common folder (the
+    current folder when there are no paths, or they come from stdin)."""
+    if isolated:
+        return None
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"--config {config}: no such file")
+        return path
+    start = cwd
+    named = [p for p in paths if p != "-"]
+    if named and len(named) == len(paths):
+        try:
+            common = Path(os.path.commonpath([os.path.abspath(p) for p in named]))
+        except ValueError:  # pragma: no cover - different drives on Windows
+            common = cwd
+        start = common if common.is_dir() else common.parent
+        while not start.exists() and start != start.parent:
+            start = start.parent
+    return find_project_config(start)
+
+
+def load_settings(path: Path | None) -> Settings:
+    """The validated settings of `path` (models already applied: a model
+    named in the settings may be one of the file's rows)."""
+    if path is None:
+        return Settings()
+    table = preflight_table(path)
+    where = f"{path}: [tool.preflight]" if path.name == "pyproject.toml" else str(path)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in SETTINGS_KEYS:
+            hint = key.replace("_", "-")
+            suggestion = f" (did you mean {hint!r}?)" if hint in SETTINGS_KEYS else ""
+            raise ConfigError(
+                f"{where}: unknown key {key!r}{suggestion}; known: {', '.join(SETTINGS_KEYS)}"
+            )
+        if key == "models":
+            continue
+        try:
+            values[key] = _setting(key, value, table)
+        except (InvalidArgumentError, UnknownNameError) as error:
+            message = str(error)
+            raise ConfigError(f"{where}: {key}: {message}") from None
+    return Settings(path, path.parent.resolve(), values)
+
+
+def _setting(key: str, value: Any, table: Mapping[str, Any]) -> Any:
+    """One value, validated (raises InvalidArgumentError / UnknownNameError)."""
+    if key in ("batch", "strict", "force-exclude", "respect-gitignore"):
+        if not isinstance(value, bool):
+            raise InvalidArgumentError(f"must be true or false, got {value!r}")
+        return value
+    if key in ("images-per-request", "max-bytes"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidArgumentError(f"must be a whole number of at least 1, got {value!r}")
+        return value
+    if key == "model":
+        if not isinstance(value, str):
+            raise InvalidArgumentError(f"must be a string, got {value!r}")
+        if "price" not in table:
+            get_model(value)  # an unknown name needs a price, as --model does
+        return value
+    if key == "price":
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise InvalidArgumentError(f'must be a string such as "2.50", got {value!r}')
+        parse_price(value, "price")
+        return str(value)
+    choices = {
+        "tier": tuple(TIERS),
+        "rule": TOKEN_RULES,
+        "oversized": (*OVERSIZED_POLICIES, "resize"),
+        "output-format": OUTPUT_FORMATS,
+    }
+    if key in choices:
+        if value not in choices[key]:
+            raise InvalidArgumentError(f"must be one of {', '.join(choices[key])}, got {value!r}")
+        return value
+    if key == "surface":
+        if not isinstance(value, str):
+            raise InvalidArgumentError(f"must be a string, got {value!r}")
+        return get_surface(value).name
+    if key in _SELECTION_KEYS or key in ("exclude", "extend-exclude"):
+        items = _strings(value)
+        if key in _SELECTION_KEYS:
+            check_selectors(items)
+        return items
+    if key == "per-file-ignores":
+        if not isinstance(value, Mapping):
+            raise InvalidArgumentError(f'must be a table of glob = ["code", ...], got {value!r}')
+        found: dict[str, tuple[str, ...]] = {}
+        for pattern, codes in value.items():
+            found[pattern] = check_selectors(_strings(codes))
+        return found
+    raise AssertionError(key)  # pragma: no cover - every key is handled above
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list):
+        raise InvalidArgumentError(f"must be a list of strings, got {value!r}")
+    if not all(isinstance(item, str) for item in value):
+        raise InvalidArgumentError(f"must be a list of strings, got {value!r}")
+    return tuple(value)

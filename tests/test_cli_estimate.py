@@ -51,7 +51,7 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
         "patches",
     )
     assert code == 0
-    (row,) = json.loads(out)
+    (row,) = json.loads(out)["results"]
     assert row["processed_width"] == 1920
     assert row["processed_height"] == 1080
     assert row["resized"] is False
@@ -109,7 +109,7 @@ def test_custom_price_and_batch(capsys: pytest.CaptureFixture[str]) -> None:
         "json",
     )
     assert code == 0
-    (row,) = json.loads(out)
+    (row,) = json.loads(out)["results"]
     assert row["cost_usd"] == "0.001334"  # 1334 tokens x $2/M x 50%
     assert row["model"] == "mine"
     assert row["batch"] is True

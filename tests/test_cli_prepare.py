@@ -95,7 +95,7 @@ def test_prepare_json_and_options(tmp_path: Path, capsys: pytest.CaptureFixture[
         ]
     )
     assert code == 0
-    (entry,) = json.loads(capsys.readouterr().out)
+    (entry,) = json.loads(capsys.readouterr().out)["results"]
     assert entry["media_type"] == "image/webp"
     assert entry["tokens_after"] <= 200
     assert entry["output"].endswith("wide.webp")
@@ -148,7 +148,7 @@ def test_prepare_never_writes_over_another_input(
     before = digest(tmp_path)
     code = main(["prepare", str(tmp_path), "--out", str(tmp_path), "--format", "json"])
     assert code == 1
-    entries = {Path(e["source"]).name: e for e in json.loads(capsys.readouterr().out)}
+    entries = {Path(e["source"]).name: e for e in json.loads(capsys.readouterr().out)["results"]}
     assert "another input" in entries["a.png"]["error"]["message"]
     assert "the source image" in entries["a.jpg"]["error"]["message"]
     after = digest(tmp_path)
@@ -163,7 +163,7 @@ def test_prepare_skips_its_own_output_tree(
     out = tmp_path / "out"
     for _ in range(2):  # the second run must not pick up the first run's outputs
         assert main(["prepare", str(tmp_path), "--out", str(out), "--format", "json"]) == 0
-        entries = json.loads(capsys.readouterr().out)
+        entries = json.loads(capsys.readouterr().out)["results"]
         assert [Path(e["source"]).name for e in entries] == ["wide.jpg"]
 
 
@@ -267,7 +267,8 @@ def test_odd_names_and_deep_trees_give_no_traceback(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "samples" / "photo-800x600.jpg", deep / "deep.jpg")
     env = {**os.environ, "PYTHONIOENCODING": "ascii:strict", "LC_ALL": "C"}
     for command in ("check", "prepare"):
-        extra = ["--out", str(tmp_path / "out")] if command == "prepare" else []
+        # check prints clean files with -v only
+        extra = ["--out", str(tmp_path / "out")] if command == "prepare" else ["-v"]
         proc = subprocess.run(
             [sys.executable, "-m", "preflight", command, str(root), *extra],
             capture_output=True,

@@ -110,7 +110,10 @@ def test_cli_check_text(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "check", str(tree), "--model", GUIDE_MODEL)
     assert code == 1
     lines = out.splitlines()
-    assert f"{tree / 'ok.jpg'}: ok (JPEG 800x600, 640 tokens, $0.0019)" in lines
+    # Problems only by default (as ruff); -v shows clean files too.
+    assert not any("ok.jpg" in line for line in lines)
+    code, verbose = run(capsys, "check", str(tree), "--model", GUIDE_MODEL, "-v")
+    assert f"{tree / 'ok.jpg'}: ok (JPEG 800x600, 640 tokens, $0.0019)" in verbose.splitlines()
     assert any(line.startswith(f"{tree / 'big.png'}: will-resize ") for line in lines)
     assert any(line.startswith(f"{tree / 'empty.jpg'}: empty ") for line in lines)
     assert not any("notes.txt" in line for line in lines)  # not image-like
@@ -120,7 +123,7 @@ def test_cli_check_text(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_check_all_json(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "check", str(tree), "--all", "--format", "json")
     assert code == 1
-    rows = json.loads(out)
+    rows = json.loads(out)["results"]
     by_name = {os.path.basename(r["path"]): r for r in rows}
     assert set(by_name) == {
         "ok.jpg",

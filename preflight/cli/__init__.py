@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from preflight import __version__
-from preflight.cli import _common, check, estimate, pack, prepare, request
+from preflight.cli import _common, check, estimate, pack, prepare, request, rule
 from preflight.config import load_models
 from preflight.errors import PreflightError, UsageError
 
-SUBCOMMANDS = [estimate, check, prepare, request, pack]
+SUBCOMMANDS = [estimate, check, prepare, request, pack, rule]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     previous = _common.catch_sigterm()
     try:
-        # Models and prices from the project's configuration and PREFLIGHT_MODELS.
-        load_models(Path.cwd())
+        if getattr(args, "configurable", None) is not None:
+            # Settings (and models) from the file found above the paths, or
+            # --config's; they become the subcommand's defaults: flags win.
+            args = _common.configure(parser, args, argv)
+        else:
+            # Models and prices from the project's configuration and PREFLIGHT_MODELS.
+            load_models(Path.cwd())
         code: int = args.run(args)
     except PreflightError as error:
         # The caller's mistakes exit 2; bad data or a failing engine exit 1.

@@ -3,8 +3,11 @@
 #   be done, 2 for bad usage; 130 on Ctrl-C;
 # - a usage error or a PreflightError is one clear line on stderr, never a
 #   traceback;
-# - `--format text|json`: text for people, JSON (exact numbers, costs as
-#   strings) for scripts;
+# - `--format text|json` (check, estimate, prepare: also jsonl, github,
+#   sarif, junit; cli/reporters): text for people, JSON (exact numbers,
+#   costs as strings) for scripts;
+# - settings come from [tool.preflight] (preflight/config): they become the
+#   defaults of the flags, so a flag given on the command line wins;
 # - options shared by subcommands are declared here once;
 # - directories are walked recursively in sorted order, without following
 #   symlinked directories (a link loop cannot trap the walk), and only
@@ -21,14 +24,17 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 from preflight import errors
+from preflight.cli.reporters import FORMATS, Display, colour_wanted, display_text
+from preflight.config import Settings, load_models, load_settings, settings_file
 from preflight.core.formats import IMAGE_EXTENSIONS
 from preflight.core.options import Options, make_options
+from preflight.core.selection import Layer, Selection, check_selectors
 from preflight.core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
@@ -159,9 +165,133 @@ def add_options(parser: argparse.ArgumentParser, *, request: bool = True) -> Non
     )
 
 
-def add_format_option(parser: argparse.ArgumentParser) -> None:
+def add_format_option(
+    parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")
+) -> None:
     parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+        "--format",
+        "--output-format",
+        dest="format",
+        choices=formats,
+        default="text",
+        help="output format (default text)",
+    )
+
+
+def _codes(text: str) -> list[str]:
+    return [code.strip() for code in text.split(",") if code.strip()]
+
+
+def add_report_options(parser: argparse.ArgumentParser, *, strict: bool = False) -> None:
+    """--format with every reporter, the flags that shape output and exit
+    codes, code selection, and where settings come from (see docs/ci.md)."""
+    add_format_option(parser, FORMATS)
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "-q", "--quiet", action="store_true", help="print only problems and the summary"
+    )
+    out.add_argument(
+        "-s", "--silent", action="store_true", help="print nothing; the exit code tells"
+    )
+    out.add_argument(
+        "-v", "--verbose", action="store_true", help="also print info findings and clean files"
+    )
+    out.add_argument(
+        "--statistics", action="store_true", help="print a count per code instead of each finding"
+    )
+    out.add_argument(
+        "--show-fixes", action="store_true", help="print how to fix each problem under it"
+    )
+    out.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when something would be rejected"
+    )
+    if strict:
+        out.add_argument(
+            "--strict",
+            action=argparse.BooleanOptionalAction,
+            default=False,
+            help="exit 1 on warnings too",
+        )
+    codes = parser.add_argument_group(
+        "finding codes", "CODES: comma-separated codes, severities (error, warning, info) or ALL"
+    )
+    for flag, what in (
+        ("--select", "report only these codes (replaces the configured selection)"),
+        ("--extend-select", "report these codes too"),
+        ("--ignore", "do not report these codes"),
+        ("--extend-ignore", "do not report these codes either"),
+    ):
+        codes.add_argument(flag, metavar="CODES", type=_codes, action="append", help=what)
+    config = parser.add_argument_group("configuration")
+    config.add_argument(
+        "--config",
+        metavar="PATH",
+        help="read settings from this file (default: the nearest pyproject.toml with "
+        "[tool.preflight], or preflight.toml, above the paths)",
+    )
+    config.add_argument("--isolated", action="store_true", help="read no configuration file")
+    parser.set_defaults(configurable=parser)
+
+
+def configure(
+    root: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str] | None
+) -> argparse.Namespace:
+    """Apply the settings file to a configurable subcommand: models and
+    prices first, then its settings as the subcommand's defaults, and parse
+    again so that flags win."""
+    if args.config is not None and args.isolated:
+        raise UsageError("--config and --isolated contradict each other")
+    path = settings_file(
+        getattr(args, "paths", None) or [],
+        config=args.config,
+        isolated=args.isolated,
+        cwd=Path.cwd(),
+    )
+    load_models(file=path)
+    settings = load_settings(path)
+    args.configurable.set_defaults(**settings.flag_defaults())
+    again = root.parse_args(argv)
+    again.settings = settings
+    return again
+
+
+def selection_from_args(args: argparse.Namespace) -> Selection:
+    """The configured selection, then the command line's on top."""
+    settings: Settings = getattr(args, "settings", None) or Settings()
+
+    def flat(name: str) -> tuple[str, ...]:
+        given = getattr(args, name, None) or []
+        return check_selectors(code for codes in given for code in codes)
+
+    configured = Layer(
+        select=settings.get("select"),
+        extend_select=settings.get("extend-select", ()),
+        ignore=settings.get("ignore", ()),
+        extend_ignore=settings.get("extend-ignore", ()),
+    )
+    command_line = Layer(
+        select=flat("select") if getattr(args, "select", None) else None,
+        extend_select=flat("extend_select"),
+        ignore=flat("ignore"),
+        extend_ignore=flat("extend_ignore"),
+    )
+    return Selection((configured, command_line), settings.get("per-file-ignores", {}))
+
+
+def display_from_args(args: argparse.Namespace, code_separator: str = " ") -> Display:
+    if args.statistics and args.format != "text":
+        raise UsageError("--statistics prints text; JSON summaries always carry the counts")
+    return Display(
+        format=args.format,
+        quiet=args.quiet,
+        silent=args.silent,
+        verbose=args.verbose,
+        statistics=args.statistics,
+        show_fixes=args.show_fixes,
+        strict=bool(getattr(args, "strict", False)),
+        exit_zero=args.exit_zero,
+        colour=args.format == "text" and colour_wanted(sys.stdout),
+        code_separator=code_separator,
     )
 
 
@@ -227,11 +357,43 @@ def render_table(headers: list[str], rows: list[list[str]], right: set[int]) -> 
     return [line(headers), *(line(row) for row in rows)]
 
 
-def add_walk_options(parser: argparse.ArgumentParser) -> None:
-    """PATH... and --all, for subcommands that take files and directories."""
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files and directories")
+def add_walk_options(parser: argparse.ArgumentParser, *, selection: bool = False) -> None:
+    """PATH... and --all, for subcommands that take files and directories;
+    `selection`: also `-` (paths from stdin), -0, --respect-gitignore and
+    --force-exclude (cli/paths)."""
+    if not selection:
+        parser.add_argument("paths", nargs="+", metavar="PATH", help="files and directories")
+    else:
+        parser.add_argument(
+            "paths",
+            nargs="+",
+            metavar="PATH",
+            help="files and directories; - reads paths from stdin, one a line",
+        )
     parser.add_argument(
         "--all", action="store_true", help="look at every file, not only image extensions"
+    )
+    if not selection:
+        return
+    parser.add_argument(
+        "-0",
+        "--null",
+        dest="null",
+        action="store_true",
+        help="paths on stdin are separated by NUL bytes (find -print0), not lines",
+    )
+    parser.add_argument(
+        "--respect-gitignore",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="skip files git ignores when walking directories (default: on, inside a git "
+        "work tree)",
+    )
+    parser.add_argument(
+        "--force-exclude",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="apply the configured exclude globs to files named outright too (pre-commit)",
     )
 
 
@@ -306,9 +468,4 @@ def _entry_id(entry: os.DirEntry[str]) -> FileId | None:
 def display_path(path: str) -> str:
     """A path as one line of text output: control characters (a newline in a
     file name would forge a line) and undecodable bytes shown escaped."""
-    if path.isprintable():
-        return path
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
-        for ch in path
-    )
+    return display_text(path)

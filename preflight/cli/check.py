@@ -1,20 +1,23 @@
 # `preflight check PATH...`: every file's findings, from its header alone.
 # Directories are walked as every subcommand walks them (cli/_common); by
 # default only files with an image extension are looked at, `--all` looks at
-# every file.
+# every file; exclude globs and .gitignore apply to what a walk finds
+# (cli/paths). Output goes through cli/reporters: the text shows problems
+# only (error and warning findings) and a summary, as ruff shows only
+# violations; -v also shows clean files and info findings.
 
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
-from preflight.cli import _common
+from preflight.cli import _common, paths
+from preflight.cli.reporters import Result, make_reporter
 from preflight.core.assessment import request_findings
 from preflight.core.cost import format_cost, plain_decimal, total_cost
-from preflight.core.findings import ERROR, REQUEST_TOO_LARGE, WARNING
+from preflight.core.findings import REQUEST_TOO_LARGE, WARNING
 from preflight.core.options import Options
 from preflight.inspection import Report, inspect
 
@@ -23,12 +26,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "check",
         help="find every reason the API would reject or resize image files",
-        description="Reads only file headers. One line per finding, 'path: CODE message'. "
-        "Exit 0 when nothing would be rejected, 1 when something would (--strict: "
-        "warnings too), 2 for bad usage.",
+        description="Reads only file headers. One line per problem, 'path: CODE message', "
+        "and a summary (-v: clean files and info findings too). Exit 0 when nothing would "
+        "be rejected, 1 when something would (--strict: warnings too), 2 for bad usage.",
     )
-    _common.add_walk_options(parser)
-    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    _common.add_walk_options(parser, selection=True)
     parser.add_argument(
         "--decode",
         action="store_true",
@@ -49,40 +51,94 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the media type the request will declare (default: from each file's extension)",
     )
     _common.add_options(parser)
-    _common.add_format_option(parser)
+    _common.add_report_options(parser, strict=True)
     parser.set_defaults(run=run)
 
 
-def iter_files(paths: list[str], every_file: bool) -> Iterator[str]:
-    """Files named directly always; files under directories by extension."""
-    for path in paths:
-        if os.path.isdir(path):
-            yield from map(str, _common.walk_files(Path(path), every_file))
-        else:
-            yield path  # a missing path becomes an 'unreadable' finding
+def files_to_check(args: argparse.Namespace) -> list[str]:
+    """The files named (or read from stdin), directories walked, then
+    exclude globs and .gitignore applied (cli/paths)."""
+    settings = args.settings
+    found = paths.candidates(paths.expand_stdin(args.paths, args.null), args.all)
+    kept = paths.select_files(
+        found,
+        root=settings.root,
+        exclude=(*settings.get("exclude", ()), *settings.get("extend-exclude", ())),
+        force_exclude=args.force_exclude,
+        respect_gitignore=args.respect_gitignore,
+    )
+    return [str(c.path) for c in kept]
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = list(iter_files(args.paths, args.all))
+    display = _common.display_from_args(args)
+    selection = _common.selection_from_args(args)
+    files = files_to_check(args)
     images = args.images_per_request
     if args.one_request:
-        images = max(images, len(paths))
+        images = max(images, len(files))
     options = _common.options_from_args(args, images_in_request=images)
     reports = [
         inspect(path, options, declared_media_type=args.media_type, decode=args.decode)
-        for path in paths
+        for path in files
     ]
     if args.one_request:
         reports = _with_request_findings(reports, options)
-    if args.format == "json":
-        _common.print_json([r.to_dict() for r in reports])
-    else:
-        for line in render_text(reports):
-            print(_common.display_path(line))
-    failing = {ERROR, WARNING} if args.strict else {ERROR}
-    if any(f.severity in failing for r in reports for f in r.findings):
-        return _common.EXIT_REJECTED
-    return _common.EXIT_OK
+    reporter = make_reporter("check", display, {"options": options.to_dict()})
+    totals = Totals()
+    for report in reports:
+        name = report.path or "<input>"
+        relative = paths.relative_to(Path(name), args.settings.root)
+        report = replace(report, findings=selection.keep(report.findings, relative))
+        totals.add(report)
+        reporter.add(
+            Result(
+                name=name,
+                findings=report.findings,
+                data=report.to_dict(),
+                verbose_lines=() if report.findings else (f"{name}: ok ({_describe(report)})",),
+            )
+        )
+    return reporter.finish(totals.to_dict(), [totals.line()])
+
+
+class Totals:
+    """The summary, counted as reports come."""
+
+    def __init__(self) -> None:
+        self.files = self.rejected = self.warned = self.tokens = 0
+        self.costs: list[Decimal | None] = []
+
+    def add(self, report: Report) -> None:
+        self.files += 1
+        if report.rejected:
+            self.rejected += 1
+        elif any(f.severity == WARNING for f in report.findings):
+            self.warned += 1
+        if report.estimate is not None and not report.rejected:
+            self.tokens += report.estimate.tokens
+            self.costs.append(report.estimate.cost_usd)
+
+    def to_dict(self) -> dict[str, object]:
+        total = total_cost(self.costs)
+        return {
+            "files": self.files,
+            "rejected": self.rejected,
+            "warned": self.warned,
+            "clean": self.files - self.rejected - self.warned,
+            "tokens": self.tokens,
+            "cost_usd": None if total is None else plain_decimal(total),
+        }
+
+    def line(self) -> str:
+        total = total_cost(self.costs)
+        exact = "" if total is None else f" (exact ${plain_decimal(total)})"
+        return (
+            f"{_common.plural(self.files, 'file')}: {self.rejected} would be rejected, "
+            f"{self.warned} accepted with warnings, "
+            f"{self.files - self.rejected - self.warned} clean; "
+            f"accepted images: {self.tokens} tokens, {format_cost(total)}{exact}"
+        )
 
 
 def _with_request_findings(reports: list[Report], options: Options) -> list[Report]:
@@ -106,28 +162,3 @@ def _describe(report: Report) -> str:
     if est is not None and not est.rejected:
         text += f", {est.tokens} tokens, {format_cost(est.cost_usd)}"
     return text
-
-
-def render_text(reports: list[Report]) -> list[str]:
-    lines: list[str] = []
-    for report in reports:
-        path = report.path or "<input>"
-        if not report.findings:
-            lines.append(f"{path}: ok ({_describe(report)})")
-            continue
-        for finding in report.findings:
-            lines.append(f"{path}: {finding.code} {finding.message}")
-    rejected = sum(r.rejected for r in reports)
-    warned = sum(
-        (not r.rejected) and any(f.severity == WARNING for f in r.findings) for r in reports
-    )
-    accepted = [r.estimate for r in reports if r.estimate is not None and not r.rejected]
-    total_tokens = sum(e.tokens for e in accepted)
-    total = total_cost(e.cost_usd for e in accepted)
-    exact = "" if total is None else f" (exact ${plain_decimal(total)})"
-    lines.append(
-        f"{_common.plural(len(reports), 'file')}: {rejected} would be rejected, "
-        f"{warned} accepted with warnings, {len(reports) - rejected - warned} clean; "
-        f"accepted images: {total_tokens} tokens, {format_cost(total)}{exact}"
-    )
-    return lines

@@ -1,5 +1,7 @@
 # `preflight estimate WxH ...`: what the API does with images of these sizes
-# and what they cost. Pure arithmetic: no files are read.
+# and what they cost. Pure arithmetic: no files are read. Text is a table of
+# every size, each rejection's reasons and a total (-q: reasons and total
+# only); the other formats come from cli/reporters, one result per size.
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import argparse
 import re
 
 from preflight.cli import _common
+from preflight.cli.reporters import Result, make_reporter
 from preflight.core.cost import format_cost, plain_decimal, total_cost
 from preflight.core.estimation import Estimate, estimate
 from preflight.core.options import Options
@@ -36,23 +39,53 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("sizes", nargs="+", metavar="WIDTHxHEIGHT")
     _common.add_options(parser)
-    _common.add_format_option(parser)
+    _common.add_report_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    display = _common.display_from_args(args, code_separator=": ")
+    selection = _common.selection_from_args(args)
     sizes = [parse_size(text) for text in args.sizes]
     options = _common.options_from_args(args)
     results = [estimate(width, height, options) for width, height in sizes]
-    if args.format == "json":
-        _common.print_json([r.to_dict() for r in results])
-    else:
-        for line in render_text(results, options):
+    if display.format == "text" and not (display.quiet or display.silent or display.statistics):
+        for line in render_table(results):
             print(line)
-    return _common.EXIT_REJECTED if any(r.rejected for r in results) else _common.EXIT_OK
+    reporter = make_reporter("estimate", display, {"options": options.to_dict()})
+    for r in results:
+        reporter.add(
+            Result(
+                name=f"{r.width}x{r.height}",
+                findings=selection.keep(r.findings, None),
+                data=r.to_dict(),
+                is_path=False,
+            )
+        )
+    return reporter.finish(summary(results, options), render_total(results, options))
+
+
+def summary(results: list[Estimate], options: Options) -> dict[str, object]:
+    accepted = [r for r in results if not r.rejected]
+    total = total_cost(r.cost_usd for r in accepted)
+    return {
+        "images": len(results),
+        "rejected": len(results) - len(accepted),
+        "tokens": sum(r.tokens for r in accepted),
+        "cost_usd": None if total is None else plain_decimal(total),
+    }
 
 
 def render_text(results: list[Estimate], options: Options) -> list[str]:
+    """The whole text output: the table, each rejection's reasons, the total."""
+    lines = render_table(results)
+    for r in results:
+        for reason in r.findings:
+            lines.append(f"{r.width}x{r.height}: {reason.code}: {reason.message}")
+    return lines + render_total(results, options)
+
+
+def render_table(results: list[Estimate]) -> list[str]:
     rows = [
         [
             f"{r.width}x{r.height}",
@@ -64,14 +97,16 @@ def render_text(results: list[Estimate], options: Options) -> list[str]:
         ]
         for r in results
     ]
-    lines = _common.render_table(
+    return _common.render_table(
         ["size", "processed", "resized", "tokens", "cost/image", "cost/1000"],
         rows,
         right={3, 4, 5},
     )
-    for r in results:
-        for reason in r.findings:
-            lines.append(f"{r.width}x{r.height}: {reason.code}: {reason.message}")
+
+
+def render_total(results: list[Estimate], options: Options) -> list[str]:
+    """The total line, then a note on the price if there is one."""
+    lines: list[str] = []
     first = results[0]
     accepted = [r for r in results if not r.rejected]
     total_tokens = sum(r.tokens for r in accepted)

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from preflight.cli import _common
-from preflight.cli.check import iter_files
+from preflight.cli import paths as walking
 from preflight.core.cost import format_cost
 from preflight.packing import DEFAULT_MAX_TOKENS, PREFERENCES, Pack, pack_images
 from preflight.preparation import write_atomically
@@ -48,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = list(iter_files(args.paths, args.all))
+    paths = [str(c.path) for c in walking.candidates(args.paths, args.all)]
     options = _common.options_from_args(args)
     pack = pack_images(
         paths, prompt=args.prompt, options=options, prefer=args.prefer, max_tokens=args.max_tokens

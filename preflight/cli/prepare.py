@@ -10,23 +10,29 @@
 #   (preflight-manifest.jsonl: a header line, one line per input, a summary
 #   line), flushed at once; Ctrl-C and SIGTERM are held while an output and
 #   its line are committed, so an interrupted run leaves only complete
-#   outputs and a manifest that lists exactly them (and exits 130 / 143).
+#   outputs and a manifest that lists exactly them (and exits 130 / 143);
+# - stdout goes through cli/reporters (--format): text is a line per input
+#   (-q: failures only) and a summary; a failure is a finding whose code is
+#   the error's, so --ignore and per-file-ignores apply to it; `-` reads
+#   the paths from stdin (an image from stdin is /dev/stdin, as before).
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from preflight.cli import _common
+from preflight.cli import _common, paths
+from preflight.cli.reporters import Result, make_reporter
 from preflight.core.cost import exact_cost, format_cost, total_cost
+from preflight.core.findings import ERROR, Finding
 from preflight.core.geometry import Target, parse_target
 from preflight.core.options import Options
+from preflight.core.selection import Selection
 from preflight.errors import OutputPathError, PreflightError, WriteError
 from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare
 
@@ -42,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "Inputs are never modified. Exit 0 when all were prepared, 1 if any could not "
         "be, 2 for bad usage.",
     )
-    _common.add_walk_options(parser)
+    _common.add_walk_options(parser, selection=True)
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument(
         "--target",
@@ -71,7 +77,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help=f"refuse inputs declaring more pixels than this (default {DEFAULT_PIXEL_CAP:,})",
     )
     _common.add_options(parser)
-    _common.add_format_option(parser)
+    _common.add_report_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -85,6 +91,7 @@ def _quality(text: str) -> int:
 class Job:
     source: Path
     relative: Path  # where it goes under --out, before the extension is set
+    root: Path | None = None  # the directory walked to find it (None: named outright)
 
 
 def jobs(paths: list[str], every_file: bool, out: Path | None = None) -> Iterator[Job]:
@@ -99,7 +106,7 @@ def jobs(paths: list[str], every_file: bool, out: Path | None = None) -> Iterato
             for path in _common.walk_files(root, every_file, skip):
                 if path.name == MANIFEST_NAME and _common.file_id(path) == manifest:
                     continue
-                yield Job(path, path.relative_to(root))
+                yield Job(path, path.relative_to(root), root)
         else:
             yield Job(root, Path(root.name or "stdin"))
 
@@ -188,7 +195,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _common.UsageError(f"--out {out}: exists and is not a directory")
-    todo = list(jobs(args.paths, args.all, out))
+    todo = _selected_jobs(
+        list(jobs(paths.expand_stdin(args.paths, args.null), args.all, out)), args
+    )
     inputs = {found for job in todo if (found := _common.file_id(job.source)) is not None}
     destinations = Destinations(out, inputs)
     manifest_path = out / MANIFEST_NAME
@@ -196,7 +205,8 @@ def run(args: argparse.Namespace) -> int:
         raise _common.UsageError(f"{manifest_path}: the manifest would overwrite an input")
     _refuse_foreign_manifest(manifest_path)
     totals = Totals()
-    json_output = args.format == "json"
+    display = _common.display_from_args(args)
+    selection = _common.selection_from_args(args)
     try:
         out.mkdir(parents=True, exist_ok=True)
         manifest = manifest_path.open("w", encoding="utf-8")
@@ -204,21 +214,42 @@ def run(args: argparse.Namespace) -> int:
         raise WriteError(f"{manifest_path}: cannot write ({error.strerror or error})") from None
     with manifest:
         _write_line(manifest, {MANIFEST_MARK: 1, "options": options.to_dict()})
-        if json_output:
-            sys.stdout.write("[")
-        for index, job in enumerate(todo):
+        header = {"options": options.to_dict(), "manifest": str(manifest_path)}
+        reporter = make_reporter("prepare", display, header)
+        for job in todo:
             entry = _prepare_one(job, args, options, target, destinations, manifest, totals)
-            if json_output:
-                sys.stdout.write(("," if index else "") + "\n" + json.dumps(entry, indent=1))
-            else:
-                print(_common.display_path(_entry_line(entry)))
-            sys.stdout.flush()
+            reporter.add(_result(entry, job, selection, args.settings.root))
         _write_line(manifest, {"summary": totals.to_dict()})
-    if json_output:
-        sys.stdout.write("\n]\n")
-    else:
-        print(_common.display_path(_summary_line(totals, manifest_path)))
-    return _common.EXIT_REJECTED if totals.failed else _common.EXIT_OK
+    return reporter.finish(totals.to_dict(), [_summary_line(totals, manifest_path)])
+
+
+def _selected_jobs(todo: list[Job], args: argparse.Namespace) -> list[Job]:
+    """The jobs left after exclude globs and .gitignore (cli/paths)."""
+    settings = args.settings
+    found = [
+        paths.Candidate(job.source, job.root or job.source, job.root is not None) for job in todo
+    ]
+    kept = paths.select_files(
+        found,
+        root=settings.root,
+        exclude=(*settings.get("exclude", ()), *settings.get("extend-exclude", ())),
+        force_exclude=args.force_exclude,
+        respect_gitignore=args.respect_gitignore,
+    )
+    chosen = {id(c.path) for c in kept}
+    return [job for job in todo if id(job.source) in chosen]
+
+
+def _result(entry: dict[str, object], job: Job, selection: Selection, root: Path) -> Result:
+    """A manifest entry as the reporters take it: a failure is a finding."""
+    name = str(entry["source"])
+    if entry["status"] != "error":
+        return Result(name=name, findings=(), data=entry, lines=(_entry_line(entry),))
+    error = entry["error"]
+    assert isinstance(error, dict)
+    failure = Finding(str(error["code"]), ERROR, str(error["message"]))
+    relative = paths.relative_to(job.source, root)
+    return Result(name=name, findings=selection.keep([failure], relative), data=entry)
 
 
 MANIFEST_MARK = "preflight_manifest"

@@ -100,5 +100,4 @@ CMYK = "cmyk"
 HIGH_BIT_DEPTH = "high-bit-depth"
 INTERLACED = "interlaced"
 ALPHA = "alpha"
-DUPLICATE_IMAGE = "duplicate-image"  # the same bytes again in one request
 NOT_CHECKED_OFFLINE = "not-checked-offline"  # a url or file image: the API fetches it
