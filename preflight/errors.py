@@ -85,6 +85,13 @@ class EngineUnavailableError(UsageError, ImportError):
     code = "engine-unavailable"
 
 
+class MissingExtraError(UsageError, ImportError):
+    """A feature whose optional extra is not installed (fsspec or a cloud
+    file system for a URL, dask for a cluster): the message names the extra."""
+
+    code = "missing-extra"
+
+
 # --- bad data: reading image headers (pure parser) ----------------------------
 
 
