@@ -33,6 +33,7 @@ from preflight.core.tables import (
 )
 from preflight.errors import (
     ByteBudgetError,
+    ClusterError,
     ConfigError,
     CorruptHeaderError,
     DataError,
@@ -77,6 +78,7 @@ __all__ = [
     "TIERS",
     "Action",
     "ByteBudgetError",
+    "ClusterError",
     "ConfigError",
     "CorruptHeaderError",
     "DataError",

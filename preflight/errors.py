@@ -173,6 +173,12 @@ class ByteBudgetError(DataError, ValueError):
     code = "over-byte-budget"
 
 
+class ClusterError(DataError, OSError):
+    """A Dask cluster that cannot be reached, or cannot run preflight."""
+
+    code = "cluster-failed"
+
+
 class WriteError(DataError, OSError):
     """An output could not be written (permissions, a full disk, ...)."""
 
