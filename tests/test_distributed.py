@@ -210,7 +210,7 @@ def test_the_callers_mistakes_raise_before_anything_is_sent(client: Any) -> None
 
 def test_an_unreachable_scheduler_is_a_cluster_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fleet, "CONNECT_TIMEOUT", "1s")
-    with pytest.raises(ClusterError, match="127.0.0.1:9"):
+    with pytest.raises(ClusterError, match=r"127\.0\.0\.1:9"):
         fleet.check_on_cluster(SOURCES[:1], "tcp://127.0.0.1:9")
 
 
