@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -654,26 +655,29 @@ def iter_prepare_on_cluster(
     with connect(scheduler) as client:
         span = window or 4 * max(1, len(client.scheduler_info().get("workers", {})))
         _partition_size(span, "window")
-        for start in range(0, len(partitions), span):
-            group = partitions[start : start + span]
-            held = [client.submit(_prepare_partition, part, settings, pure=False) for part in group]
-            extensions = client.gather([client.submit(_extensions, h, pure=False) for h in held])
-            destinations = [
-                [
-                    None if ext is None else names.claim(job, ext)
-                    for job, ext in zip(part, exts, strict=True)
-                ]
-                for part, exts in zip(group, extensions, strict=True)
+
+        def launch(index: int) -> tuple[Any, Any]:
+            held = client.submit(_prepare_partition, partitions[index], settings, pure=False)
+            return held, client.submit(_extensions, held, pure=False)
+
+        # A pipeline, partition by partition in input order: up to `span`
+        # partitions are being prepared while earlier ones are named and saved.
+        flight = deque(launch(i) for i in range(min(span, len(partitions))))
+        saving: deque[Any] = deque()
+        for index, part in enumerate(partitions):
+            held, extensions = flight.popleft()
+            where = [
+                None if ext is None else names.claim(job, ext)
+                for job, ext in zip(part, extensions.result(), strict=True)
             ]
-            saved = client.gather(
-                [
-                    client.submit(_save_partition, h, part, where, pure=False)
-                    for h, part, where in zip(held, group, destinations, strict=True)
-                ]
-            )
-            del held  # the workers may drop the encoded outputs now
-            for part_done in saved:
-                yield from part_done
+            saving.append(client.submit(_save_partition, held, part, where, pure=False))
+            del held, extensions  # the workers drop the encoded outputs once saved
+            if index + span < len(partitions):
+                flight.append(launch(index + span))
+            while saving and (len(saving) > span or saving[0].done()):
+                yield from saving.popleft().result()
+        while saving:
+            yield from saving.popleft().result()
 
 
 def prepare_on_cluster(
