@@ -34,6 +34,7 @@ from preflight.core.tables import (
 )
 from preflight.errors import (
     ByteBudgetError,
+    ClusterError,
     ConfigError,
     CorruptHeaderError,
     DataError,
@@ -45,6 +46,7 @@ from preflight.errors import (
     HeaderTooLargeError,
     InvalidArgumentError,
     InvalidSizeError,
+    MissingExtraError,
     NotAnImageError,
     OutputPathError,
     PreflightError,
@@ -79,6 +81,7 @@ __all__ = [
     "TIERS",
     "Action",
     "ByteBudgetError",
+    "ClusterError",
     "ConfigError",
     "CorruptHeaderError",
     "DataError",
@@ -95,6 +98,7 @@ __all__ = [
     "ImageInfo",
     "InvalidArgumentError",
     "InvalidSizeError",
+    "MissingExtraError",
     "Model",
     "NotAnImageError",
     "Options",

@@ -85,6 +85,13 @@ class EngineUnavailableError(UsageError, ImportError):
     code = "engine-unavailable"
 
 
+class MissingExtraError(UsageError, ImportError):
+    """A feature whose optional extra is not installed (fsspec or a cloud
+    file system for a URL, dask for a cluster): the message names the extra."""
+
+    code = "missing-extra"
+
+
 # --- bad data: reading image headers (pure parser) ----------------------------
 
 
@@ -164,6 +171,12 @@ class ByteBudgetError(DataError, ValueError):
     """No encoding of the image fits the byte budget."""
 
     code = "over-byte-budget"
+
+
+class ClusterError(DataError, OSError):
+    """A Dask cluster that cannot be reached, or cannot run preflight."""
+
+    code = "cluster-failed"
 
 
 class WriteError(DataError, OSError):

@@ -30,6 +30,7 @@ from preflight.errors import (
     SourceError,
 )
 from preflight.probing import probe
+from preflight.remote import is_url
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -100,6 +101,12 @@ def inspect(
     bad options (the caller's mistake) raise UsageError. `decode=True` also
     decodes the pixel data (check --decode): a header that reads over data
     that does not is an `undecodable` error, as the API answers it."""
+    if type(source) is str and "://" in source and is_url(source):
+        from preflight.remote import inspect_url
+
+        return inspect_url(
+            source, options, declared_media_type=declared_media_type, decode=decode, **keywords
+        )
     chosen = make_options(options, **keywords)
     if not isinstance(decode, bool):
         raise InvalidArgumentError(f"decode must be True or False, got {decode!r}")

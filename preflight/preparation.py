@@ -59,6 +59,7 @@ from preflight.errors import (
     UnsafeImageError,
     WriteError,
 )
+from preflight.remote import is_url
 from preflight.sources import DEFAULT_PIXEL_CAP as DEFAULT_PIXEL_CAP
 from preflight.sources import Source, engine_for, open_source
 
@@ -126,9 +127,19 @@ class PreparedImage:
             transformations=transformations,
         )
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str]) -> Path | str:
         """Write the bytes atomically (a temporary file, then a rename);
-        never over the source file."""
+        never over the source file. A URL (scheme://) is written through
+        fsspec, atomically where the file system allows (remote.write_url);
+        it is returned as given."""
+        if is_url(path):
+            from preflight.remote import write_url
+
+            assert isinstance(path, str)
+            if path == self.source.path:
+                raise OutputPathError(f"{path}: refusing to overwrite the source image")
+            write_url(path, self.data)
+            return path
         target = Path(path)
         if self.source.path is not None and _same_file(Path(self.source.path), target):
             raise OutputPathError(f"{target}: refusing to overwrite the source image")

@@ -35,6 +35,7 @@ from preflight.headers import (
     end_state,
     parse,
 )
+from preflight.remote import is_url
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
@@ -60,6 +61,10 @@ _pread: Callable[[int, int, int], bytes] = getattr(os, "pread", _pread_by_seek)
 def probe(source: Source) -> ImageInfo:
     """Header facts of an image: a path, bytes, or a binary file object."""
     if type(source) is str:  # the common case first: this is a hot path
+        if "://" in source and is_url(source):  # object storage: ranged reads
+            from preflight.remote import probe_url
+
+            return probe_url(source)
         return _probe_path(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)

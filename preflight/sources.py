@@ -31,6 +31,7 @@ from preflight.errors import (
     UnsupportedFormatError,
 )
 from preflight.probing import probe
+from preflight.remote import is_url
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
@@ -73,6 +74,12 @@ def open_source(
 
 def read_source(source: Source) -> tuple[SourceData, ImageInfo]:
     """What the engines decode from (a path, or bytes), and the probe of it."""
+    if is_url(source):
+        from preflight.remote import read_url
+
+        assert isinstance(source, str)
+        data = read_url(source)
+        return data, dataclasses.replace(probe(data), path=source)
     if isinstance(source, (str, os.PathLike)):
         path = Path(os.fsdecode(source))
         streamed = _read_if_stream(path)

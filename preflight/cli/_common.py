@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
-import stat
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -32,7 +30,6 @@ from typing import Any, NoReturn
 from preflight import errors
 from preflight.cli.reporters import FORMATS, Display, colour_wanted, display_text
 from preflight.config import Settings, load_models, load_settings, settings_file
-from preflight.core.formats import IMAGE_EXTENSIONS
 from preflight.core.options import Options, make_options
 from preflight.core.selection import Layer, Selection, check_selectors
 from preflight.core.tables import (
@@ -47,6 +44,9 @@ from preflight.core.tables import (
     TOKEN_RULES,
 )
 from preflight.errors import UnknownNameError
+from preflight.walking import FileId as FileId
+from preflight.walking import file_id as file_id
+from preflight.walking import walk_files as walk_files
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -404,65 +404,6 @@ def add_max_bytes_option(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="per-image limit in bytes of base64 text (default: the surface's)",
     )
-
-
-FileId = tuple[int, int]
-
-
-def file_id(path: Path | str) -> FileId | None:
-    """(device, inode) of what a path names, following links; None when it
-    cannot be read. Cheaper than a real path in a deep tree, and true to
-    hard links too."""
-    try:
-        found = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return found.st_dev, found.st_ino
-
-
-def walk_files(root: Path, every_file: bool, skip: FileId | None = None) -> Iterator[Path]:
-    """The files under the directory `root` (see the module comment); `skip`
-    is the file_id of a directory left out of the walk. Iterative (a tree
-    thousands of folders deep cannot overflow the stack), sorted, and never
-    into a symbolic link to a directory (a link loop cannot trap it)."""
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
-        except OSError:
-            continue  # vanished, or not readable: nothing to list
-        subfolders: list[Path] = []
-        for entry in entries:
-            path = Path(entry.path)
-            try:
-                is_folder = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_folder = False
-            if is_folder:
-                if skip is None or _entry_id(entry) != skip:
-                    subfolders.append(path)
-                continue
-            if not every_file and os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
-                continue
-            try:
-                mode = path.stat().st_mode
-            except (OSError, ValueError):
-                yield path  # a broken or looping link, a vanished file: reported as unreadable
-                continue
-            if stat.S_ISREG(mode):
-                yield path
-        # Depth first, in name order: the stack pops the first name last pushed.
-        stack.extend(reversed(subfolders))
-
-
-def _entry_id(entry: os.DirEntry[str]) -> FileId | None:
-    try:
-        found = entry.stat(follow_symlinks=False)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
 
 
 def display_path(path: str) -> str:

@@ -503,6 +503,24 @@ _RULES = (
         'Install "preflight[vips]", or use --engine pillow.',
         f"{_HOSTILE} (What each engine refuses)",
     ),
+    Rule(
+        "missing-extra",
+        f.ERROR,
+        USAGE,
+        "A feature whose optional extra is not installed.",
+        "A URL needs fsspec (and the cloud file system for its scheme); a cluster needs dask.",
+        'Install the extra the message names, e.g. "preflight[remote]" or "preflight[dask]".',
+        "docs/remote.md (Extras)",
+    ),
+    Rule(
+        "cluster-failed",
+        f.ERROR,
+        FAILURE,
+        "A Dask cluster that cannot be reached, or cannot run preflight.",
+        "The scheduler address did not answer, or its workers run another preflight version.",
+        "Check the address and install the same preflight version on every worker.",
+        "docs/remote.md (A Dask cluster)",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

@@ -1,0 +1,220 @@
+# check, prepare and plan on a Dask cluster (preflight.distributed): a real
+# LocalCluster of two worker processes, one thread each, started once for
+# the module (the machine has 2 CPUs), and every answer compared with the
+# single-process run over the fixtures. Bad files must come back as
+# findings or error entries, never as a failed task.
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import FIXTURES
+
+import preflight
+from preflight import distributed as fleet
+from preflight.core.planning import plan
+from preflight.errors import ClusterError, InvalidArgumentError, MissingExtraError, UsageError
+
+dask_distributed = pytest.importorskip(
+    "distributed", reason="the 'dask' extra (dask[distributed]) is not installed"
+)
+pytest.importorskip("pandas", reason="the 'dask' extra (dask[dataframe]) is not installed")
+
+ALL = sorted(
+    str(p)
+    for folder in ("samples", "hostile", "unsupported")
+    for p in (FIXTURES / folder).iterdir()
+)
+SOURCES = [*ALL, str(FIXTURES / "samples" / "no-such-file.jpg")]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    # The workers are other processes: they must import this preflight (the
+    # one under test), wherever it lies.
+    root = str(Path(preflight.__file__).resolve().parent.parent)
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root, before]))
+    cluster = dask_distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+    )
+    running = dask_distributed.Client(cluster)
+    try:
+        yield running
+    finally:
+        running.close()
+        cluster.close()
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
+def test_check_equals_the_single_process_run(client: Any) -> None:
+    local = [preflight.inspect(path) for path in SOURCES]
+    found = fleet.check_on_cluster(SOURCES, client, partition_size=7)
+    assert list(found.reports) == local  # in order, findings and Decimal costs included
+    assert found.totals == fleet.CheckTotals.of(local)
+    assert found.totals.files == len(SOURCES)
+    assert found.totals.rejected == sum(r.rejected for r in local) > 0
+    assert isinstance(found.totals.cost_usd, Decimal)
+    # The address works as well as a Client; options travel to the workers.
+    priced = fleet.check_on_cluster(SOURCES[:9], client.scheduler.address, model="opus-4.7")
+    assert list(priced.reports) == [preflight.inspect(p, model="opus-4.7") for p in SOURCES[:9]]
+
+
+def test_check_with_decode_equals_the_single_process_run(client: Any) -> None:
+    sources = [str(p) for p in sorted((FIXTURES / "hostile").iterdir())]
+    found = fleet.check_on_cluster(sources, client, decode=True, partition_size=4)
+    assert list(found.reports) == [preflight.inspect(p, decode=True) for p in sources]
+
+
+def test_urls_from_a_walk_run_on_the_workers(client: Any) -> None:
+    from preflight.remote import walk_url
+
+    listed = walk_url((FIXTURES / "samples").resolve().as_uri())
+    assert len(listed) > 20
+    found = fleet.check_on_cluster(listed, client, partition_size=10)
+    for report, item in zip(found.reports, listed, strict=True):
+        local = preflight.inspect(FIXTURES / "samples" / item.relative)
+        assert report.path == item.url
+        assert report.estimate == local.estimate
+        assert report.findings == local.findings
+        assert report.info is not None and local.info is not None
+        assert report.info.file_bytes == local.info.file_bytes
+
+
+def test_the_bag_and_the_frame(client: Any) -> None:
+    import pandas as pd
+
+    bag = fleet.reports_bag(SOURCES, partition_size=9, surface="bedrock")
+    local = [preflight.inspect(p, surface="bedrock") for p in SOURCES]
+    assert bag.npartitions > 2
+    assert client.compute(bag).result() == local
+    assert client.compute(fleet.totals_of(bag)).result() == fleet.CheckTotals.of(local)
+    frame = client.compute(fleet.reports_frame(SOURCES, partition_size=9)).result()
+    assert list(frame.columns) == list(fleet.FRAME_COLUMNS)
+    expected = pd.DataFrame([fleet.report_row(preflight.inspect(p)) for p in SOURCES])
+    expected = expected.astype(fleet.FRAME_COLUMNS)
+    pd.testing.assert_frame_equal(frame.reset_index(drop=True), expected)
+    # Exact cost text, summed exactly: the frame never holds float money.
+    costs = [Decimal(c) for c in frame[~frame["rejected"]]["cost_usd"].dropna()]
+    assert sum(costs) == fleet.CheckTotals.of(preflight.inspect(p) for p in SOURCES).cost_usd
+    assert client.compute(fleet.reports_bag([])).result() == []
+
+
+def _local_prepare(jobs: list[fleet.PrepareJob], out: str) -> fleet.PrepareResult:
+    """The single-process run, with the same naming."""
+    names = fleet.OutputNames(out, (job.source for job in jobs))
+    entries: list[dict[str, object]] = []
+    totals = fleet.PrepareTotals()
+    for job in jobs:
+        try:
+            result = preflight.prepare(job.source)
+            destination = names.claim(job, result.extension)
+            result.save(destination)
+        except preflight.PreflightError as error:
+            entries.append(fleet.error_entry(job.source, error))
+            totals = totals + fleet.PrepareTotals(files=1, failed=1)
+            continue
+        entries.append(fleet.manifest_entry(job.source, result, destination))
+        totals = totals + fleet.PrepareTotals.of(result)
+    return fleet.PrepareResult(tuple(entries), totals)
+
+
+def test_prepare_equals_the_single_process_run(client: Any, tmp_path: Path) -> None:
+    jobs = fleet.prepare_jobs([str(FIXTURES / "samples"), str(FIXTURES / "hostile")])
+    assert {"source.jpg", "baseline.jpg"} <= {Path(j.relative).name for j in jobs}
+    found = fleet.prepare_on_cluster(jobs, str(tmp_path / "fleet"), client, partition_size=3)
+    local = _local_prepare(jobs, str(tmp_path / "local"))
+    assert found.totals == local.totals
+    assert found.totals.failed > 0 and found.totals.prepared > 0
+    assert len(found.entries) == len(jobs)
+    for ours, theirs in zip(found.entries, local.entries, strict=True):
+        if theirs["status"] == "ok":
+            out_ours, out_theirs = Path(str(ours.pop("output"))), Path(str(theirs.pop("output")))
+            assert out_ours.relative_to(tmp_path / "fleet") == out_theirs.relative_to(
+                tmp_path / "local"
+            )
+            assert out_ours.read_bytes() == out_theirs.read_bytes()
+        assert ours == theirs
+
+
+def test_prepare_writes_to_a_url(client: Any, tmp_path: Path) -> None:
+    names = ("rgba.png", "wide-2400x600.jpg", "animated.gif", "bilevel.png")
+    jobs = [fleet.PrepareJob(str(FIXTURES / "samples" / n), n) for n in names]
+    # Two inputs of one stem: the second output takes the whole name.
+    jobs.append(fleet.PrepareJob(str(FIXTURES / "samples" / "rgb.png"), "rgba.jpg"))
+    out = (tmp_path / "out").as_uri()
+    found = fleet.prepare_on_cluster(jobs, out, client, partition_size=2, window=1)
+    outputs = [str(e["output"]) for e in found.entries]
+    assert all(o.startswith(out + "/") for o in outputs)
+    assert len(set(outputs)) == len(outputs)
+    for entry, job in zip(found.entries, jobs, strict=True):
+        written = (tmp_path / "out" / str(entry["output"])[len(out) + 1 :]).read_bytes()
+        assert written == preflight.prepare(job.source).data
+
+
+def test_plan_equals_the_single_process_plan(client: Any) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    widths = rng.integers(1, 12_000, 20_000)
+    heights = rng.integers(1, 12_000, 20_000)
+    counts = rng.integers(0, 1_000, 20_000)
+    for keywords in ({}, {"batch": True, "model": "opus-4.7", "images_in_request": 30}):
+        expected = plan(widths, heights, counts, **keywords)  # type: ignore[arg-type]
+        found = fleet.plan_on_cluster(
+            widths,
+            heights,
+            counts,
+            scheduler=client,
+            partition_size=3_001,
+            **keywords,  # type: ignore[arg-type]
+        )
+        for name in ("processed_width", "processed_height", "tokens", "resized", "rejected"):
+            assert np.array_equal(getattr(found, name), getattr(expected, name)), name
+        for name in ("images", "images_resized", "images_rejected", "total_tokens"):
+            assert getattr(found, name) == getattr(expected, name), name
+        assert found.total_cost_usd == expected.total_cost_usd
+        assert isinstance(found.total_cost_usd, Decimal)
+        assert (found.model, found.tier, found.price_note) == (
+            expected.model,
+            expected.tier,
+            expected.price_note,
+        )
+
+
+def test_the_callers_mistakes_raise_before_anything_is_sent(client: Any) -> None:
+    with pytest.raises(UsageError):
+        fleet.check_on_cluster(SOURCES, client, model="no-such-model")
+    with pytest.raises(InvalidArgumentError):
+        fleet.prepare_on_cluster([], "out", client, format="tiff-nope")
+    with pytest.raises(InvalidArgumentError):
+        fleet.check_on_cluster(SOURCES, client, partition_size=0)
+    with pytest.raises(InvalidArgumentError):
+        fleet.check_on_cluster(SOURCES, 8786)  # type: ignore[arg-type]
+    with pytest.raises(preflight.InvalidSizeError):
+        fleet.plan_on_cluster([0], [10], scheduler=client)
+
+
+def test_an_unreachable_scheduler_is_a_cluster_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fleet, "CONNECT_TIMEOUT", "1s")
+    with pytest.raises(ClusterError, match=r"127\.0\.0\.1:9"):
+        fleet.check_on_cluster(SOURCES[:1], "tcp://127.0.0.1:9")
+
+
+def test_without_dask_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(MissingExtraError, match=r"preflight\[dask\]"):
+        fleet.check_on_cluster(SOURCES[:1], "tcp://127.0.0.1:9")
