@@ -1,11 +1,10 @@
-# The README's examples are tested: its Python examples as doctests, and each
-# `$ preflight estimate|check ...` console example is run and its output
-# compared, so the README cannot drift from what the tool does.
+# The README's and docs/' examples are tested: their Python examples as
+# doctests, and each `$ preflight estimate|check|rule ...` console example
+# is run and its output compared, so the text cannot drift from the tool.
 
 from __future__ import annotations
 
 import doctest
-import os
 import re
 import shlex
 from pathlib import Path
@@ -15,14 +14,14 @@ import pytest
 from preflight.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
-CHECKED_COMMANDS = ("estimate", "check")
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+CHECKED_COMMANDS = ("estimate", "check", "rule")
 
 
-def console_examples() -> list[tuple[str, str]]:
+def console_examples(page: Path) -> list[tuple[str, str]]:
     """(command line, expected output) for every checked console example."""
     examples: list[tuple[str, str]] = []
-    for block in re.findall(r"```console\n(.*?)```", README.read_text(), flags=re.S):
+    for block in re.findall(r"```console\n(.*?)```", page.read_text(), flags=re.S):
         command: str | None = None
         output: list[str] = []
         for line in [*block.splitlines(), "$ "]:
@@ -38,19 +37,26 @@ def console_examples() -> list[tuple[str, str]]:
     return examples
 
 
-def test_readme_python_examples(monkeypatch: pytest.MonkeyPatch) -> None:
+EXAMPLES = [
+    pytest.param(command, expected, id=f"{page.name}: {command}")
+    for page in PAGES
+    for command, expected in console_examples(page)
+]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_python_examples(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the examples name fixtures by relative path
     # A code fence right after an example would be read as expected output.
-    text = re.sub(r"^```.*$", "", README.read_text(), flags=re.M)
-    test = doctest.DocTestParser().get_doctest(text, {}, "README.md", str(README), 0)
+    text = re.sub(r"^```.*$", "", page.read_text(), flags=re.M)
+    test = doctest.DocTestParser().get_doctest(text, {}, page.name, str(page), 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
-    assert runner.tries > 0
     assert runner.failures == 0
 
 
-@pytest.mark.parametrize(("command", "expected"), console_examples())
-def test_readme_console_examples(
+@pytest.mark.parametrize(("command", "expected"), EXAMPLES)
+def test_console_examples(
     command: str, expected: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
@@ -59,6 +65,13 @@ def test_readme_console_examples(
     assert out.rstrip("\n") == expected.rstrip("\n")
 
 
-def test_readme_has_console_examples() -> None:
-    assert len(console_examples()) >= 4
-    assert os.path.exists(README)
+def test_the_readme_is_short_and_has_examples() -> None:
+    readme = PAGES[0].read_text()
+    assert len(readme.splitlines()) < 250
+    assert len(console_examples(PAGES[0])) >= 2
+    assert ">>> " in readme
+
+
+def test_no_page_points_outside_the_repository() -> None:
+    for page in [*PAGES, *ROOT.glob("preflight/**/*.py")]:
+        assert "../shared" not in page.read_text(), page
