@@ -58,6 +58,16 @@ from preflight.errors import (
 from preflight.inspection import Report, inspect
 from preflight.preparation import Action, PreparedImage, prepare
 from preflight.probing import probe
+from preflight.quality import (
+    QUALITY_CODES,
+    QualityMeasures,
+    QualityReport,
+    Thresholds,
+    analyze_quality,
+    effective_size,
+    quality_findings,
+)
+from preflight.tiling import TileImage, Tiling, tile, tile_layout
 
 __version__ = "0.2.0"
 
@@ -72,6 +82,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "FORMATS",
     "MODELS",
+    "QUALITY_CODES",
     "SURFACES",
     "TIERS",
     "Action",
@@ -99,11 +110,16 @@ __all__ = [
     "Plan",
     "PreflightError",
     "PreparedImage",
+    "QualityMeasures",
+    "QualityReport",
     "Report",
     "SourceError",
     "Surface",
     "Target",
+    "Thresholds",
     "Tier",
+    "TileImage",
+    "Tiling",
     "TruncatedError",
     "UnknownNameError",
     "UnsafeImageError",
@@ -111,8 +127,10 @@ __all__ = [
     "UsageError",
     "WriteError",
     "__version__",
+    "analyze_quality",
     "api_size",
     "check",
+    "effective_size",
     "estimate",
     "format_usd",
     "get_model",
@@ -126,7 +144,10 @@ __all__ = [
     "plan",
     "prepare",
     "probe",
+    "quality_findings",
     "request_findings",
     "target_size",
+    "tile",
+    "tile_layout",
     "tokens",
 ]
