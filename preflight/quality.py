@@ -453,29 +453,49 @@ def _content_box(
 
 
 def _margin(lines: NDArray[numpy.uint8]) -> int:
-    """How many lines, from the first, are a padding-like margin (0: none)."""
+    """How many lines, from the first, are a padding-like margin (0: none).
+    First on every 4th pixel of each line (cheap, and a sample can only
+    find a margin longer and more uniform than it is): most sides stop there;
+    then exactly, on the lines the sample found."""
     import numpy
 
     reference = numpy.median(lines[0], axis=0)
+    coarse = _uniform_run(lines[:, ::4], reference, len(lines))
+    if coarse == 0 or coarse >= len(lines) or not _content_starts(lines, coarse, reference):
+        return 0
+    count = _uniform_run(lines, reference, coarse)
+    if count == 0 or not _content_starts(lines, count, reference):
+        return 0
+    return count - 1
+
+
+def _uniform_run(lines: NDArray[numpy.uint8], reference: FloatArray, most: int) -> int:
+    """How many lines from the first (at most `most`) are within
+    _BORDER_TOLERANCE of `reference`, everywhere."""
+    import numpy
+
     # Outward in: most images stop at their first line, so read lines in
     # growing chunks rather than comparing the whole image.
     count, chunk = 0, 1
-    while count < len(lines):
-        part = numpy.abs(lines[count : count + chunk].astype(numpy.int16) - reference)
+    while count < most:
+        part = numpy.abs(lines[count : min(count + chunk, most)].astype(numpy.int16) - reference)
         uniform = numpy.all(part <= _BORDER_TOLERANCE, axis=(1, 2))
         if not uniform.all():
-            count += int(uniform.argmin())
-            break
+            return count + int(uniform.argmin())
         count += len(part)
         chunk *= 2
-    if count == 0 or count >= len(lines):
-        return 0
+    return count
+
+
+def _content_starts(lines: NDArray[numpy.uint8], count: int, reference: FloatArray) -> bool:
+    """Whether the content starts along the whole side after `count` margin
+    lines (see _BORDER_EDGE_SHARE), rather than a background going on."""
+    import numpy
+
     start = min(count + _BORDER_GUARD, len(lines) - 1)
     inside = numpy.abs(lines[start : start + _BORDER_DEPTH].astype(numpy.int16) - reference)
     differing = numpy.any(inside > _BORDER_TOLERANCE, axis=2).mean(axis=1)
-    if float(numpy.median(differing)) < _BORDER_EDGE_SHARE:
-        return 0  # the background goes on inside: not a margin
-    return count - 1
+    return float(numpy.median(differing)) >= _BORDER_EDGE_SHARE
 
 
 # --- the entry points ---------------------------------------------------------
