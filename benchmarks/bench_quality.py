@@ -7,9 +7,12 @@ On the same generated images, in the same process and run, interleaved
 
 - decode:   the shrink-on-load decode alone, to the size the API processes
             (engine.load(source, info, w, h), what analyze_quality decodes);
-- prepare:  preflight.prepare(source) (decode, encode);
+- prepare:  preflight.prepare(source) (decode, encode; or verify and pass through);
+- prepare+q: preflight.prepare(source, check_quality=True) (measured on its own decode);
 - analyze:  preflight.quality.analyze_quality(source) (probe, decode, measure);
 - measure:  the numpy measures alone, on the decoded pixels.
+
+All with the same options (the default model's tier unless --tier).
 
 Goal (issue 12): analyze costs at most one shrink-on-load decode plus a small
 fraction, i.e. analyze / decode a little over 1.
@@ -31,6 +34,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from preflight.core.geometry import api_size
+from preflight.core.options import Options, make_options
 from preflight.engines import get_engine
 from preflight.engines.base import Engine
 from preflight.preparation import prepare
@@ -68,16 +72,19 @@ def encoded(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def contenders_for(engine: Engine, data: bytes) -> dict[str, Callable[[], object]]:
+def contenders_for(
+    engine: Engine, data: bytes, options: Options
+) -> dict[str, Callable[[], object]]:
     info = probe(data)
-    size = api_size(info.width or 1, info.height or 1)
+    size = api_size(info.width or 1, info.height or 1, options.tier)
     array = engine.to_array(
         engine.without_alpha(engine.load(data, info, *size, pixel_cap=DEFAULT_PIXEL_CAP))
     )
     return {
         "decode": lambda: engine.load(data, probe(data), *size, pixel_cap=DEFAULT_PIXEL_CAP),
-        "prepare": lambda: prepare(data, engine=engine.name),
-        "analyze": lambda: analyze_quality(data, engine=engine.name),
+        "prepare": lambda: prepare(data, options, engine=engine.name),
+        "prepare+q": lambda: prepare(data, options, engine=engine.name, check_quality=True),
+        "analyze": lambda: analyze_quality(data, options, engine=engine.name),
         "measure": lambda: measure_pixels(array, info.width or 1, info.height or 1),
     }
 
@@ -90,21 +97,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--engine", default=None)
+    parser.add_argument("--tier", default=None)
     args = parser.parse_args()
     engine = get_engine(args.engine)
+    options = make_options(tier=args.tier) if args.tier else make_options()
     images = {
         "photo 4000x3000 JPEG": encoded(photo(4000, 3000), "JPEG"),
         "photo 1000x1000 JPEG": encoded(photo(1000, 1000), "JPEG"),
+        "photo 640x480 JPEG": encoded(photo(640, 480), "JPEG"),
         "page 2480x3508 PNG": encoded(page(2480, 3508), "PNG"),
         "screenshot 1920x1080 PNG": encoded(page(1920, 1080), "PNG"),
     }
-    print(f"engine: {engine.name}; median of {args.repeat} runs, interleaved\n")
-    columns = ("image", "decode ms", "prepare ms", "analyze ms", "measure ms")
-    ratios = ("analyze / decode", "analyze / prepare")
+    print(
+        f"engine: {engine.name}; tier: {options.tier.name}; median of {args.repeat} runs, "
+        "interleaved\n"
+    )
+    columns = ("image", "decode", "prepare", "prepare+q", "analyze", "measure")
+    ratios = ("analyze / decode", "analyze / prepare", "prepare+q / prepare")
     print("| " + " | ".join(columns + ratios) + " |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---" * (len(columns) + len(ratios)) + "|")
     for name, data in images.items():
-        contenders = contenders_for(engine, data)
+        contenders = contenders_for(engine, data, options)
         times: dict[str, list[float]] = {key: [] for key in contenders}
         for _ in range(args.repeat):
             for key, run in contenders.items():
@@ -113,9 +126,9 @@ def main() -> None:
                 times[key].append(time.perf_counter() - start)
         ms = {key: median_ms(values) for key, values in times.items()}
         print(
-            f"| {name} | {ms['decode']:.1f} | {ms['prepare']:.1f} | {ms['analyze']:.1f} | "
-            f"{ms['measure']:.1f} | {ms['analyze'] / ms['decode']:.2f} | "
-            f"{ms['analyze'] / ms['prepare']:.2f} |"
+            f"| {name} | {ms['decode']:.1f} | {ms['prepare']:.1f} | {ms['prepare+q']:.1f} | "
+            f"{ms['analyze']:.1f} | {ms['measure']:.1f} | {ms['analyze'] / ms['decode']:.2f} | "
+            f"{ms['analyze'] / ms['prepare']:.2f} | {ms['prepare+q'] / ms['prepare']:.2f} |"
         )
 
 

@@ -159,6 +159,105 @@ def chart(seed: int) -> Image.Image:
     return image
 
 
+def product(seed: int) -> Image.Image:
+    """A product shot on a white studio background: a shaded object, a soft
+    shadow, the background not quite uniform (vignetting, sensor noise)."""
+    rng = numpy.random.default_rng(seed)
+    width, height = 1000, 800
+    y, x = numpy.mgrid[0:height, 0:width].astype(numpy.float32)
+    radius = numpy.hypot((x - width / 2) / width, (y - height / 2) / height)
+    array = numpy.repeat((250 - 12 * radius**2)[..., None], 3, axis=2)
+    cx, cy = rng.uniform(350, 650), rng.uniform(300, 450)
+    rx, ry = rng.uniform(120, 250), rng.uniform(150, 280)
+    shadow = numpy.exp(-(((x - cx) / (rx * 1.1)) ** 2 + ((y - cy - ry * 0.9) / 25) ** 2))
+    array *= (1 - 0.35 * shadow)[..., None]
+    inside = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1
+    tint = rng.uniform(30, 220, 3)
+    light = 0.6 + 0.4 * numpy.clip(1 - numpy.hypot(x - cx + rx / 3, y - cy + ry / 3) / rx, 0, 1)
+    array[inside] = (tint * light[..., None])[inside]
+    array += rng.normal(0, 1.5, array.shape)
+    image = Image.fromarray(numpy.clip(array, 0, 255).astype(numpy.uint8))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=28)
+    draw.text((cx - rx / 2, cy - 10), f"BRAND {seed}", fill="white", font=font)
+    return image.filter(ImageFilter.GaussianBlur(0.7))
+
+
+def screenshot(seed: int) -> Image.Image:
+    """A UI screenshot: a title bar, a sidebar, panels of flat colour, text,
+    buttons; the window fills the frame."""
+    rng = numpy.random.default_rng(seed)
+    width, height = 1280, 800
+    image = Image.new("RGB", (width, height), (246, 247, 249))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width, 36), fill=(52, 56, 64))
+    draw.rectangle((0, 36, 220, height), fill=(232, 234, 238))
+    font = ImageFont.load_default(size=15)
+    for i in range(14):
+        draw.text(
+            (16, 56 + i * 30),
+            WORDS[int(rng.integers(len(WORDS)))].title(),
+            fill=(40, 40, 40),
+            font=font,
+        )
+    draw.text((12, 10), "preflight - settings", fill=(230, 230, 230), font=font)
+    for row in range(3):
+        for column in range(3):
+            left, top = 240 + column * 345, 56 + row * 245
+            draw.rounded_rectangle(
+                (left, top, left + 325, top + 225), 8, fill="white", outline=(210, 212, 216)
+            )
+            for line in range(6):
+                words = " ".join(WORDS[int(rng.integers(len(WORDS)))] for _ in range(5))
+                draw.text((left + 14, top + 14 + line * 24), words, fill=(60, 60, 60), font=font)
+            colour = tuple(int(v) for v in rng.integers(0, 200, 3))
+            draw.rounded_rectangle((left + 14, top + 178, left + 120, top + 210), 6, fill=colour)
+    return image
+
+
+def document(seed: int) -> Image.Image:
+    """A page of text with white page margins, a heading and a figure box."""
+    rng = numpy.random.default_rng(seed)
+    width, height = 850, 1100
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((90, 80), "Quarterly report", fill="black", font=ImageFont.load_default(size=34))
+    font = ImageFont.load_default(size=16)
+    y = 140
+    while y < height - 120:
+        if rng.random() < 0.08:
+            draw.rectangle((90, y, 760, y + 160), outline=(80, 80, 80), width=2)
+            y += 180
+            continue
+        words = " ".join(WORDS[int(rng.integers(len(WORDS)))] for _ in range(13))
+        draw.text((90, y), words, fill=(25, 25, 25), font=font)
+        y += 22
+    return image
+
+
+def illustration(seed: int) -> Image.Image:
+    """A flat vector-style illustration: overlapping shapes of flat colour,
+    anti-aliased edges, no noise, the shapes running off the edges."""
+    rng = numpy.random.default_rng(seed)
+    width, height = 900, 900
+    scale = 2  # drawn at twice the size, then reduced: anti-aliased edges
+    image = Image.new(
+        "RGB", (width * scale, height * scale), tuple(int(v) for v in rng.integers(0, 256, 3))
+    )
+    draw = ImageDraw.Draw(image)
+    for _ in range(int(rng.integers(8, 20))):
+        x0, y0 = rng.uniform(-200, width * scale), rng.uniform(-200, height * scale)
+        size = rng.uniform(150, 900)
+        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.ellipse((x0, y0, x0 + size, y0 + size * rng.uniform(0.5, 1.5)), fill=fill)
+        else:
+            draw.polygon(
+                [(x0, y0), (x0 + size, y0 + size / 3), (x0 + size / 4, y0 + size)], fill=fill
+            )
+    return image.resize((width, height), Image.Resampling.LANCZOS)
+
+
 def text_page(size: int, width: int, height: int, seed: int, spacing: float) -> Image.Image:
     """Lines of text at `size` px (em), filling the page to one em from each edge."""
     rng = numpy.random.default_rng(seed)
@@ -240,6 +339,13 @@ def build_cases() -> Iterator[Case]:
     originals = list(bundled_images())
     originals += [(f"scene/{seed}", scene(seed)) for seed in range(16)]
     originals += [(f"chart/{seed}", chart(seed)) for seed in range(4)]
+    # More varied generated originals: a product on white, UI screenshots,
+    # document pages, flat illustrations (uniform backgrounds, flat colour,
+    # text: the hard cases for borders, blur and upscaling).
+    originals += [(f"product/{seed}", product(seed)) for seed in range(3)]
+    originals += [(f"screenshot/{seed}", screenshot(seed)) for seed in range(3)]
+    originals += [(f"document/{seed}", document(seed)) for seed in range(3)]
+    originals += [(f"illustration/{seed}", illustration(seed)) for seed in range(3)]
     for name, image in originals:
         yield (Case(name, "original", None, image))
         for sigma in (1, 2, 3, 4, 6):
@@ -271,6 +377,11 @@ def build_cases() -> Iterator[Case]:
             )
         for style in ("letterbox", "pillarbox", "padding", "scanner"):
             yield (Case(f"{name} {style}", f"borders {style}", "borders", bordered(image, style)))
+        # Letterboxed video frames are usually JPEG: the bars' edge rings.
+        framed = bordered(image, "letterbox")
+        yield Case(
+            f"{name} letterbox jpeg", "borders letterbox JPEG q75", "borders", framed, "JPEG", 75
+        )
         for factor in (0.25, 0.1):
             yield (
                 Case(
@@ -347,7 +458,7 @@ def main() -> None:
     text_quiet = [0, 0]
     for case in build_cases():
         total += 1
-        report = analyze_quality(encode(case))
+        report = analyze_quality(encode(case), tier="standard")
         codes = set(report.codes)
         counts[case.kind] += 1
         for code in codes:
@@ -374,7 +485,7 @@ def main() -> None:
     sets = {
         "blurry": "Gaussian blur, sigma >= 3 px",
         "upscaled": "down- then upscaled x3 and x4, 4 filters",
-        "borders": "letterbox, pillarbox, padding, scanner strip",
+        "borders": "letterbox (PNG, JPEG q75), pillarbox, padding, scanner strip",
         "blank": "uniform colour, noise 0..2.5, some JPEG, some with a speck",
         "low-contrast": "contrast x0.25 and x0.1",
         "small-text": "text <= 8 px (em) after the API's resize",

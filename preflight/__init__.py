@@ -63,6 +63,16 @@ from preflight.inspection import Report, inspect
 from preflight.packing import Pack, PackedRequest, PackFailure, PackPlan, pack_images
 from preflight.preparation import Action, PreparedImage, prepare
 from preflight.probing import probe
+from preflight.quality import (
+    QUALITY_CODES,
+    QualityMeasures,
+    QualityReport,
+    Thresholds,
+    analyze_quality,
+    effective_size,
+    quality_findings,
+)
+from preflight.tiling import TileImage, Tiling, tile, tile_layout
 
 __version__ = "0.2.0"
 
@@ -77,6 +87,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "FORMATS",
     "MODELS",
+    "QUALITY_CODES",
     "SURFACES",
     "TIERS",
     "Action",
@@ -111,6 +122,8 @@ __all__ = [
     "PreflightError",
     "PreparedImage",
     "PreparedRequest",
+    "QualityMeasures",
+    "QualityReport",
     "Report",
     "RequestChange",
     "RequestImage",
@@ -118,7 +131,10 @@ __all__ = [
     "SourceError",
     "Surface",
     "Target",
+    "Thresholds",
     "Tier",
+    "TileImage",
+    "Tiling",
     "TruncatedError",
     "UnknownNameError",
     "UnsafeImageError",
@@ -126,9 +142,11 @@ __all__ = [
     "UsageError",
     "WriteError",
     "__version__",
+    "analyze_quality",
     "api_size",
     "check",
     "check_request",
+    "effective_size",
     "estimate",
     "format_usd",
     "get_model",
@@ -144,7 +162,10 @@ __all__ = [
     "prepare",
     "prepare_request",
     "probe",
+    "quality_findings",
     "request_findings",
     "target_size",
+    "tile",
+    "tile_layout",
     "tokens",
 ]

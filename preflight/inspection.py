@@ -4,7 +4,10 @@
 #   truncated, not an image) becomes an error finding in the Report;
 # - bad arguments (an unknown model, a bad surface) still raise: they are the
 #   caller's mistake, not the file's;
-# - this is I/O shell: the decisions are made by the pure check().
+# - this is I/O shell: the decisions are made by the pure check();
+# - quality=True appends the quality findings (preflight.quality: one
+#   shrink-on-load decode); an image that does not decode gets the
+#   `undecodable` error finding, as with decode=True.
 
 from __future__ import annotations
 
@@ -95,12 +98,15 @@ def inspect(
     *,
     declared_media_type: str | None = None,
     decode: bool = False,
+    quality: bool = False,
     **keywords: Unpack[OptionKeywords],
 ) -> Report:
     """Probe, estimate and check one image. Never raises for a bad file;
     bad options (the caller's mistake) raise UsageError. `decode=True` also
     decodes the pixel data (check --decode): a header that reads over data
-    that does not is an `undecodable` error, as the API answers it."""
+    that does not is an `undecodable` error, as the API answers it.
+    `quality=True` also measures the pixels (preflight.analyze_quality) and
+    appends its warnings, for an image the API would take."""
     if type(source) is str and "://" in source and is_url(source):
         from preflight.remote import inspect_url
 
@@ -110,9 +116,11 @@ def inspect(
     chosen = make_options(options, **keywords)
     if not isinstance(decode, bool):
         raise InvalidArgumentError(f"decode must be True or False, got {decode!r}")
+    if not isinstance(quality, bool):
+        raise InvalidArgumentError(f"quality must be True or False, got {quality!r}")
     path = _source_name(source)
     try:
-        if decode:
+        if decode or quality:
             source = _whole(source)
         info = probe(source)
     except (HeaderError, SourceError) as error:
@@ -123,7 +131,22 @@ def inspect(
         failure = _decode_check(source, info)
         if failure is not None:
             found.insert(0, undecodable_finding(info.format_label, failure))
+    if quality and info.media_type is not None and not any(f.is_error for f in found):
+        assert isinstance(source, bytes)
+        found.extend(_quality_findings(source, info, chosen))
     return Report(path, info, result, tuple(found))
+
+
+def _quality_findings(data: bytes, info: ImageInfo, options: Options) -> list[Finding]:
+    """The quality warnings, or the `undecodable` error when the pixels do
+    not decode (no engine for them, over the pixel cap, damaged data)."""
+    from preflight.errors import PreflightError
+    from preflight.quality import analyze_quality
+
+    try:
+        return list(analyze_quality(data, options).findings)
+    except PreflightError as error:
+        return [undecodable_finding(info.format_label, f"for the quality analysis: {error}")]
 
 
 def _whole(source: Source) -> bytes:

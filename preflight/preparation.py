@@ -16,7 +16,12 @@
 #   cap before anything is decoded; a format with no size in its header is
 #   refused for the same reason;
 # - the source is only ever read; save() writes atomically and refuses to
-#   overwrite the source.
+#   overwrite the source;
+# - check_quality=True adds the quality findings (preflight.quality) measured
+#   on prepare's own decode (what is sent, at the size the model sees it);
+#   target="effective" measures first, then sends the image at the size that
+#   carries all its detail (effective_size): prepare is the one place that
+#   resolves that measured target into a box.
 
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ from typing import TYPE_CHECKING
 from preflight.blocks import CacheControl, ImageBlock, ImageTransformations, image_block
 from preflight.blocks import media_type as block_media_type
 from preflight.core.estimation import Estimate, estimate_with
+from preflight.core.findings import Finding
 from preflight.core.formats import FORMATS, MEDIA_TYPES
 from preflight.core.geometry import Target, parse_target, target_size, tokens
 from preflight.core.info import ImageInfo, base64_length
@@ -96,6 +102,7 @@ class PreparedImage:
     actions: tuple[Action, ...] = field(default=())
     engine: str | None = None  # None for a pass-through
     source_estimate: Estimate | None = None  # the source as the API would take it
+    findings: tuple[Finding, ...] = ()  # quality findings (check_quality=True), as sent
 
     @property
     def format(self) -> str:
@@ -209,14 +216,22 @@ def prepare(
     quality: int | None = None,
     engine: str | None = None,
     pixel_cap: int = DEFAULT_PIXEL_CAP,
+    check_quality: bool = False,
     **keywords: Unpack[OptionKeywords],
 ) -> PreparedImage:
     """The bytes to send for `source`: accepted by the API as they are, and
     not resized by it, under `options` (or the same keywords): the model's
     tier, the surface's byte limit (or max_bytes), and, in a request of more
-    than 20 images, the many-image side limit. See the module comment."""
+    than 20 images, the many-image side limit. See the module comment.
+    check_quality=True puts the quality findings on the result (`findings`);
+    target="effective" sends the image at its effective resolution."""
     chosen_options = make_options(options, **keywords)
-    chosen = parse_target(target)
+    chosen = parse_target(target, measured=True)
+    if not isinstance(check_quality, bool):
+        raise InvalidArgumentError(f"check_quality must be True or False, got {check_quality!r}")
+    effective = chosen.policy == "effective"
+    if effective:
+        chosen = Target()  # measured at the size the API processes, then boxed below
     out_format = _check_format(format)
     if engine is not None:
         engine_name(engine)  # a bad name is an error even when no engine is needed
@@ -244,6 +259,26 @@ def prepare(
             want_w, want_h, Target("box", box=(side_limit, side_limit)), tier=tier
         )
 
+    pixels: Pixels | None = None
+    findings: tuple[Finding, ...] = ()
+    processed = (want_w, want_h)
+    if check_quality or effective:
+        from preflight.quality import effective_size, judge_pixels
+
+        pixels = _exact(
+            runner,
+            runner.load(data_source, info, want_w, want_h, pixel_cap=pixel_cap),
+            want_w,
+            want_h,
+        )
+        report = judge_pixels(runner, pixels, shown_w, shown_h, chosen_options)
+        if check_quality:
+            findings = report.findings
+        if effective:
+            # The box that keeps every detail the measures trust (no smaller
+            # than what the judgement calls an enlargement's true size).
+            want_w, want_h = effective_size(report.measures, tier)
+
     repaired: Action | None = None
     if _can_pass_through(info, (want_w, want_h), limit, out_format):
         # Read once: what is verified is what is returned, even if the file
@@ -264,6 +299,7 @@ def prepare(
                     Action("passthrough", "already accepted as it is, and decodes: sent unchanged"),
                 ),
                 source_estimate=source_estimate,
+                findings=findings,
             )
         # Damaged data the API would answer "Could not process image" for:
         # re-encoded below if a decoder still makes pixels of it.
@@ -273,9 +309,19 @@ def prepare(
     actions = _describe_transforms(info, (shown_w, shown_h), (want_w, want_h))
     if repaired is not None:
         actions.insert(0, repaired)
-    pixels = _exact(
-        runner, runner.load(data_source, info, want_w, want_h, pixel_cap=pixel_cap), want_w, want_h
-    )
+    if (want_w, want_h) != processed:
+        actions.append(
+            Action(
+                "effective-size",
+                f"{processed[0]}x{processed[1]} -> {want_w}x{want_h}: the image carries no "
+                "more detail than that (it was enlarged), so nothing the model sees is lost",
+            )
+        )
+    if pixels is None:
+        pixels = runner.load(data_source, info, want_w, want_h, pixel_cap=pixel_cap)
+    elif runner.size(pixels) != (want_w, want_h):  # the effective size: smaller, one resize
+        pixels = runner.resize(pixels, want_w, want_h)
+    pixels = _exact(runner, pixels, want_w, want_h)
     transparent = runner.has_transparency(pixels)
     if out_format != "auto":
         fmt = out_format
@@ -309,6 +355,7 @@ def prepare(
         actions=tuple(actions),
         engine=runner.name,
         source_estimate=source_estimate,
+        findings=findings,
     )
 
 

@@ -11,26 +11,26 @@
 #   to bottom, each left to right), labelled "Image 1:", "Image 2:", ... as
 #   the vision guide asks for several images in one request;
 # - the tokens are counted against sending the whole image once (at the size
-#   the API would process it).
+#   the API would process it);
+# - tile() takes `options=` or the same keywords, like every public function:
+#   the tier, rule, image cap and byte limit come from the Options.
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from preflight.core.geometry import Size, api_size, check_size, patches, tokens
 from preflight.core.info import base64_length
-from preflight.core.tables import (
-    DEFAULT_TOKEN_RULE,
-    PATCH_PX,
-    Surface,
-    Tier,
-    get_surface,
-    get_tier,
-)
+from preflight.core.options import OptionKeywords, Options, make_options
+from preflight.core.tables import DEFAULT_TOKEN_RULE, PATCH_PX, Tier, get_tier
 from preflight.engines.base import Engine, Pixels, looks_flat
 from preflight.errors import ByteBudgetError, InvalidArgumentError
 from preflight.sources import DEFAULT_PIXEL_CAP, Source, open_source
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 # preflight's own defaults: the facts say nothing about overlap.
 DEFAULT_OVERLAP = 64  # px: a line of text up to about 40 px high is whole in some tile
@@ -178,36 +178,40 @@ class Tiling:
 
 def tile(
     source: Source,
+    options: Options | None = None,
     *,
-    tier: str | Tier = "standard",
     overlap: int = DEFAULT_OVERLAP,
     overview: bool = True,
     format: str = "auto",
     quality: int = DEFAULT_QUALITY,
-    rule: str = DEFAULT_TOKEN_RULE,
-    surface: str | Surface = "api",
     engine: str | None = None,
     pixel_cap: int = DEFAULT_PIXEL_CAP,
+    **keywords: Unpack[OptionKeywords],
 ) -> Tiling:
     """Split `source` into overlapping tiles the tier keeps unresized, plus
     (with overview=True, and only when there is more than one tile) the whole
     image at the size the API would process it. An image the tier already
-    keeps unresized comes back as one tile."""
+    keeps unresized comes back as one tile. `options` (or the same keywords)
+    as everywhere: the tier, the token rule, the surface's image cap and the
+    per-image byte limit (or max_bytes) come from it."""
     if format not in ("auto", "png", "jpeg"):
         raise InvalidArgumentError(f"tile format must be auto, png or jpeg, got {format!r}")
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
         raise InvalidArgumentError(f"quality must be 1..100, got {quality!r}")
-    resolved = get_tier(tier)
-    resolved_surface = get_surface(surface)
-    limit = resolved_surface.max_image_base64_bytes
+    if not isinstance(overview, bool):
+        raise InvalidArgumentError(f"overview must be True or False, got {overview!r}")
+    chosen = make_options(options, **keywords)
+    resolved, rule = chosen.tier, chosen.rule
+    limit = chosen.max_image_bytes
     opened = open_source(source, engine=engine, pixel_cap=pixel_cap)
     layout = tile_layout(opened.width, opened.height, resolved, overlap=overlap, rule=rule)
     count = len(layout.boxes) + (1 if overview and len(layout.boxes) > 1 else 0)
-    cap = resolved_surface.max_images
+    cap = chosen.max_images
     if cap is not None and count > cap:
         raise InvalidArgumentError(
             f"{opened.width}x{opened.height} needs {count} images, over the {cap} a request "
-            f"takes on {resolved_surface.name}: use the high-res tier or a lower overlap"
+            f"takes ({chosen.model.name} on {chosen.surface.name}): use the high-res tier or "
+            "a lower overlap"
         )
     runner = opened.engine
     pixels = runner.load(opened.data, opened.info, opened.width, opened.height, pixel_cap=pixel_cap)

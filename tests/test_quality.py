@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -27,6 +28,7 @@ from preflight.quality import (
     QualityMeasures,
     Thresholds,
     analyze_quality,
+    detail_share,
     effective_size,
     quality_findings,
 )
@@ -149,7 +151,7 @@ def test_small_text(engine: str) -> None:
 @engines
 def test_small_text_after_the_apis_resize_says_tile(engine: str) -> None:
     big = text_page(20, 3000, 2400)  # the API shrinks it about 2.5x: 20 px -> about 8 px
-    report = analyze_quality(png(big), engine=engine)
+    report = analyze_quality(png(big), engine=engine, tier="standard")
     finding = next(f for f in report.findings if f.code == SMALL_TEXT)
     assert report.measures.processed_size == api_size(3000, 2400)
     assert "after the API's resize" in finding.message
@@ -215,14 +217,16 @@ measures = st.builds(
     detail=st.floats(0.01, 1),
     text_px=st.one_of(st.none(), st.floats(1, 60)),
     content_box=st.none(),
+    periodicity=st.floats(0, 60),
+    runs=st.sampled_from([1.0, 1 / 2, 1 / 3, 1 / 4]),
 )
 
 
 def processed(m: QualityMeasures) -> QualityMeasures:
     width, height = api_size(m.width, m.height)
     spread = min(m.spread, m.colour_spread)
-    return QualityMeasures(
-        m.width, m.height, width, height, spread, m.colour_spread, m.blur, m.detail, m.text_px, None
+    return dataclasses.replace(
+        m, processed_width=width, processed_height=height, spread=spread, content_box=None
     )
 
 
@@ -234,7 +238,9 @@ def test_findings_follow_the_thresholds(m: QualityMeasures) -> None:
         assert found == {BLANK}
         return
     assert (BLURRY in found) == (m.blur is not None and m.blur >= limits.blur)
-    assert (UPSCALED in found) == (m.detail <= limits.upscaled)
+    # Two measures must agree on a smooth enlargement; repeated pixels suffice alone.
+    spectral = m.detail <= limits.upscaled and m.periodicity >= limits.periodicity
+    assert (UPSCALED in found) == (spectral or m.runs <= limits.upscaled)
     assert (SMALL_TEXT in found) == (m.text_px is not None and m.text_px < limits.text_px)
     assert (LOW_CONTRAST in found) == (m.spread < limits.low_contrast)
     assert BORDERS not in found
@@ -246,7 +252,7 @@ def test_effective_size_is_within_the_processed_size_and_fits(m: QualityMeasures
     width, height = effective_size(m)
     assert 1 <= width <= m.processed_width and 1 <= height <= m.processed_height
     assert api_size(width, height) == (width, height)
-    if m.detail >= 1:
+    if detail_share(m) >= 1:
         assert (width, height) == m.processed_size
 
 
@@ -281,3 +287,72 @@ def test_to_array_and_crop(engine: str) -> None:
         120,
         1,
     )
+
+
+# --- the evidence must agree ------------------------------------------------------------
+
+
+def smooth_natural(width: int = 600, height: int = 500) -> Image.Image:
+    """Smooth at its own resolution (like a microscope's image): soft blobs
+    of 3 to 8 px, so its spectrum rolls off early, with no enlargement and
+    no interpolation in its history."""
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    field = np.zeros((height, width), np.float32)
+    for _ in range(3000):
+        cx, cy, size = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(3, 8)
+        field += rng.uniform(-1, 1) * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * size**2))
+    field = (field - field.min()) / (field.max() - field.min()) * 220 + 20
+    return Image.fromarray(np.repeat(field[..., None], 3, axis=2).astype(np.uint8))
+
+
+@engines
+def test_smooth_image_is_not_upscaled_but_its_enlargement_is(engine: str) -> None:
+    original = smooth_natural()
+    report = analyze_quality(png(original), engine=engine)
+    assert report.measures.detail <= 0.5  # the spectrum alone would say "upscaled"
+    assert report.measures.periodicity < Thresholds().periodicity
+    assert UPSCALED not in report.codes
+    small = scene(300, 250).resize((100, 83), Image.Resampling.LANCZOS)
+    enlarged = analyze_quality(png(small.resize((300, 249), Image.Resampling.BICUBIC)))
+    assert enlarged.measures.periodicity >= Thresholds().periodicity
+    assert UPSCALED in enlarged.codes
+
+
+@engines
+def test_repeated_pixels_are_upscaled(engine: str) -> None:
+    small = scene(200, 150)
+    report = analyze_quality(png(small.resize((600, 450), Image.Resampling.NEAREST)), engine=engine)
+    assert report.measures.runs == pytest.approx(1 / 3)
+    assert UPSCALED in report.codes
+    assert analyze_quality(png(small), engine=engine).measures.runs == 1.0
+
+
+@engines
+def test_a_background_is_not_a_border(engine: str) -> None:
+    # A dark object on white, well inside the frame: the white goes on
+    # around the object, it does not end along a side.
+    image = Image.new("RGB", (800, 600), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((250, 150, 550, 450), fill=(30, 60, 90))
+    draw.rectangle((380, 420, 420, 520), fill=(90, 60, 30))
+    assert BORDERS not in codes(image, engine)
+    # The same picture padded with grey: the grey ends where the white starts.
+    padded = Image.new("RGB", (900, 700), (128, 128, 128))
+    padded.paste(image, (50, 50))
+    report = analyze_quality(png(padded), engine=engine)
+    assert BORDERS in report.codes
+    box = report.measures.content_box
+    assert box is not None and 45 <= box[0] <= 50 and 850 <= box[2] <= 855
+
+
+@engines
+def test_letterbox_survives_jpeg(engine: str) -> None:
+    framed = Image.new("RGB", (800, 700), "black")
+    framed.paste(scene(800, 500), (0, 100))
+    buffer = io.BytesIO()
+    framed.save(buffer, "JPEG", quality=75)
+    report = analyze_quality(buffer.getvalue(), engine=engine)
+    assert BORDERS in report.codes
+    box = report.measures.content_box
+    assert box is not None and 84 <= box[1] <= 100 and 600 <= box[3] <= 616

@@ -121,7 +121,7 @@ def png(image: Image.Image) -> bytes:
 @engines
 def test_tiles_are_the_source_pixels_in_reading_order(engine: str) -> None:
     source = page(1500, 3100)
-    result = tile(png(source), engine=engine, overlap=80, format="png")
+    result = tile(png(source), engine=engine, overlap=80, format="png", tier="standard")
     labels = [image.label for image in result.images]
     assert labels == [f"Image {n}:" for n in range(1, len(result.images) + 1)]
     overview = result.overview
@@ -150,7 +150,7 @@ def test_tiles_are_the_source_pixels_in_reading_order(engine: str) -> None:
 
 @engines
 def test_small_image_is_one_tile_without_overview(engine: str) -> None:
-    result = tile(png(page(800, 600)), engine=engine)
+    result = tile(png(page(800, 600)), engine=engine, tier="standard")
     assert len(result.images) == 1 and result.overview is None
     assert result.images[0].box == (0, 0, 800, 600)
     assert result.tokens == result.whole_tokens

@@ -243,6 +243,11 @@ def api_size(width: int, height: int, tier: str | Tier = "standard") -> Size:
 # --- client-side targets ------------------------------------------------------
 
 POLICIES = ("api", "guide", "tokens", "box")
+# Policies that need the image's pixels measured before they are a size:
+# "effective" (the resolution that carries all the detail the image has,
+# preflight.quality). Only prepare resolves them (it measures, then sends a
+# box); sizes-only functions refuse them.
+MEASURED_POLICIES = ("effective",)
 
 
 @dataclass(frozen=True)
@@ -256,10 +261,9 @@ class Target:
     box: Size | None = None  # policy "box": fit within (max_width, max_height)
 
     def __post_init__(self) -> None:
-        if self.policy not in POLICIES:
-            raise InvalidArgumentError(
-                f"unknown target policy {self.policy!r}; known: {', '.join(POLICIES)}"
-            )
+        if self.policy not in POLICIES + MEASURED_POLICIES:
+            known = ", ".join(POLICIES + MEASURED_POLICIES)
+            raise InvalidArgumentError(f"unknown target policy {self.policy!r}; known: {known}")
         get_rule(self.rule)
         if self.policy == "tokens":
             if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int):
@@ -281,16 +285,23 @@ def _is_count(text: str) -> bool:
     return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
 
 
-def parse_target(spec: str | Target | None) -> Target:
+def parse_target(spec: str | Target | None, *, measured: bool = False) -> Target:
     """Read a target from its command-line spelling: 'api', 'guide',
-    'tokens=800' (or 'tokens:800'), 'box=1024x768'."""
+    'tokens=800' (or 'tokens:800'), 'box=1024x768'; and, with
+    measured=True (a caller that measures the pixels: prepare), 'effective'."""
     if spec is None:
         return Target()
     if isinstance(spec, Target):
+        if spec.policy in MEASURED_POLICIES and not measured:
+            raise InvalidArgumentError(_unmeasured(spec.policy))
         return spec
     text = spec.strip().lower()
     name, sep, arg = text.replace(":", "=").partition("=")
     if name in ("api", "guide") and not sep:
+        return Target(name)
+    if name in MEASURED_POLICIES and not sep:
+        if not measured:
+            raise InvalidArgumentError(_unmeasured(name))
         return Target(name)
     if name in ("tokens", "max-tokens", "max_tokens") and _is_count(arg):
         return Target("tokens", max_tokens=int(arg))
@@ -298,12 +309,22 @@ def parse_target(spec: str | Target | None) -> Target:
         width, _, height = arg.partition("x")
         if _is_count(width) and _is_count(height):
             return Target("box", box=(int(width), int(height)))
+    also = ", 'effective'" if measured else ""
     raise InvalidArgumentError(
-        f"bad target {spec!r}: use 'api', 'guide', 'tokens=N' or 'box=WIDTHxHEIGHT'"
+        f"bad target {spec!r}: use 'api', 'guide'{also}, 'tokens=N' or 'box=WIDTHxHEIGHT'"
+    )
+
+
+def _unmeasured(policy: str) -> str:
+    return (
+        f"target {policy!r} needs the image's pixels measured: prepare takes it "
+        "(prepare(source, target='effective')); a size alone cannot say"
     )
 
 
 def _policy_predicate(target: Target, tier: Tier) -> Callable[[int, int], bool]:
+    if target.policy in MEASURED_POLICIES:
+        raise InvalidArgumentError(_unmeasured(target.policy))
     if target.policy == "api":
         return lambda w, h: fits_tier(w, h, tier)
     if target.policy == "guide":
