@@ -755,7 +755,12 @@ def plan_on_cluster(
         return plan(width, height, count, chosen)
     with connect(scheduler) as client:
         parts = [
-            client.scatter((width[s : s + size], height[s : s + size], count[s : s + size]))
+            # hash=False: the same arrays scattered by an earlier call get the
+            # same key, which the scheduler may still be releasing ("lost
+            # dependencies" on the second of two identical plans).
+            client.scatter(
+                (width[s : s + size], height[s : s + size], count[s : s + size]), hash=False
+            )
             for s in range(0, width.size, size)
         ]
         futures = [client.submit(_plan_from, part, chosen, pure=False) for part in parts]
