@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from preflight import __version__
+from preflight import __version__, interrupts
 from preflight.cli import _common, check, estimate, pack, prepare, request, rule
 from preflight.config import load_models
 from preflight.errors import PreflightError, UsageError
@@ -39,7 +39,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
-    previous = _common.catch_sigterm()
     try:
         if getattr(args, "configurable", None) is not None:
             # Settings (and models) from the file found above the paths, or
@@ -48,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             # Models and prices from the project's configuration and PREFLIGHT_MODELS.
             load_models(Path.cwd())
-        code: int = args.run(args)
+        with interrupts.installed():
+            code: int = args.run(args)
+            interrupts.checkpoint()
     except PreflightError as error:
         # The caller's mistakes exit 2; bad data or a failing engine exit 1.
         message = _common.display_path(str(error))
@@ -63,8 +64,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # and keep Python from complaining when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return _common.EXIT_OK
-    finally:
-        _common.restore_sigterm(previous)
     return code
 
 

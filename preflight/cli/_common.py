@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from preflight import errors
+from preflight import errors, interrupts
 from preflight.cli.reporters import FORMATS, Display, colour_wanted, display_text
 from preflight.config import Settings, load_models, load_settings, settings_file
 from preflight.core.options import Options, make_options
@@ -55,42 +52,8 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every cleanup path runs."""
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
-
-
-def catch_sigterm() -> Any:
-    """Make SIGTERM stop the run as Ctrl-C does (the main thread only);
-    returns the handler to restore."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGTERM, _raise_terminated)
-
-
-def restore_sigterm(previous: Any) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while a step that must not be cut in two
-    runs (an output renamed into place and its manifest line): they arrive
-    right after it, as usual."""
-    mask = getattr(signal, "pthread_sigmask", None)
-    held = {signal.SIGINT, signal.SIGTERM}
-    if mask is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    mask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        mask(signal.SIG_UNBLOCK, held)
+Terminated = interrupts.Terminated
+signals_deferred = interrupts.deferred
 
 
 class UsageError(errors.UsageError, ValueError):

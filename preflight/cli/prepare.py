@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from preflight import interrupts
 from preflight.cli import _common, paths
 from preflight.cli.reporters import Result, make_reporter
 from preflight.core.cost import exact_cost, format_cost, total_cost
@@ -285,6 +286,7 @@ def _prepare_one(
     manifest: TextIO,
     totals: Totals,
 ) -> dict[str, object]:
+    interrupts.checkpoint()
     totals.files += 1
     entry: dict[str, object] = {"source": str(job.source)}
     try:

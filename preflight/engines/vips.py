@@ -26,6 +26,7 @@ from preflight.core.info import ImageInfo
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight.engines.guard import check_coefficient_memory, check_decode_size
 from preflight.errors import DecodeError, EngineError, EngineUnavailableError, SourceError
+from preflight.interrupts import in_c_call
 
 if TYPE_CHECKING:
     import numpy
@@ -103,7 +104,7 @@ class VipsEngine(Engine):
         vips = self.vips
         check_coefficient_memory(info)
         try:
-            with self._source(source) as opened:
+            with in_c_call(), self._source(source) as opened:
                 # Lazy: the header only. What libvips is about to decode is checked
                 # before any pixel is, and decoded from this same source.
                 header = vips.Image.new_from_source(
@@ -111,10 +112,12 @@ class VipsEngine(Engine):
                 )
                 check_decode_size(info, header.width, header.height, pixel_cap, library="libvips")
                 if info.mode in ("CMYK", "YCCK") and not info.has_icc_profile:
-                    return self._load_plain_cmyk(opened, info, width, height)
-                return self._thumbnail(opened, info, width, height)
+                    pixels = self._load_plain_cmyk(opened, info, width, height)
+                else:
+                    pixels = self._thumbnail(opened, info, width, height)
         except vips.Error as error:
             raise self._error(info, error) from None
+        return pixels
 
     def verify(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
         super().verify(data, info, pixel_cap=pixel_cap)
@@ -125,8 +128,9 @@ class VipsEngine(Engine):
         # warning here means: re-encode it. (Other formats' warnings, such as
         # libpng's about a known-incorrect sRGB profile, are harmless.)
         try:
-            image = self.vips.Image.new_from_buffer(data, "", shrink=8, fail_on="warning")
-            image.avg()
+            with in_c_call():
+                image = self.vips.Image.new_from_buffer(data, "", shrink=8, fail_on="warning")
+                image.avg()
         except self.vips.Error as error:
             raise self._error(info, error) from None
 
@@ -217,6 +221,10 @@ class VipsEngine(Engine):
         return bytes(small.write_to_memory()), int(small.bands)
 
     def encode(self, image: Pixels, fmt: str, quality: int, *, palette: bool = False) -> bytes:
+        with in_c_call():  # an interrupt waits for libvips (preflight.interrupts)
+            return self._encode(image, fmt, quality, palette=palette)
+
+    def _encode(self, image: Pixels, fmt: str, quality: int, *, palette: bool) -> bytes:
         try:
             if fmt == "jpeg":
                 data = image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=True)
