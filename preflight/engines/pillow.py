@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from preflight.core.formats import FORMATS
 from preflight.core.info import ImageInfo
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight.engines.guard import check_coefficient_memory, check_decode_size
@@ -41,21 +42,12 @@ if TYPE_CHECKING:
     import numpy
     from numpy.typing import NDArray
 
-_SAVE_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
-# Our format names -> the Pillow plugins allowed to open them.
-_OPEN_FORMATS = {
-    "jpeg": ["JPEG"],  # also opens MPO (phones' multi-picture JPEGs): the first is the photo
-    "png": ["PNG"],
-    "gif": ["GIF"],
-    "webp": ["WEBP"],
-    "tiff": ["TIFF"],
-    "bmp": ["BMP", "DIB"],
-    "ico": ["ICO"],
-    "psd": ["PSD"],
-    "avif": ["AVIF"],
-    "heic": ["HEIF"],
-    "jp2": ["JPEG2000"],
-}
+# Our format names -> the Pillow plugins allowed to open (and save) them: the
+# format registry's (preflight.core.formats). JPEG's also opens MPO (phones'
+# multi-picture JPEGs): the first picture is the photo.
+# Formats whose plugin is always registered but whose codec may be missing.
+_CODECS = {"webp": "webp", "avif": "avif", "jp2": "jpg_2000"}
+_OPEN_FORMATS = {f.name: list(f.pillow_plugins) for f in FORMATS.values() if f.pillow_plugins}
 
 
 @cache
@@ -100,17 +92,18 @@ class PillowEngine(Engine):
     name = "pillow"
 
     def __init__(self) -> None:
-        from PIL import features
+        from PIL import Image, features
 
-        readable = {"jpeg", "png", "gif", "bmp", "tiff", "ico", "psd"}
-        if features.check("webp"):
-            readable.add("webp")
-        if features.check("avif"):
-            readable.add("avif")
-        if features.check("jpg_2000"):
-            readable.add("jp2")
-        if _heif_available():
-            readable.add("heic")
+        _heif_available()  # registers the HEIF plugin when pillow-heif is installed
+        Image.init()
+        # The registry's formats whose Pillow plugin is registered, less those
+        # whose codec this Pillow was built without.
+        readable = {
+            f.name
+            for f in FORMATS.values()
+            if any(plugin in Image.OPEN for plugin in f.pillow_plugins)
+            and (f.name not in _CODECS or features.check(_CODECS[f.name]))
+        }
         self.formats = frozenset(readable)
 
     def load(
@@ -254,7 +247,7 @@ class PillowEngine(Engine):
         # Pillow's PNG writer falls back to the image's own info for the ICC
         # profile (and others may for more): emptied, nothing is carried over.
         image.info = {}
-        image.save(buffer, _SAVE_FORMATS[fmt], **options)
+        image.save(buffer, FORMATS[fmt].pillow_plugins[0], **options)
         return buffer.getvalue()
 
     # Added for the quality analysis and tiling.

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from preflight.core.formats import FORMATS
 from preflight.core.info import ImageInfo
 from preflight.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight.engines.guard import check_coefficient_memory, check_decode_size
@@ -32,35 +33,19 @@ if TYPE_CHECKING:
     import numpy
     from numpy.typing import NDArray
 
-# What the libvips of `pyvips[binary]` decodes: its HEIF loader has AV1 (AVIF)
-# but no HEVC, so no HEIC; no BMP, ICO, PSD, JPEG 2000 or JPEG XL either. The
-# Pillow engine covers what it can of the rest (HEIC with pillow-heif).
-_FORMATS = frozenset({"jpeg", "png", "gif", "webp", "tiff", "avif"})
-
-# The libvips loader of each format preflight names: used to tell "libvips
-# has no loader for it" from "libvips has one but marks it untrusted".
-_LOADERS = {
-    "jpeg": "jpegload",
-    "png": "pngload",
-    "gif": "gifload",
-    "webp": "webpload",
-    "tiff": "tiffload",
-    "avif": "heifload",
-    "heic": "heifload",
-    "svg": "svgload",
-    "pdf": "pdfload",
-    "jxl": "jxlload",
-    "jp2": "jp2kload",
-    "bmp": "magickload",
-    "ico": "magickload",
-    "psd": "magickload",
-}
+# What the libvips of `pyvips[binary]` decodes, and the loader of each format
+# preflight names (to tell "libvips has no loader for it" from "libvips has
+# one but marks it untrusted"): the format registry's (preflight.core.formats).
+# Its HEIF loader has AV1 (AVIF) but no HEVC, so no HEIC; no BMP, ICO, PSD,
+# JPEG 2000 or JPEG XL either. The Pillow engine covers what it can of the rest.
+_FORMATS = frozenset(f.name for f in FORMATS.values() if f.vips_decodes)
+_LOADERS = {f.name: f.vips_loader for f in FORMATS.values() if f.vips_loader is not None}
 _UNTRUSTED_FLAG = 16  # VIPS_OPERATION_UNTRUSTED
 
-# The header parser reads ICC presence for these; for the rest assume a
+# The header parser reads ICC presence for the accepted formats; for the rest assume a
 # profile may be there (colour management is skipped when there is none, but
 # costs time even then, so it is asked for only when it may matter).
-_ICC_KNOWN = frozenset({"jpeg", "png", "gif", "webp"})
+_ICC_KNOWN = frozenset(f.name for f in FORMATS.values() if f.accepted)
 _GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L"})
 
 

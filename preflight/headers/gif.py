@@ -19,11 +19,12 @@ from __future__ import annotations
 import re
 import struct
 
+from preflight.core.formats import FORMATS
 from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
 
-SIGNATURES = (b"GIF87a", b"GIF89a")
+SIGNATURES = FORMATS["gif"].signatures  # the format registry
 
 _IMAGE, _EXTENSION, _TRAILER = 0x2C, 0x21, 0x3B
 _GRAPHIC_CONTROL, _APPLICATION = 0xF9, 0xFF

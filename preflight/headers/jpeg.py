@@ -19,12 +19,13 @@
 
 from __future__ import annotations
 
+from preflight.core.formats import FORMATS
 from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.headers.exif import exif_orientation, xmp_orientation
 
-SIGNATURE = b"\xff\xd8\xff"
+SIGNATURE = FORMATS["jpeg"].signatures[0]  # the format registry
 
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _PROGRESSIVE = frozenset({0xC2, 0xC6, 0xCA, 0xCE})

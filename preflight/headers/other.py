@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from preflight.core.formats import FORMATS
 from preflight.core.info import Header
 from preflight.headers._reader import NeedMoreSignal, Reader
 
@@ -27,8 +28,14 @@ _HEIC_BRANDS = frozenset(
     {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
 )
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
-_JXL_BOX = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
-_JP2_BOX = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+# Signatures, from the format registry (preflight.core.formats).
+_TIFF = FORMATS["tiff"].signatures
+(_BMP,) = FORMATS["bmp"].signatures
+(_ICO,) = FORMATS["ico"].signatures
+(_PDF,) = FORMATS["pdf"].signatures
+_JXL_CODESTREAM, _JXL_BOX = FORMATS["jxl"].signatures
+_JP2_BOX, _JP2_CODESTREAM = FORMATS["jp2"].signatures
+(_PSD,) = FORMATS["psd"].signatures
 _SVG_SNIFF = 4096  # bytes of text in which the <svg element must start
 _XML_SPACE = b" \t\r\n"
 _SVG_NAME_END = frozenset(b" \t\r\n>/:")
@@ -37,23 +44,23 @@ _SVG_NAME_END = frozenset(b" \t\r\n>/:")
 def sniff(reader: Reader, *, complete: bool, budget: int) -> Header | None:
     """A Header for an unsupported format, or None if this is no known format."""
     head = reader.data[:16]
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+    if head[:4] in _TIFF:
         return _tiff(reader, complete=complete, budget=budget)
-    if head[:2] == b"BM" and len(head) >= 14:
+    if head[:2] == _BMP and len(head) >= 14:
         return _bmp(reader)
-    if head[:4] == b"\x00\x00\x01\x00":
+    if head[:4] == _ICO:
         return _ico(reader, complete=complete, budget=budget)
-    if head[:5] == b"%PDF-":
+    if head[:5] == _PDF:
         return Header(format="pdf", width=None, height=None)
-    if head[:2] == b"\xff\x0a" or head[:12] == _JXL_BOX:
+    if head[:2] == _JXL_CODESTREAM or head[:12] == _JXL_BOX:
         return Header(format="jxl", width=None, height=None)
     if head[:12] == _JP2_BOX:
         return _jp2_box(reader)
-    if head[:4] == b"\xff\x4f\xff\x51":  # a bare codestream: SIZ gives the grid size
+    if head[:4] == _JP2_CODESTREAM:  # a bare codestream: SIZ gives the grid size
         return _sized(
             reader, "jp2", lambda r: (r.u32be(8) - r.u32be(16), r.u32be(12) - r.u32be(20))
         )
-    if head[:4] == b"8BPS":
+    if head[:4] == _PSD:
         return _sized(reader, "psd", lambda r: (r.u32be(18), r.u32be(14)))
     if head[4:8] == b"ftyp":
         return _isobmff(reader, complete=complete, budget=budget)

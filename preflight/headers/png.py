@@ -22,12 +22,13 @@ from __future__ import annotations
 import struct
 import zlib
 
+from preflight.core.formats import FORMATS
 from preflight.core.info import Header
 from preflight.errors import CorruptHeaderError
 from preflight.headers._reader import NeedMoreSignal, Reader
 from preflight.headers.exif import exif_orientation, xmp_orientation
 
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SIGNATURE = FORMATS["png"].signatures[0]  # the format registry
 
 # (bit depth, colour type) -> (Pillow's mode, has alpha): the legal pairs.
 _MODES: dict[tuple[int, int], tuple[str, bool]] = {
