@@ -21,6 +21,15 @@ import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from preflight.blocks import (
+    CacheControl,
+    ImageBlock,
+    ImageTransformations,
+    TextBlock,
+    image_block,
+    media_type,
+    text_block,
+)
 from preflight.core.geometry import Size, api_size, check_size, patches, tokens
 from preflight.core.info import base64_length
 from preflight.core.options import OptionKeywords, Options, make_options
@@ -139,12 +148,20 @@ class TileImage:
     def base64(self) -> str:
         return base64.b64encode(self.data).decode("ascii")
 
-    def to_block(self) -> dict[str, object]:
-        """A Messages API image content block carrying these bytes."""
-        return {
-            "type": "image",
-            "source": {"type": "base64", "media_type": self.media_type, "data": self.base64()},
-        }
+    def to_block(
+        self,
+        *,
+        cache_control: CacheControl | None = None,
+        transformations: ImageTransformations | None = None,
+    ) -> ImageBlock:
+        """A Messages API image content block carrying these bytes, typed like
+        the SDK's ImageBlockParam (preflight.blocks), as PreparedImage's."""
+        return image_block(
+            self.base64(),
+            media_type(self.media_type),
+            cache_control=cache_control,
+            transformations=transformations,
+        )
 
 
 @dataclass(frozen=True)
@@ -156,6 +173,7 @@ class Tiling:
     tokens: int  # all the images together
     whole_tokens: int  # the whole image sent once, at the size the API processes
     whole_size: Size  # that size
+    source_bytes: int = 0  # the source file's length
 
     @property
     def tiles(self) -> tuple[TileImage, ...]:
@@ -165,13 +183,13 @@ class Tiling:
     def overview(self) -> TileImage | None:
         return next((image for image in self.images if image.role == "overview"), None)
 
-    def to_content(self) -> list[dict[str, object]]:
+    def to_content(self) -> list[ImageBlock | TextBlock]:
         """Content blocks for a request: each label as a text block, then its
         image (the vision guide's "Image 1:", "Image 2:", ... form). Put the
         question after them: the model works best with images first."""
-        blocks: list[dict[str, object]] = []
+        blocks: list[ImageBlock | TextBlock] = []
         for image in self.images:
-            blocks.append({"type": "text", "text": image.label})
+            blocks.append(text_block(image.label))
             blocks.append(image.to_block())
         return blocks
 
@@ -264,6 +282,7 @@ def tile(
         tokens=sum(image.tokens for image in images),
         whole_tokens=tokens(*whole, rule),
         whole_size=whole,
+        source_bytes=opened.info.file_bytes,
     )
 
 

@@ -38,6 +38,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "an error, as the API answers it",
     )
     parser.add_argument(
+        "--quality",
+        action="store_true",
+        help="also measure image quality (blurry, upscaled, small-text, low-contrast, blank, "
+        "borders): decodes each image once, shrunk on load (docs/quality.md)",
+    )
+    parser.add_argument(
         "--one-request",
         action="store_true",
         help="the files are the images of one request: count them for the many-image "
@@ -79,7 +85,13 @@ def run(args: argparse.Namespace) -> int:
         images = max(images, len(files))
     options = _common.options_from_args(args, images_in_request=images)
     reports = [
-        inspect(path, options, declared_media_type=args.media_type, decode=args.decode)
+        inspect(
+            path,
+            options,
+            declared_media_type=args.media_type,
+            decode=args.decode,
+            quality=args.quality,
+        )
         for path in files
     ]
     if args.one_request:

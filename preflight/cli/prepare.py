@@ -31,11 +31,13 @@ from preflight.cli import _common, paths
 from preflight.cli.reporters import Result, make_reporter
 from preflight.core.cost import exact_cost, format_cost, total_cost
 from preflight.core.findings import ERROR, Finding
+from preflight.core.formats import FORMATS
 from preflight.core.geometry import Target, parse_target
 from preflight.core.options import Options
 from preflight.core.selection import Selection
 from preflight.errors import OutputPathError, PreflightError, WriteError
-from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare
+from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare, write_atomically
+from preflight.tiling import DEFAULT_OVERLAP, tile
 
 MANIFEST_NAME = "preflight-manifest.jsonl"
 
@@ -55,7 +57,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--target",
         default="api",
         help="size policy: api (the largest the API keeps; default), guide (1.15 MP, "
-        "1568 px), tokens=N (at most N tokens), box=WIDTHxHEIGHT",
+        "1568 px), tokens=N (at most N tokens), box=WIDTHxHEIGHT, effective (the size that "
+        "carries all the detail the image has, measured: docs/quality.md)",
+    )
+    parser.add_argument(
+        "--check-quality",
+        action="store_true",
+        help="measure image quality on prepare's own decode and report its warnings "
+        "(--quality is the JPEG/WebP quality)",
+    )
+    parser.add_argument(
+        "--tile",
+        action="store_true",
+        help="split each image into overlapping crops the tier keeps unresized, plus an "
+        "overview, written NAME_01, NAME_02, ... in reading order (docs/quality.md)",
+    )
+    parser.add_argument(
+        "--overlap",
+        type=_common.positive_int,
+        default=DEFAULT_OVERLAP,
+        metavar="PX",
+        help=f"with --tile: pixels neighbouring tiles share (default {DEFAULT_OVERLAP})",
     )
     parser.add_argument(
         "--image-format",
@@ -192,7 +214,8 @@ class Totals:
 
 def run(args: argparse.Namespace) -> int:
     options = _common.options_from_args(args)
-    target = parse_target(args.target)  # a bad target is bad usage, not a bad file
+    # A bad target is bad usage, not a bad file; "effective" is measured per image.
+    target = parse_target(args.target, measured=True)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _common.UsageError(f"--out {out}: exists and is not a directory")
@@ -245,7 +268,19 @@ def _result(entry: dict[str, object], job: Job, selection: Selection, root: Path
     """A manifest entry as the reporters take it: a failure is a finding."""
     name = str(entry["source"])
     if entry["status"] != "error":
-        return Result(name=name, findings=(), data=entry, lines=(_entry_line(entry),))
+        found = entry.get("findings", [])
+        assert isinstance(found, list)
+        warnings = tuple(
+            Finding(str(f["code"]), str(f["severity"]), str(f["message"]), str(f["fix"]))
+            for f in found
+        )
+        relative = paths.relative_to(job.source, root)
+        return Result(
+            name=name,
+            findings=selection.keep(warnings, relative),
+            data=entry,
+            lines=(_entry_line(entry),),
+        )
     error = entry["error"]
     assert isinstance(error, dict)
     failure = Finding(str(error["code"]), ERROR, str(error["message"]))
@@ -289,6 +324,8 @@ def _prepare_one(
     interrupts.checkpoint()
     totals.files += 1
     entry: dict[str, object] = {"source": str(job.source)}
+    if args.tile:
+        return _tile_one(job, args, options, destinations, manifest, totals, entry)
     try:
         result = prepare(
             job.source,
@@ -298,6 +335,7 @@ def _prepare_one(
             quality=args.quality,
             engine=args.engine,
             pixel_cap=args.pixel_cap,
+            check_quality=args.check_quality,
         )
         destination = destinations.claim(job, result.extension)
         # The output and its manifest line go together, or neither does.
@@ -333,7 +371,72 @@ def _describe(result: PreparedImage, destination: Path) -> dict[str, object]:
         "cost_after_usd": exact_cost(result.cost_usd),
         "engine": result.engine,
         "actions": [a.to_dict() for a in result.actions],
+        "findings": [f.to_dict() for f in result.findings],
     }
+
+
+def _tile_one(
+    job: Job,
+    args: argparse.Namespace,
+    options: Options,
+    destinations: Destinations,
+    manifest: TextIO,
+    totals: Totals,
+    entry: dict[str, object],
+) -> dict[str, object]:
+    """--tile: the overview and the tiles of one input, each its own file,
+    with one manifest line for all of them (committed together)."""
+    try:
+        tiling = tile(
+            job.source,
+            options,
+            overlap=args.overlap,
+            format=args.image_format,
+            engine=args.engine,
+            pixel_cap=args.pixel_cap,
+        )
+        written = []
+        for number, image in enumerate(tiling.images, start=1):
+            suffix = FORMATS[image.media_type.split("/", 1)[1]].extensions[0]
+            # NAME_01 (no dot: the number must not read as an extension).
+            named = Job(job.source, job.relative.with_name(f"{job.relative.stem}_{number:02d}"))
+            written.append((destinations.claim(named, suffix), image))
+        with _common.signals_deferred():
+            for destination, image in written:
+                write_atomically(destination, image.data)
+            entry.update(
+                status="ok",
+                outputs=[
+                    {
+                        "output": str(destination),
+                        "label": image.label,
+                        "role": image.role,
+                        "box": list(image.box),
+                        "width": image.width,
+                        "height": image.height,
+                        "media_type": image.media_type,
+                        "tokens": image.tokens,
+                    }
+                    for destination, image in written
+                ],
+                tokens_tiled=tiling.tokens,
+                tokens_whole=tiling.whole_tokens,
+            )
+            _write_line(manifest, entry)
+    except PreflightError as error:
+        totals.failed += 1
+        entry.update(status="error", error={"code": error.code, "message": str(error)})
+        _write_line(manifest, entry)
+        return entry
+    totals.prepared += 1
+    totals.bytes_before += tiling.source_bytes
+    totals.bytes_after += sum(len(image.data) for _, image in written)
+    totals.tokens_before += tiling.whole_tokens
+    totals.tokens_after += tiling.tokens
+    totals.priced += 1
+    totals.cost_before = total_cost([totals.cost_before, options.cost(tiling.whole_tokens)])
+    totals.cost_after = total_cost([totals.cost_after, options.cost(tiling.tokens)])
+    return entry
 
 
 def _entry_line(entry: dict[str, object]) -> str:
@@ -341,6 +444,21 @@ def _entry_line(entry: dict[str, object]) -> str:
         error = entry["error"]
         assert isinstance(error, dict)
         return f"{entry['source']}: {error['code']} {error['message']}"
+    if "outputs" in entry:
+        outputs = entry["outputs"]
+        assert isinstance(outputs, list)
+        return (
+            f"{entry['source']}: "
+            + "; ".join(
+                f"{o['label']} {o['role']} {o['width']}x{o['height']} {o['tokens']} tokens -> "
+                f"{o['output']}"
+                for o in outputs
+            )
+            + (
+                f" ({len(outputs)} images, {entry['tokens_tiled']} tokens; "
+                f"{entry['tokens_whole']} sent whole)"
+            )
+        )
     actions = entry["actions"]
     assert isinstance(actions, list)
     did = ", ".join(a["code"] for a in actions if a["code"] != "metadata-stripped")
