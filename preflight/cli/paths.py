@@ -96,7 +96,10 @@ def select_files(
         kept.append(candidate)
     if not respect_gitignore:
         return kept
-    asked = [c for c in kept if c.walked or force_exclude]
+    # A directory named outright that git itself ignores (build/, a data
+    # folder) was asked for: its files are not skipped for being in it.
+    asked_for = _ignored_roots({c.root for c in kept if c.walked})
+    asked = [c for c in kept if (c.walked and c.root not in asked_for) or force_exclude]
     ignored = git_ignored(asked)
     return [c for c in kept if not ((c.walked or force_exclude) and c.path in ignored)]
 
@@ -132,6 +135,26 @@ def git_ignored(found: Sequence[Candidate]) -> set[Path]:
             original = absolute.get(decoded) or absolute.get(os.path.join(top, decoded))
             if original is not None:
                 ignored.add(original)
+    return ignored
+
+
+def _ignored_roots(roots: set[Path]) -> set[Path]:
+    """The directories among `roots` that git ignores."""
+    ignored: set[Path] = set()
+    for root in roots:
+        top = _work_tree(os.path.abspath(root))
+        if top is None:
+            continue
+        try:
+            proc = subprocess.run(
+                ["git", "-C", top, "check-ignore", "-q", os.path.abspath(root) + os.sep],
+                capture_output=True,
+                check=False,
+            )
+        except OSError:
+            return set()
+        if proc.returncode == 0:
+            ignored.add(root)
     return ignored
 
 
