@@ -405,6 +405,8 @@ def _decode_failure(runner: Engine, data: bytes, info: ImageInfo, pixel_cap: int
         runner.verify(data, info, pixel_cap=pixel_cap)
     except (DecodeError, UnsafeImageError) as error:
         return str(error)
+    if runner.name == "pillow":
+        return None  # the engine's decode was Pillow's: no second opinion to ask
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

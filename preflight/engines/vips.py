@@ -105,15 +105,20 @@ class VipsEngine(Engine):
         return pixels
 
     def verify(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
-        super().verify(data, info, pixel_cap=pixel_cap)
         if info.format != "jpeg":
+            super().verify(data, info, pixel_cap=pixel_cap)
             return
-        # libjpeg repairs a damaged scan with a warning ("Corrupt JPEG data")
-        # and the decode above succeeds; the API may refuse such data, so a
-        # warning here means: re-encode it. (Other formats' warnings, such as
-        # libpng's about a known-incorrect sRGB profile, are harmless.)
+        # A JPEG: one decode of every byte at 1/8 scale that also fails on
+        # libjpeg's warnings. libjpeg repairs a damaged scan with a warning
+        # ("Corrupt JPEG data", "Premature end") and decodes; the API may
+        # refuse such data, so a warning means: re-encode it. (Other
+        # formats' warnings, such as libpng's about a known-incorrect sRGB
+        # profile, are harmless: they get the plain decode above.)
+        check_coefficient_memory(info)
         try:
             with in_c_call():
+                header = self.vips.Image.new_from_buffer(data, "", fail_on="warning")
+                check_decode_size(info, header.width, header.height, pixel_cap, library="libvips")
                 image = self.vips.Image.new_from_buffer(data, "", shrink=8, fail_on="warning")
                 image.avg()
         except self.vips.Error as error:
