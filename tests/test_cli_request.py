@@ -49,14 +49,22 @@ def test_request_rejected_then_fixed(tmp_path: Path, capsys: pytest.CaptureFixtu
     source.write_text(json.dumps(request_body()))
     assert main(["request", str(source)]) == 1
     out = capsys.readouterr().out
-    assert f"error: {MANY}" in out and "REJECTED: claude-haiku-4-5" in out
+    assert f"{source}: over-many-images-side {MANY}" in out
+    assert "REJECTED: claude-haiku-4-5" in out
     fixed = tmp_path / "fixed.json"
     assert main(["request", str(source), "--fix", str(fixed)]) == 0
     out = capsys.readouterr().out
     assert "messages.0.content.20.image: fixed (rejected: over-many-images-side)" in out
     assert not preflight.check_request(fixed.read_bytes()).rejected
     assert main(["request", str(fixed), "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["rejected"] is False
+    report = json.loads(capsys.readouterr().out)
+    assert report["schema_version"] == 1
+    assert report["results"][0]["rejected"] is False
+    # The CI formats too: a GitHub annotation on the body file.
+    assert main(["request", str(source), "--format", "github"]) == 1
+    assert f"::error file={source},title=preflight over-many-images-side::" in (
+        capsys.readouterr().out
+    )
 
 
 def test_request_reads_stdin_and_the_model_flag_wins(

@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
 from preflight.cli import _common
+from preflight.cli.reporters import Result, make_reporter
 from preflight.core.bodies import RequestReport, check_request
 from preflight.core.cost import format_cost
 from preflight.core.options import Options
@@ -38,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _common.add_options(parser, request=False)
     parser.set_defaults(model=None)  # the body's model unless --model names one
-    _common.add_format_option(parser)
+    _common.add_report_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -81,16 +83,34 @@ def run(args: argparse.Namespace) -> int:
         report = fixed.report
     else:
         report = check_request(raw, options)
-    if args.format == "json":
-        _common.print_json(fixed.to_dict() if fixed is not None else report.to_dict())
-    else:
-        for line in render_text(report, fixed, args.fix):
-            print(line)
-    return _common.EXIT_REJECTED if report.rejected else _common.EXIT_OK
+    display = _common.display_from_args(args)
+    selection = _common.selection_from_args(args)
+    reporter = make_reporter("request", display, {"options": options.to_dict()})
+    # Each finding at its path in the body, in the API's words.
+    located = tuple(
+        dataclasses.replace(f, message=f.api_message) if f.path is not None else f
+        for f in report.findings
+    )
+    name = "<stdin>" if args.body == "-" else args.body
+    reporter.add(
+        Result(
+            name=name,
+            findings=selection.keep(located, name),
+            data=fixed.to_dict() if fixed is not None else report.to_dict(),
+            lines=tuple(render_text(report, fixed, args.fix, findings=False)),
+            is_path=args.body != "-",
+        )
+    )
+    summary = {"rejected": report.rejected, "images": len(report.images)}
+    return reporter.finish(summary, [])
 
 
 def render_text(
-    report: RequestReport, fixed: PreparedRequest | None = None, out: str | None = None
+    report: RequestReport,
+    fixed: PreparedRequest | None = None,
+    out: str | None = None,
+    *,
+    findings: bool = True,
 ) -> list[str]:
     lines: list[str] = []
     if fixed is not None:
@@ -107,7 +127,7 @@ def render_text(
             f"{fixed.tokens_before} -> {fixed.tokens_after}; "
             f"{format_cost(fixed.cost_before)} -> {format_cost(fixed.cost_after)}"
         )
-    for finding in report.findings:
+    for finding in report.findings if findings else ():
         lines.append(f"{finding.severity}: {finding.api_message}")
     options = report.options
     turns = ", ".join(f"turn {turn}: {tokens}" for turn, tokens in report.tokens_per_turn if tokens)
