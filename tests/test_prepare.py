@@ -497,3 +497,15 @@ def test_a_gif_still_is_its_first_frame_at_its_own_size(engine: str) -> None:
     with Image.open(path) as first:
         expected = np.asarray(first.convert("RGB"))
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB")), expected)
+
+
+def test_high_bit_depth_and_icc_pass_through_as_the_docs_say() -> None:
+    # docs/prepare.md: a 16-bit PNG or an ICC-tagged JPEG the API takes as it
+    # is stays byte for byte; CMYK is always converted.
+    for name in ("rgb16.png", "gray16.png", "icc.jpg"):
+        path = FIXTURES / "samples" / name
+        result = preflight.prepare(path, model=STANDARD)
+        assert result.passed_through, name
+        assert result.data == path.read_bytes()
+    cmyk = preflight.prepare(FIXTURES / "samples" / "cmyk.jpg", model=STANDARD)
+    assert "color-converted" in [a.code for a in cmyk.actions]
