@@ -209,6 +209,29 @@ def make_options(options: Options | None = None, /, **keywords: Unpack[OptionKey
     applied on top, every value validated."""
     if not keywords:
         return options if options is not None else _DEFAULT_HOLDER[0]
+    # The same keywords again (a loop calling estimate(w, h, model=...)):
+    # validated once. Only hashable values are cached; bools and ints are
+    # kept apart from each other (True == 1 would share an entry).
+    try:
+        key = (options, tuple(sorted((k, type(v), v) for k, v in keywords.items())))
+        cached = _CACHE.get(key)
+    except TypeError:
+        key, cached = None, None
+    if cached is not None:
+        return cached
+    made = _make_options(options, keywords)
+    if key is not None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = made
+    return made
+
+
+_CACHE: dict[object, Options] = {}
+_CACHE_SIZE = 256
+
+
+def _make_options(options: Options | None, keywords: OptionKeywords) -> Options:
     unknown = set(keywords) - KEYWORDS
     if unknown:
         raise InvalidArgumentError(
@@ -265,5 +288,7 @@ def default_options() -> Options:
 
 
 def refresh_defaults() -> None:
-    """Rebuild the defaults after the model table changed (preflight.config)."""
+    """Rebuild the defaults after the model table changed (preflight.config);
+    options made from names before it may now resolve differently."""
     _DEFAULT_HOLDER[0] = _defaults()
+    _CACHE.clear()
