@@ -25,7 +25,6 @@ import preflight
 from preflight.engines import get_engine
 from preflight.errors import (
     ByteBudgetError,
-    EngineError,
     InvalidArgumentError,
     OutputPathError,
     UnsafeImageError,
@@ -42,7 +41,7 @@ def installed_engines() -> list[str]:
     try:
         get_engine("vips")
         names.insert(0, "vips")
-    except EngineError:
+    except preflight.EngineUnavailableError:
         pass
     return names
 

@@ -140,8 +140,12 @@ def test_a_typed_pipeline_passes_mypy_strict_with_no_cast(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = pytest.importorskip("mypy.api", reason="mypy is not installed (pip install mypy)")
-    # This preflight, not another installed copy.
-    monkeypatch.setenv("MYPYPATH", str(Path(preflight.__file__).resolve().parent.parent))
+    # This preflight, not another installed copy: a source tree is named on
+    # MYPYPATH; an installed one (tox's wheel, with its py.typed) is found
+    # through --python-executable, and mypy refuses site-packages on MYPYPATH.
+    home = Path(preflight.__file__).resolve().parent.parent
+    if home.name not in ("site-packages", "dist-packages"):
+        monkeypatch.setenv("MYPYPATH", str(home))
     source = tmp_path / "pipeline.py"
     source.write_text(SNIPPET)
     cache = ["--no-incremental", "--cache-dir", str(tmp_path / ".mypy_cache")]
