@@ -421,24 +421,41 @@ def parse_target(spec: str | Target | None) -> Target:
     )
 
 
-def _policy_predicate(target: Target, tier: Tier) -> Callable[[int, int], bool]:
+def policy_predicate(target: Target, tier: Tier) -> Callable[[Any, Any], Any]:
+    """The fit test of a target policy, on ints or arrays (written with & so
+    that the scalar search and the vectorized planner share it)."""
     if target.policy == "api":
         return lambda w, h: fits_tier(w, h, tier)
     if target.policy == "guide":
         return lambda w, h: (
-            w <= GUIDE_TIP_MAX_SIDE
-            and h <= GUIDE_TIP_MAX_SIDE
-            and w * h <= GUIDE_TIP_MAX_PIXELS
-            and fits_tier(w, h, tier)
+            (w <= GUIDE_TIP_MAX_SIDE)
+            & (h <= GUIDE_TIP_MAX_SIDE)
+            & (w * h <= GUIDE_TIP_MAX_PIXELS)
+            & fits_tier(w, h, tier)
         )
     if target.policy == "tokens":
         budget = target.max_tokens
         assert budget is not None  # enforced by Target
         count = TOKEN_COUNTERS[get_rule(target.rule)]
-        return lambda w, h: count(w, h) <= budget and fits_tier(w, h, tier)
+        return lambda w, h: (count(w, h) <= budget) & fits_tier(w, h, tier)
     assert target.box is not None  # enforced by Target
     box_w, box_h = target.box
-    return lambda w, h: w <= box_w and h <= box_h and fits_tier(w, h, tier)
+    return lambda w, h: (w <= box_w) & (h <= box_h) & fits_tier(w, h, tier)
+
+
+def resolve_target(
+    policy: str | Target,
+    *,
+    max_tokens: int | None = None,
+    rule: str = "guide",
+    box: Size | None = None,
+) -> Target:
+    """A Target from target_size's arguments."""
+    if isinstance(policy, Target):
+        return policy
+    if max_tokens is None and box is None and "=" in policy:
+        return parse_target(policy)
+    return Target(policy, max_tokens=max_tokens, rule=rule, box=box)
 
 
 def target_size(
@@ -461,18 +478,12 @@ def target_size(
     - "box": within box=(max_width, max_height).
     """
     width, height = check_size(width, height)
-    target = (
-        policy
-        if isinstance(policy, Target)
-        else parse_target(policy)
-        if max_tokens is None and box is None and "=" in policy
-        else Target(policy, max_tokens=max_tokens, rule=rule, box=box)
-    )
+    target = resolve_target(policy, max_tokens=max_tokens, rule=rule, box=box)
     resolved = get_tier(tier)
     return _largest_fitting(
         width,
         height,
-        _policy_predicate(target, resolved),
+        policy_predicate(target, resolved),
         resolved,
         guess=False,
         symmetric=False,

@@ -14,10 +14,14 @@ from typing import TYPE_CHECKING, Any
 from preflight.core.geometry import (
     MAX_SIDE,
     TOKEN_COUNTERS,
+    Size,
+    Target,
     _tier_guess,
     array_math,
     fits_tier,
     guide_tokens,
+    policy_predicate,
+    resolve_target,
     search_long_edge,
 )
 from preflight.core.options import OptionKeywords, Options, make_options
@@ -147,6 +151,46 @@ def _api_chunk(width: IntArray, height: IntArray, tier: Tier) -> tuple[Any, Any,
 
 
 _CHUNK = 1 << 14
+
+
+def target_sizes(
+    widths: ArrayLike,
+    heights: ArrayLike,
+    policy: str | Target = "api",
+    *,
+    tier: str | Tier = "standard",
+    max_tokens: int | None = None,
+    rule: str = "guide",
+    box: Size | None = None,
+) -> tuple[IntArray, IntArray]:
+    """Vectorized target_size: the same policy predicate and the same search
+    (geometry.search_long_edge), over arrays."""
+    import numpy as np
+
+    width = _as_sizes(widths, "widths")
+    height = _as_sizes(heights, "heights")
+    if width.shape != height.shape:
+        raise InvalidSizeError("widths and heights must have the same length")
+    target = resolve_target(policy, max_tokens=max_tokens, rule=rule, box=box)
+    resolved = get_tier(tier)
+    if target.policy == "api":
+        return _api_sizes(width, height, resolved)
+    fits = policy_predicate(target, resolved)
+    m = array_math()
+    out_w, out_h = width.copy(), height.copy()
+    for start in range(0, width.size, _CHUNK):
+        part = slice(start, start + _CHUNK)
+        w, h = width[part], height[part]
+        todo = np.flatnonzero(~fits(w, h))
+        if todo.size == 0:
+            continue
+        w, h = w[todo], h[todo]
+        portrait = h > w
+        found_w, found_h = search_long_edge(
+            np.where(portrait, h, w), np.where(portrait, w, h), portrait, fits, resolved.max_edge, m
+        )
+        out_w[start + todo], out_h[start + todo] = found_w, found_h
+    return out_w, out_h
 
 
 def token_counts(widths: ArrayLike, heights: ArrayLike, rule: str = DEFAULT_TOKEN_RULE) -> IntArray:
