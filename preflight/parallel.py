@@ -6,7 +6,8 @@
 #   memory stays flat over any number of items (the input is an iterator,
 #   read as the work goes);
 # - the work must be picklable (a module-level function and plain data):
-#   the pool may start its workers with spawn;
+#   workers start by forkserver (else spawn), never by a plain fork, which
+#   hangs a child forked while libvips' threads hold a lock (seen here);
 # - an exception of the function for an item comes back for that item (raised
 #   at its place in the output, or yielded with return_exceptions=True); a
 #   worker process that dies (a crash, the OOM killer) is a WorkerCrashError
@@ -147,7 +148,19 @@ def _in_pool(
 
 
 def _pool(jobs: int, mp_context: Any) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(jobs, mp_context=mp_context, initializer=_ignore_sigint)
+    return ProcessPoolExecutor(
+        jobs, mp_context=mp_context or default_context(), initializer=_ignore_sigint
+    )
+
+
+def default_context() -> Any:
+    """forkserver where there is one, else spawn; never a plain fork: a fork
+    of a process whose image engine (libvips) has threads running can leave
+    the child stuck on a lock forever."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

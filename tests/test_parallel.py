@@ -92,13 +92,14 @@ def test_ctrl_c_cancels_and_exits_promptly(tmp_path: Path) -> None:
             sys.path[:0] = [{str(Path(__file__).parent)!r}]
             from parallel_work import sleep_forever
             from preflight.parallel import ordered_map
-            print("started", flush=True)
-            try:
-                for _ in ordered_map(sleep_forever, range(100), jobs=2, chunk_size=1):
-                    pass
-            except KeyboardInterrupt:
-                print("interrupted", flush=True)
-                sys.exit(130)
+            if __name__ == "__main__":
+                print("started", flush=True)
+                try:
+                    for _ in ordered_map(sleep_forever, range(100), jobs=2, chunk_size=1):
+                        pass
+                except KeyboardInterrupt:
+                    print("interrupted", flush=True)
+                    sys.exit(130)
             """
         )
     )
