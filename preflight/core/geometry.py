@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 from preflight.core.tables import (
@@ -66,6 +67,18 @@ def _negate(value: Any) -> Any:
     return not value
 
 
+def _take(table: Any, index: Any) -> Any:
+    return table[index]
+
+
+def _compact(mask: Any, *values: Any) -> tuple[tuple[Any, ...], Any]:
+    return values, None
+
+
+def _expand(whole: Any, index: Any, part: Any) -> Any:
+    return part
+
+
 class Math:
     """Elementwise helpers for Python ints and floats (the scalar path)."""
 
@@ -75,8 +88,13 @@ class Math:
     minimum: Callable[[Any, Any], Any] = staticmethod(min)
     maximum: Callable[[Any, Any], Any] = staticmethod(max)
     any_true: Callable[[Any], bool] = staticmethod(bool)
+    all_true: Callable[[Any], bool] = staticmethod(bool)
     where: Callable[[Any, Any, Any], Any] = staticmethod(_pick)
     not_: Callable[[Any], Any] = staticmethod(_negate)
+    take: Callable[[Any, Any], Any] = staticmethod(_take)  # a small table at an index
+    # The elements where mask holds, and where they were; put them back.
+    compact: Callable[..., tuple[tuple[Any, ...], Any]] = staticmethod(_compact)
+    expand: Callable[[Any, Any, Any], Any] = staticmethod(_expand)
 
 
 SCALAR = Math()
@@ -87,15 +105,37 @@ def array_math() -> Math:
     """The same helpers over numpy arrays (int64 sizes, float64 aspects)."""
     import numpy as np
 
+    # The small tables (tuples) as arrays, converted once each.
+    tables: dict[int, tuple[Any, Any]] = {}
+
     class ArrayMath(Math):
         sqrt = staticmethod(np.sqrt)
-        floor_int = staticmethod(lambda x: np.floor(x).astype(np.int64))
+        floor_int = staticmethod(lambda x: x.astype(np.int64))  # non-negative: truncation
         rint = staticmethod(lambda x: np.rint(x).astype(np.int64))
         minimum = staticmethod(np.minimum)
         maximum = staticmethod(np.maximum)
         any_true = staticmethod(lambda x: bool(np.any(x)))
+        all_true = staticmethod(lambda x: bool(np.all(x)))
         where = staticmethod(np.where)
         not_ = staticmethod(np.logical_not)
+
+        @staticmethod
+        def take(table: Any, index: Any) -> Any:
+            held = tables.get(id(table))
+            if held is None or held[0] is not table:
+                held = tables[id(table)] = (table, np.array(table))
+            return held[1][index]
+
+        @staticmethod
+        def compact(mask: Any, *values: Any) -> tuple[tuple[Any, ...], Any]:
+            index = np.flatnonzero(mask)
+            return tuple(np.asarray(v)[index] for v in values), index
+
+        @staticmethod
+        def expand(whole: Any, index: Any, part: Any) -> Any:
+            result = np.array(whole, copy=True)
+            result[index] = part
+            return result
 
     return ArrayMath()
 
@@ -104,8 +144,9 @@ def array_math() -> Math:
 
 
 def patches(side: Any) -> Any:
-    """Number of 28 px patches along one side (current docs)."""
-    return -(-side // PATCH_PX)
+    """Number of 28 px patches along one side (current docs): ceil(side / 28)
+    for the positive sides there are."""
+    return (side + (PATCH_PX - 1)) // PATCH_PX
 
 
 def patch_tokens(width: Any, height: Any) -> Any:
@@ -115,7 +156,7 @@ def patch_tokens(width: Any, height: Any) -> Any:
 
 def guide_tokens(width: Any, height: Any) -> Any:
     """ceil(w*h/750): the vision guide's formula, rounded up as its examples are."""
-    return -(-(width * height) // GUIDE_PX_PER_TOKEN)
+    return (width * height + (GUIDE_PX_PER_TOKEN - 1)) // GUIDE_PX_PER_TOKEN
 
 
 TOKEN_COUNTERS: dict[str, Callable[[Any, Any], Any]] = {
@@ -136,34 +177,83 @@ def tokens(width: int, height: int, rule: str = "guide") -> int:
 
 def fits_tier(width: Any, height: Any, tier: Tier) -> Any:
     """The published fit test: padded edges within max_edge, patch tokens
-    within budget. Ints in, a bool out; arrays in, a bool array out."""
-    wide, high = patches(width), patches(height)
+    within budget. Ints in, a bool out; arrays in, a bool array out.
+    (An edge padded up to whole patches is within max_edge exactly when the
+    edge itself is within the last whole patch under max_edge.)"""
+    longest = PATCH_PX * (tier.max_edge // PATCH_PX)
     return (
-        (wide * PATCH_PX <= tier.max_edge)
-        & (high * PATCH_PX <= tier.max_edge)
-        & (wide * high <= tier.max_patch_tokens)
+        (width <= longest)
+        & (height <= longest)
+        & (patches(width) * patches(height) <= tier.max_patch_tokens)
     )
 
 
-def _tier_guess(long_side: Any, aspect: Any, tier: Tier, m: Math) -> Any:
-    """A closed-form guess of the largest long edge that fits the tier: for
-    a band of p long-side patches the short side may have q = T // p patches,
-    so the band's best long edge is min(28p, floor(aspect * (28q + 0.5)))
-    (rint(L / aspect) <= 28q); the last band with room is near sqrt(aspect*T).
-    Only a guess: the caller verifies it."""
-    minimum, maximum, floor_int, where = m.minimum, m.maximum, m.floor_int, m.where
+@dataclass(frozen=True)
+class _Bands:
+    """Per-tier tables for the closed-form guess. Band p holds the long
+    edges 28(p-1)+1 .. 28p (p long-side patches); its short side may have
+    q = min(T // p, max_edge // 28) patches, so an edge L of band p fits when
+    round(L / aspect) <= 28q, i.e. L <= aspect * (28q + 0.5) (28q is even:
+    a tie rounds down). Fitting is monotone in L, so the bands with room are
+    1..p*, p* the last band whose first edge fits: aspect >= threshold[p].
+    `start[k]` is p* at aspect k / scale; the thresholds are more than
+    1 / scale apart, so p* at any aspect in that cell is start[k] or one more."""
+
+    scale: float
+    top: float  # aspects from here on have room in every band
+    start: tuple[int, ...]
+    next_threshold: tuple[float, ...]  # by band p: the threshold of band p + 1 (inf past the last)
+    edge: tuple[float, ...]  # 28p
+    short_cap: tuple[float, ...]  # 28q + 0.5
+
+
+_MAX_BAND_CELLS = 1 << 16
+
+
+@cache
+def _bands(tier: Tier) -> _Bands:
     band_limit = tier.max_edge // PATCH_PX
-    budget = tier.max_patch_tokens
-    base = floor_int(m.sqrt(aspect * budget))
-    best = long_side * 0
-    for step in (-2, -1, 0, 1):
-        band = minimum(maximum(base + step, 1), band_limit)
-        short_patches = minimum(budget // band, band_limit)
-        # Capped before the cast: a huge aspect would overflow int64.
-        by_short = minimum(aspect * (PATCH_PX * short_patches + 0.5), float(tier.max_edge))
-        edge = minimum(PATCH_PX * band, floor_int(by_short))
-        best = where((edge > PATCH_PX * (band - 1)) & (edge > best), edge, best)
-    return best
+    edge = [0.0] + [float(PATCH_PX * p) for p in range(1, band_limit + 1)]
+    short_cap = [0.5] + [
+        PATCH_PX * min(tier.max_patch_tokens // p, band_limit) + 0.5
+        for p in range(1, band_limit + 1)
+    ]
+    inf = float("inf")
+    threshold = [-inf] + [
+        (PATCH_PX * (p - 1) + 1) / short_cap[p] if short_cap[p] > 1 else inf
+        for p in range(1, band_limit + 1)
+    ]
+    threshold.append(inf)
+    finite = [t for t in threshold[1:] if t != inf] or [1.0]
+    top = max(max(finite), 1.0)
+    gaps = [b - a for a, b in pairwise(finite)] or [1.0]
+    scale = 1.0
+    while scale * min(gaps) <= 2 and (top + 1) * scale * 2 <= _MAX_BAND_CELLS:
+        scale *= 2
+    # A tier too fine for the table gets coarser cells: the guess is then
+    # off more often, and the verified search corrects it (slower, still exact).
+    start = []
+    band = 0
+    for cell in range(int(top * scale) + 2):
+        while threshold[band + 1] <= cell / scale:
+            band += 1
+        start.append(band)
+    return _Bands(scale, top, tuple(start), tuple(threshold[1:]), tuple(edge), tuple(short_cap))
+
+
+def _tier_guess(long_side: Any, aspect: Any, tier: Tier, m: Math) -> Any:
+    """A closed-form guess of the largest long edge that fits the tier: the
+    last band with room (a table lookup by aspect, see _Bands) and in it the
+    largest edge whose short side keeps to the band's patches,
+    min(28p, floor(aspect * (28q + 0.5))). Only a guess: the caller verifies
+    it (it is off only where the float product and the published division
+    round differently)."""
+    bands = _bands(tier)
+    take, minimum = m.take, m.minimum
+    band = take(bands.start, m.floor_int(minimum(aspect, bands.top) * bands.scale))
+    band = band + (aspect >= take(bands.next_threshold, band))
+    # 28p <= max_edge caps the product before the cast (a huge aspect would overflow int64).
+    return m.floor_int(minimum(aspect * take(bands.short_cap, band), take(bands.edge, band)))
 
 
 def search_long_edge(
@@ -174,6 +264,8 @@ def search_long_edge(
     max_edge: int,
     m: Math,
     guess: Any = None,
+    symmetric: bool = False,
+    aspect: Any = None,
 ) -> tuple[Any, Any]:
     """The published search: the largest long edge L in 1..long_side such
     that fits(candidate(L)), candidate(L) = (L, max(round(L / aspect), 1))
@@ -186,37 +278,58 @@ def search_long_edge(
     search up to the long side. A `guess` is verified and kept where it is
     the boundary (fits, and L + 1 does not): by monotonicity that is the
     search's own answer; elsewhere the binary search runs, narrowed by what
-    the check learnt.
+    the check learnt. `symmetric`: fits(w, h) == fits(h, w), so candidates
+    are tested as (long, short) without orienting them.
     """
-    aspect = long_side / short_side  # float, as the published algorithm divides
+    if aspect is None:
+        aspect = long_side / short_side  # float, as the published algorithm divides
     where, rint, maximum, minimum, not_ = m.where, m.rint, m.maximum, m.minimum, m.not_
 
-    def oriented(edge: Any) -> tuple[Any, Any]:
-        short = maximum(rint(edge / aspect), 1)
+    def short_of(edge: Any, aspect: Any) -> Any:
+        return maximum(rint(edge / aspect), 1)
+
+    def oriented(edge: Any, short: Any, portrait: Any) -> tuple[Any, Any]:
         return where(portrait, short, edge), where(portrait, edge, short)
 
-    def ok(edge: Any) -> Any:
-        return fits(*oriented(edge))
+    def ok(edge: Any, aspect: Any, portrait: Any) -> Any:
+        short = short_of(edge, aspect)
+        return fits(edge, short) if symmetric else fits(*oriented(edge, short, portrait))
 
-    lo = long_side * 0 + 1  # fits(candidate(1)) holds for every predicate
     hi = minimum(long_side, max_edge)
-    if guess is not None:
+    if guess is None:
+        lo = long_side * 0 + 1  # fits(candidate(1)) holds for every predicate
+    else:
         guess = maximum(minimum(guess, hi), 1)
-        fits_guess = ok(guess)
-        settled = fits_guess & ((guess >= hi) | not_(ok(minimum(guess + 1, hi))))
-        lo = where(fits_guess, guess, lo)
+        short = short_of(guess, aspect)
+        fits_guess = fits(guess, short) if symmetric else fits(*oriented(guess, short, portrait))
+        # (Past hi, the second test's answer is not used.)
+        settled = fits_guess & ((guess >= hi) | not_(ok(guess + 1, aspect, portrait)))
+        if m.all_true(settled):
+            return oriented(guess, short, portrait)
+        lo = where(fits_guess, guess, 1)
         hi = where(settled, guess, where(fits_guess, hi, guess - 1))
-    while m.any_true(lo < hi):
-        active = lo < hi
-        mid = (lo + hi + 1) // 2
-        passed = ok(mid)
-        lo = where(active & passed, mid, lo)
-        hi = where(active & not_(passed), mid - 1, hi)
-    return oriented(lo)
+    open_ = lo < hi
+    if m.any_true(open_):
+        # The binary search, on the unsettled sizes only.
+        (low, high, part_aspect, part_portrait), index = m.compact(open_, lo, hi, aspect, portrait)
+        while m.any_true(low < high):
+            active = low < high
+            mid = (low + high + 1) // 2
+            passed = ok(mid, part_aspect, part_portrait)
+            low = where(active & passed, mid, low)
+            high = where(active & not_(passed), mid - 1, high)
+        lo = m.expand(lo, index, low)
+    return oriented(lo, short_of(lo, aspect), portrait)
 
 
 def _largest_fitting(
-    width: int, height: int, fits: Callable[[int, int], bool], tier: Tier, guess: bool
+    width: int,
+    height: int,
+    fits: Callable[[int, int], bool],
+    tier: Tier,
+    *,
+    guess: bool,
+    symmetric: bool,
 ) -> Size:
     """The scalar search: unchanged if it fits, else the published answer."""
     if fits(width, height):
@@ -225,7 +338,7 @@ def _largest_fitting(
     long_side, short_side = (height, width) if portrait else (width, height)
     first = _tier_guess(long_side, long_side / short_side, tier, SCALAR) if guess else None
     found: Size = search_long_edge(
-        long_side, short_side, portrait, fits, tier.max_edge, SCALAR, first
+        long_side, short_side, portrait, fits, tier.max_edge, SCALAR, first, symmetric
     )
     return found
 
@@ -236,7 +349,12 @@ def api_size(width: int, height: int, tier: str | Tier = "standard") -> Size:
     width, height = check_size(width, height)
     resolved = get_tier(tier)
     return _largest_fitting(
-        width, height, lambda w, h: fits_tier(w, h, resolved), resolved, guess=True
+        width,
+        height,
+        lambda w, h: fits_tier(w, h, resolved),
+        resolved,
+        guess=True,
+        symmetric=True,
     )
 
 
@@ -322,26 +440,43 @@ def _unmeasured(policy: str) -> str:
     )
 
 
-def _policy_predicate(target: Target, tier: Tier) -> Callable[[int, int], bool]:
+def policy_predicate(target: Target, tier: Tier) -> Callable[[Any, Any], Any]:
+    """The fit test of a target policy, on ints or arrays (written with & so
+    that the scalar search and the vectorized planner share it)."""
     if target.policy in MEASURED_POLICIES:
         raise InvalidArgumentError(_unmeasured(target.policy))
     if target.policy == "api":
         return lambda w, h: fits_tier(w, h, tier)
     if target.policy == "guide":
         return lambda w, h: (
-            w <= GUIDE_TIP_MAX_SIDE
-            and h <= GUIDE_TIP_MAX_SIDE
-            and w * h <= GUIDE_TIP_MAX_PIXELS
-            and fits_tier(w, h, tier)
+            (w <= GUIDE_TIP_MAX_SIDE)
+            & (h <= GUIDE_TIP_MAX_SIDE)
+            & (w * h <= GUIDE_TIP_MAX_PIXELS)
+            & fits_tier(w, h, tier)
         )
     if target.policy == "tokens":
         budget = target.max_tokens
         assert budget is not None  # enforced by Target
         count = TOKEN_COUNTERS[get_rule(target.rule)]
-        return lambda w, h: count(w, h) <= budget and fits_tier(w, h, tier)
+        return lambda w, h: (count(w, h) <= budget) & fits_tier(w, h, tier)
     assert target.box is not None  # enforced by Target
     box_w, box_h = target.box
-    return lambda w, h: w <= box_w and h <= box_h and fits_tier(w, h, tier)
+    return lambda w, h: (w <= box_w) & (h <= box_h) & fits_tier(w, h, tier)
+
+
+def resolve_target(
+    policy: str | Target,
+    *,
+    max_tokens: int | None = None,
+    rule: str = "guide",
+    box: Size | None = None,
+) -> Target:
+    """A Target from target_size's arguments."""
+    if isinstance(policy, Target):
+        return policy
+    if max_tokens is None and box is None and "=" in policy:
+        return parse_target(policy)
+    return Target(policy, max_tokens=max_tokens, rule=rule, box=box)
 
 
 def target_size(
@@ -364,14 +499,13 @@ def target_size(
     - "box": within box=(max_width, max_height).
     """
     width, height = check_size(width, height)
-    target = (
-        policy
-        if isinstance(policy, Target)
-        else parse_target(policy)
-        if max_tokens is None and box is None and "=" in policy
-        else Target(policy, max_tokens=max_tokens, rule=rule, box=box)
-    )
+    target = resolve_target(policy, max_tokens=max_tokens, rule=rule, box=box)
     resolved = get_tier(tier)
     return _largest_fitting(
-        width, height, _policy_predicate(target, resolved), resolved, guess=False
+        width,
+        height,
+        policy_predicate(target, resolved),
+        resolved,
+        guess=False,
+        symmetric=False,
     )

@@ -14,9 +14,14 @@ from typing import TYPE_CHECKING, Any
 from preflight.core.geometry import (
     MAX_SIDE,
     TOKEN_COUNTERS,
+    Size,
+    Target,
     _tier_guess,
     array_math,
     fits_tier,
+    guide_tokens,
+    policy_predicate,
+    resolve_target,
     search_long_edge,
 )
 from preflight.core.options import OptionKeywords, Options, make_options
@@ -103,31 +108,89 @@ def api_sizes(
 def _api_sizes(width: IntArray, height: IntArray, tier: Tier) -> tuple[IntArray, IntArray]:
     import numpy as np
 
-    m = array_math()
-    out_w, out_h = width.copy(), height.copy()
-    todo = np.flatnonzero(~fits_tier(width, height, tier))
-    # In chunks: the search's temporaries then stay in the CPU caches instead
-    # of being fresh pages of hundreds of MB each.
-    for start in range(0, todo.size, _CHUNK):
-        chunk = todo[start : start + _CHUNK]
-        w, h = width[chunk], height[chunk]
-        portrait = h > w
-        long_side = np.where(portrait, h, w)
-        short_side = np.where(portrait, w, h)
-        guess = _tier_guess(long_side, long_side / short_side, tier, m)
-        out_w[chunk], out_h[chunk] = search_long_edge(
-            long_side,
-            short_side,
-            portrait,
-            lambda a, b: fits_tier(a, b, tier),
-            tier.max_edge,
-            m,
-            guess,
+    out_w, out_h = np.empty_like(width), np.empty_like(height)
+    for start in range(0, width.size, _CHUNK):
+        stop = start + _CHUNK
+        out_w[start:stop], out_h[start:stop], _ = _api_chunk(
+            width[start:stop], height[start:stop], tier
         )
     return out_w, out_h
 
 
+def _api_chunk(width: IntArray, height: IntArray, tier: Tier) -> tuple[Any, Any, BoolArray]:
+    """api_size over one chunk: (processed width, height, resized). In
+    chunks, the temporaries stay in the CPU caches instead of being fresh
+    pages of hundreds of MB each; only the sizes that do not fit are searched."""
+    import numpy as np
+
+    resized = ~fits_tier(width, height, tier)
+    todo = np.flatnonzero(resized)
+    if todo.size == 0:
+        return width, height, resized
+    w, h = width[todo], height[todo]
+    portrait = h > w
+    long_side = np.where(portrait, h, w)
+    short_side = np.where(portrait, w, h)
+    m = array_math()
+    aspect = long_side / short_side  # float, as the published algorithm divides
+    guess = _tier_guess(long_side, aspect, tier, m)
+    found_w, found_h = search_long_edge(
+        long_side,
+        short_side,
+        portrait,
+        lambda a, b: fits_tier(a, b, tier),
+        tier.max_edge,
+        m,
+        guess,
+        symmetric=True,
+        aspect=aspect,
+    )
+    out_w, out_h = width.copy(), height.copy()
+    out_w[todo], out_h[todo] = found_w, found_h
+    return out_w, out_h, resized
+
+
 _CHUNK = 1 << 14
+
+
+def target_sizes(
+    widths: ArrayLike,
+    heights: ArrayLike,
+    policy: str | Target = "api",
+    *,
+    tier: str | Tier = "standard",
+    max_tokens: int | None = None,
+    rule: str = "guide",
+    box: Size | None = None,
+) -> tuple[IntArray, IntArray]:
+    """Vectorized target_size: the same policy predicate and the same search
+    (geometry.search_long_edge), over arrays."""
+    import numpy as np
+
+    width = _as_sizes(widths, "widths")
+    height = _as_sizes(heights, "heights")
+    if width.shape != height.shape:
+        raise InvalidSizeError("widths and heights must have the same length")
+    target = resolve_target(policy, max_tokens=max_tokens, rule=rule, box=box)
+    resolved = get_tier(tier)
+    if target.policy == "api":
+        return _api_sizes(width, height, resolved)
+    fits = policy_predicate(target, resolved)
+    m = array_math()
+    out_w, out_h = width.copy(), height.copy()
+    for start in range(0, width.size, _CHUNK):
+        part = slice(start, start + _CHUNK)
+        w, h = width[part], height[part]
+        todo = np.flatnonzero(~fits(w, h))
+        if todo.size == 0:
+            continue
+        w, h = w[todo], h[todo]
+        portrait = h > w
+        found_w, found_h = search_long_edge(
+            np.where(portrait, h, w), np.where(portrait, w, h), portrait, fits, resolved.max_edge, m
+        )
+        out_w[start + todo], out_h[start + todo] = found_w, found_h
+    return out_w, out_h
 
 
 def token_counts(widths: ArrayLike, heights: ArrayLike, rule: str = DEFAULT_TOKEN_RULE) -> IntArray:
@@ -153,22 +216,51 @@ def plan(
     if width.shape != height.shape:
         raise InvalidSizeError("widths and heights must have the same length")
     if counts is None:
-        count: IntArray = np.ones_like(width)
+        # Read-only ones, allocated lazily by nobody: one image per size.
+        count: IntArray = np.broadcast_to(np.int64(1), width.shape)
     else:
         count = _as_sizes(counts, "counts", minimum=0)
         if count.shape != width.shape:
             raise InvalidSizeError("counts must be as long as widths")
     chosen = make_options(options, **keywords)
     tier = chosen.tier
-
-    out_w, out_h = _api_sizes(width, height, tier)
-    resized: BoolArray = (out_w != width) | (out_h != height)
-    rejected: BoolArray = np.zeros(width.shape, dtype=bool)
-    rejected |= size_rejected(np.maximum(width, height), resized, chosen)
-    if image_cap_exceeded(chosen.images_in_request, chosen):
-        rejected[:] = True
-    per_image = np.where(rejected, 0, TOKEN_COUNTERS[chosen.rule](out_w, out_h))
-    total_tokens = _exact_dot(per_image, count)
+    counter = TOKEN_COUNTERS[chosen.rule]
+    all_rejected = image_cap_exceeded(chosen.images_in_request, chosen)
+    out_w, out_h = np.empty_like(width), np.empty_like(height)
+    per_image: IntArray = np.empty_like(width)
+    resized: BoolArray = np.empty(width.shape, dtype=bool)
+    rejected: BoolArray = np.empty(width.shape, dtype=bool)
+    # int64 per chunk is exact while count x tokens x chunk cannot reach 2**63.
+    # (A processed size fits the tier, so it costs at most max_tokens.)
+    max_tokens = max(tier.max_patch_tokens, guide_tokens(tier.max_edge, tier.max_edge))
+    wide = bool(count.size) and int(count.max()) >= 2**63 // (max_tokens * _CHUNK)
+    total_tokens = images = images_resized = images_rejected = 0
+    # One pass, chunk by chunk: every temporary stays in the CPU caches.
+    for start in range(0, width.size, _CHUNK):
+        part = slice(start, start + _CHUNK)
+        w, h = width[part], height[part]
+        new_w, new_h, was_resized = _api_chunk(w, h, tier)
+        refused = size_rejected(np.maximum(w, h), was_resized, chosen) | all_rejected
+        refused = np.broadcast_to(refused, w.shape)
+        billed = counter(new_w, new_h)
+        np.putmask(billed, refused, 0)
+        out_w[part], out_h[part], per_image[part] = new_w, new_h, billed
+        resized[part], rejected[part] = was_resized, refused
+        if counts is None:
+            total_tokens += int(billed.sum())
+            images_resized += int(np.count_nonzero(was_resized))
+            images_rejected += int(np.count_nonzero(refused))
+        else:
+            c = count[part]
+            if wide:  # exact Python ints, slower
+                c = c.astype(object)
+                billed = billed.astype(object)
+            total_tokens += int((billed * c).sum())
+            images += int(c.sum())
+            images_resized += int(c[was_resized].sum())
+            images_rejected += int(c[refused].sum())
+    if counts is None:
+        images = width.size
     return Plan(
         processed_width=out_w,
         processed_height=out_h,
@@ -176,9 +268,9 @@ def plan(
         resized=resized,
         rejected=rejected,
         counts=count,
-        images=_exact_sum(count),
-        images_resized=_exact_sum(count[resized]),
-        images_rejected=_exact_sum(count[rejected]),
+        images=images,
+        images_resized=images_resized,
+        images_rejected=images_rejected,
         total_tokens=total_tokens,
         total_cost_usd=chosen.cost(total_tokens),
         model=chosen.model.name,
@@ -189,12 +281,3 @@ def plan(
         oversized=chosen.oversized,
         price_note=chosen.price_note,
     )
-
-
-def _exact_sum(values: Any) -> int:
-    # int64 sums cannot overflow for any realistic count; Python int for the result.
-    return int(values.sum(dtype="int64"))
-
-
-def _exact_dot(a: Any, b: Any) -> int:
-    return int((a * b).sum(dtype="int64"))

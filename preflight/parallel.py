@@ -1,0 +1,265 @@
+# Every core of one machine: an ordered map over a process pool, and a
+# progress display. Rules:
+# - results come back in input order whatever `jobs` is, so jobs=1 and
+#   jobs=N give identical output; jobs=1 runs in this process (no pool);
+# - items are fed in chunks with a bounded number of chunks in flight, so
+#   memory stays flat over any number of items (the input is an iterator,
+#   read as the work goes);
+# - the work must be picklable (a module-level function and plain data):
+#   workers start by forkserver (else spawn), never by a plain fork, which
+#   hangs a child forked while libvips' threads hold a lock (seen here);
+# - an exception of the function for an item comes back for that item (raised
+#   at its place in the output, or yielded with return_exceptions=True); a
+#   worker process that dies (a crash, the OOM killer) is a WorkerCrashError
+#   (a DataError) for the item it was running, never a hang: the items of
+#   that chunk are re-run one at a time to find which;
+# - Ctrl-C: workers ignore SIGINT, the parent cancels what is pending,
+#   terminates the workers and re-raises KeyboardInterrupt at once;
+# - progress goes to stderr only when it is a terminal, only with rich
+#   installed (extra "progress"), only for runs over a second, and never
+#   when the caller disables it (machine formats, --no-progress).
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
+from typing import Any, TypeVar
+
+from preflight.errors import DataError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_CHUNK_SIZE = 64
+
+
+class WorkerCrashError(DataError, OSError):
+    """A worker process died while working on this item."""
+
+    code = "worker-crashed"
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on (its affinity where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return max(os.cpu_count() or 1, 1)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_chunk(function: Callable[[Any], Any], items: list[Any]) -> list[tuple[bool, Any]]:
+    """In a worker: (True, result) or (False, exception) per item."""
+    out: list[tuple[bool, Any]] = []
+    for item in items:
+        try:
+            out.append((True, function(item)))
+        except Exception as error:  # sent back for that item
+            out.append((False, error))
+    return out
+
+
+def ordered_map(
+    function: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    jobs: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    return_exceptions: bool = False,
+    mp_context: Any = None,
+) -> Iterator[R | BaseException]:
+    """function(item) for every item, in input order, over `jobs` processes
+    (default: default_jobs()). See the module comment."""
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1 or chunk_size < 1:
+        raise ValueError("jobs and chunk_size must be at least 1")
+    if jobs == 1:
+        yield from _in_process(function, items, return_exceptions)
+        return
+    yield from _in_pool(function, items, jobs, chunk_size, return_exceptions, mp_context)
+
+
+def _in_process(
+    function: Callable[[T], R], items: Iterable[T], return_exceptions: bool
+) -> Iterator[R | BaseException]:
+    for item in items:
+        try:
+            result: R | BaseException = function(item)
+        except Exception as error:
+            if not return_exceptions:
+                raise
+            result = error
+        yield result
+
+
+def _in_pool(
+    function: Callable[[T], R],
+    items: Iterable[T],
+    jobs: int,
+    chunk_size: int,
+    return_exceptions: bool,
+    mp_context: Any,
+) -> Iterator[R | BaseException]:
+    source = iter(items)
+    in_flight = 2 * jobs  # chunks queued: every worker busy, one more each waiting
+    pool = _pool(jobs, mp_context)
+    pending: deque[tuple[list[T], Future[list[tuple[bool, Any]]]]] = deque()
+    try:
+        while True:
+            while len(pending) < in_flight:
+                chunk = list(islice(source, chunk_size))
+                if not chunk:
+                    break
+                pending.append((chunk, pool.submit(_run_chunk, function, chunk)))
+            if not pending:
+                return
+            chunk, future = pending.popleft()
+            try:
+                outcomes = future.result()
+            except BrokenProcessPool:
+                # A worker died: find the item, then go on with a fresh pool.
+                _stop(pool)
+                outcomes = [_isolated(function, item, mp_context) for item in chunk]
+                requeue = [c for c, _ in pending]
+                pending.clear()
+                pool = _pool(jobs, mp_context)
+                for again in requeue:
+                    pending.append((again, pool.submit(_run_chunk, function, again)))
+            for ok, value in outcomes:
+                if ok or return_exceptions:
+                    yield value
+                else:
+                    raise value
+    except BaseException:
+        # Ctrl-C, an item's exception, or the consumer stopped early.
+        _stop(pool)
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _pool(jobs: int, mp_context: Any) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        jobs, mp_context=mp_context or default_context(), initializer=_ignore_sigint
+    )
+
+
+def default_context() -> Any:
+    """forkserver where there is one, else spawn; never a plain fork: a fork
+    of a process whose image engine (libvips) has threads running can leave
+    the child stuck on a lock forever."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the workers now (they may be mid-item)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
+def _isolated(function: Callable[[Any], Any], item: Any, mp_context: Any) -> tuple[bool, Any]:
+    """One item in a pool of its own: its result, or the crash it causes."""
+    pool = _pool(1, mp_context)
+    try:
+        return pool.submit(_run_chunk, function, [item]).result()[0]
+    except BrokenProcessPool:
+        return False, WorkerCrashError(f"{item!r}: the worker process died working on it")
+    finally:
+        _stop(pool)
+
+
+# --- progress ---------------------------------------------------------------------
+
+
+class Progress:
+    """advance(n) as items finish; draws nothing unless enabled, stderr is a
+    terminal, rich is installed and the run has lasted a second."""
+
+    def __init__(self, total: int | None, enabled: bool, description: str = "") -> None:
+        self.total = total
+        self.description = description
+        self.active = enabled and _is_terminal() and _has_rich()
+        self.started = time.monotonic()
+        self.done = 0
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        if not self.active:
+            return
+        if self._bar is None:
+            if time.monotonic() - self.started < 1.0:
+                return
+            self._start()
+        self._bar.update(self._task, completed=self.done, rate=f"{self.rate():,.0f}/s")
+
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
+        self._bar = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self._task = self._bar.add_task(self.description, total=self.total, rate="")
+        self._bar.start()
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+
+def progress(total: int | None, enabled: bool = True, description: str = "") -> Progress:
+    """A progress display for `total` items (None: unknown); see Progress."""
+    return Progress(total, enabled, description)
+
+
+def _is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _has_rich() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("rich") is not None

@@ -1,0 +1,132 @@
+# Cost plans from files of sizes: the readers agree and refuse bad files in
+# one line; the plan's exact totals match the scalar core.
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import any_sizes
+
+import preflight
+from preflight.core.planning import target_sizes
+from preflight.costplan import cost_plan
+from preflight.errors import DataError
+from preflight.sizes import SizesFileError, read_sizes
+
+READERS = ["numpy"] + [r for r in ("pyarrow", "pandas") if importlib.util.find_spec(r)]
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_readers_agree(tmp_path: Path, reader: str) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("count,Height,width,note\n3,200,100,a\n\n1,3000,4000,b\n")
+    sizes = read_sizes(path, reader=reader)
+    assert sizes.widths.tolist() == [100, 4000]
+    assert sizes.heights.tolist() == [200, 3000]
+    assert sizes.counts is not None
+    assert sizes.counts.tolist() == [3, 1]
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty"),
+        ("w,h\n1,2\n", "line 1: no column 'width' or 'height'"),
+        ("width,height\n", "no rows"),
+        ("width,height\n100,200\n5,x\n", "line 3: height 'x' is not a whole number"),
+        ("width,height\n100,200\n5,\n", "line 3: height '' is not a whole number"),
+        ("width,height\n100,200\n5,2.5\n", "line 3: height '2.5' is not a whole number"),
+        ("width,height\n100,200\n-5,3\n", "line 3: width -5 is under 1"),
+        ("width,height\n100,200\n\n0,3\n", "line 4: width 0 is under 1"),
+        ("width,height,count\n1,1,-1\n", "line 2: count -1 is under 0"),
+        ("width,height\n100,200\n5,3,4\n", "line 3: 3 fields, the header has 2"),
+        ("width,height\n1,99999999999999999999\n", "line 2: height is past 2**62"),
+        ("width,height\n1,4611686018427387905\n", "line 2: height is past 2**62"),
+    ],
+)
+def test_bad_files_are_one_line_errors(
+    tmp_path: Path, reader: str, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(SizesFileError) as caught:
+        read_sizes(path, reader=reader)
+    assert isinstance(caught.value, DataError)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_stream_and_parquet(tmp_path: Path) -> None:
+    sizes = read_sizes(io.BytesIO(b"width,height\n1920,1080\n"))
+    assert (sizes.widths.tolist(), sizes.counts) == ([1920], None)
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "s.parquet"
+    pq.write_table(pa.table({"width": [1920, 5], "height": [1080, 7], "count": [2, 0]}), path)
+    sizes = read_sizes(path)
+    assert sizes.widths.tolist() == [1920, 5]
+    assert sizes.counts is not None
+    assert sizes.counts.tolist() == [2, 0]
+    pq.write_table(pa.table({"width": [1.5], "height": [2]}), path)
+    with pytest.raises(SizesFileError, match="whole numbers"):
+        read_sizes(path)
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.tuples(any_sizes, st.integers(0, 50)), min_size=1, max_size=60),
+    st.sampled_from([None, "api", "guide", "tokens=700", "box=1000x500"]),
+    st.booleans(),
+)
+def test_cost_plan_matches_the_scalar_core(
+    rows: list[tuple[tuple[int, int], int]], target: str | None, batch: bool
+) -> None:
+    widths = [w for (w, _), _ in rows]
+    heights = [h for (_, h), _ in rows]
+    counts = [c for _, c in rows]
+    models = ["claude-sonnet-4-5", "claude-opus-4-7"]
+    result = cost_plan(widths, heights, counts, models=models, target=target, batch=batch)
+    for model, priced in zip(models, result.models, strict=True):
+        tier = preflight.make_options(model=model).tier
+        tokens = 0
+        cost = Decimal(0)
+        for (w, h), c in rows:
+            if target is not None:
+                w, h = preflight.target_size(w, h, target, tier=tier)
+            e = preflight.estimate(w, h, model=model, batch=batch)
+            tokens += e.tokens * c
+            assert e.cost_usd is not None
+            cost += e.cost_usd * c
+        assert priced.tokens == tokens
+        assert priced.cost_usd == cost
+        assert sum(b.images for b in priced.histogram) == sum(counts)
+        assert sum(b.tokens for b in priced.histogram) == tokens
+        assert sum((b.cost_usd or 0 for b in priced.histogram), Decimal(0)) == cost
+    assert result.images == sum(counts)
+    assert result.to_dict()["images"] == str(sum(counts))
+
+
+def test_exact_totals_past_float_precision() -> None:
+    counts = np.array([2**60, 3], dtype=np.int64)
+    result = cost_plan([1000, 1000], [1000, 1000], counts, models=["claude-sonnet-4-5"])
+    assert result.models[0].tokens == 1334 * (2**60 + 3)
+    assert result.models[0].histogram[7].images == 2**60 + 3  # 1250-1499
+
+
+@given(st.lists(any_sizes, min_size=1, max_size=100), st.sampled_from(["standard", "high-res"]))
+def test_target_sizes_match_target_size(sizes: list[tuple[int, int]], tier: str) -> None:
+    w = np.array([s[0] for s in sizes])
+    h = np.array([s[1] for s in sizes])
+    for target in ("guide", "tokens=300", "box=640x480", "api"):
+        out_w, out_h = target_sizes(w, h, target, tier=tier)
+        assert list(zip(out_w.tolist(), out_h.tolist(), strict=True)) == [
+            preflight.target_size(a, b, target, tier=tier) for a, b in sizes
+        ]
