@@ -183,3 +183,15 @@ class WriteError(DataError, OSError):
     """An output could not be written (permissions, a full disk, ...)."""
 
     code = "cannot-write"
+
+
+class SizesFileError(DataError, ValueError):
+    """A file of sizes that cannot be read as one (preflight.sizes)."""
+
+    code = "bad-sizes-file"
+
+
+class WorkerCrashError(DataError, OSError):
+    """A worker process died while working on this item (preflight.parallel)."""
+
+    code = "worker-crashed"

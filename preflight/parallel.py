@@ -32,18 +32,12 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import Any, TypeVar
 
-from preflight.errors import DataError
+from preflight.errors import WorkerCrashError as WorkerCrashError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_CHUNK_SIZE = 64
-
-
-class WorkerCrashError(DataError, OSError):
-    """A worker process died while working on this item."""
-
-    code = "worker-crashed"
 
 
 def default_jobs() -> int:

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from preflight.core.geometry import MAX_SIDE
-from preflight.errors import DataError, SourceError
+from preflight.errors import SizesFileError as SizesFileError
+from preflight.errors import SourceError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,12 +33,6 @@ if TYPE_CHECKING:
 
 COLUMNS = ("width", "height", "count")
 READERS = ("auto", "pyarrow", "pandas", "numpy")
-
-
-class SizesFileError(DataError, ValueError):
-    """A file of sizes that cannot be read as one (see preflight.sizes)."""
-
-    code = "bad-sizes-file"
 
 
 @dataclass(frozen=True)

@@ -513,6 +513,26 @@ _RULES = (
         "docs/remote.md (Extras)",
     ),
     Rule(
+        "bad-sizes-file",
+        f.ERROR,
+        FAILURE,
+        "A file of sizes that cannot be read as one.",
+        "estimate --from needs columns width and height (and optionally count), whole "
+        "numbers of at least 1; the message names the line.",
+        "Fix the file at the line named, or export it again as CSV or Parquet.",
+        "docs/scale.md (A cost plan from a file of sizes)",
+    ),
+    Rule(
+        "worker-crashed",
+        f.ERROR,
+        FAILURE,
+        "A worker process died while working on this file.",
+        "With --jobs, one worker process stopped (out of memory, killed, a crash in a "
+        "decoder); the other files are still done.",
+        "Run that file alone (--jobs 1) to see the cause; lower --pixel-cap if it is memory.",
+        "docs/scale.md (Every core of one machine)",
+    ),
+    Rule(
         "cluster-failed",
         f.ERROR,
         FAILURE,
