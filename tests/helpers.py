@@ -45,3 +45,17 @@ class Pipe(io.RawIOBase):
         chunk = self.inner.read(min(len(buffer), self.chunk))
         buffer[: len(chunk)] = chunk
         return len(chunk)
+
+
+def installed_engines() -> list[str]:
+    """The engines that run here: Pillow always, vips first when it loads."""
+    from preflight.engines import get_engine
+    from preflight.errors import EngineUnavailableError
+
+    names = ["pillow"]
+    try:
+        get_engine("vips")
+        names.insert(0, "vips")
+    except EngineUnavailableError:
+        pass
+    return names

@@ -16,13 +16,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import FIXTURES
+from helpers import FIXTURES, installed_engines
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageOps
 
 import preflight
-from preflight.engines import get_engine
 from preflight.errors import (
     ByteBudgetError,
     InvalidArgumentError,
@@ -34,16 +33,6 @@ from preflight.errors import (
 # The tier the expectations below are computed for (api_size and
 # target_size default to it): a standard-tier model.
 STANDARD = "claude-sonnet-4-5"
-
-
-def installed_engines() -> list[str]:
-    names = ["pillow"]
-    try:
-        get_engine("vips")
-        names.insert(0, "vips")
-    except preflight.EngineUnavailableError:
-        pass
-    return names
 
 
 ENGINES = installed_engines()

@@ -10,13 +10,13 @@ import io
 
 import numpy as np
 import pytest
+from helpers import installed_engines
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from preflight.core.geometry import api_size, tokens
 from preflight.engines import get_engine
-from preflight.errors import EngineError
 from preflight.quality import (
     BLANK,
     BLURRY,
@@ -32,17 +32,6 @@ from preflight.quality import (
     effective_size,
     quality_findings,
 )
-
-
-def installed_engines() -> list[str]:
-    names = ["pillow"]
-    try:
-        get_engine("vips")
-        names.insert(0, "vips")
-    except EngineError:
-        pass
-    return names
-
 
 ENGINES = installed_engines()
 engines = pytest.mark.parametrize("engine", ENGINES)

@@ -10,25 +10,14 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import installed_engines
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from preflight.core.geometry import api_size, tokens
-from preflight.engines import get_engine
-from preflight.errors import EngineError, InvalidArgumentError
+from preflight.errors import InvalidArgumentError
 from preflight.tiling import Layout, tile, tile_layout
-
-
-def installed_engines() -> list[str]:
-    names = ["pillow"]
-    try:
-        get_engine("vips")
-        names.insert(0, "vips")
-    except EngineError:
-        pass
-    return names
-
 
 engines = pytest.mark.parametrize("engine", installed_engines())
 
