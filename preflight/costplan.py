@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -100,7 +100,7 @@ class CostPlan:
         return {
             "rows": str(self.rows),
             "images": str(self.images),
-            "target": None if self.target is None else _target_text(self.target),
+            "target": None if self.target is None else target_text(self.target),
             "resized_by_target": str(self.resized_by_target),
             "models": [m.to_dict() for m in self.models],
         }
@@ -114,12 +114,14 @@ def cost_plan(
     models: Sequence[str | Model] = (DEFAULT_MODEL,),
     target: str | Target | None = None,
     options: Options | None = None,
+    planner: Callable[[Any, Any, Any, Options], Plan] | None = None,
     **keywords: Unpack[OptionKeywords],
 ) -> CostPlan:
     """Price every (width, height) (counts[i] images of size i) on each of
     `models`, as sent or, with `target`, after resizing to it first (as
     prepare does). `options` / keywords (batch, rule, surface, ...) apply to
-    every model."""
+    every model. `planner` is plan() or a stand-in with its answers (the
+    command line's --scheduler passes the cluster's)."""
 
     if not models:
         raise InvalidArgumentError("models must name at least one model")
@@ -158,7 +160,8 @@ def cost_plan(
                 sized_w, sized_h = target_sizes(width, height, chosen_target, tier=tier)
                 changed = (sized_w != width) | (sized_h != height)
                 shrunk = _weighted_count(changed, count)
-            plans[key] = (plan(sized_w, sized_h, count, chosen), shrunk)
+            planned = (planner or plan)(sized_w, sized_h, count, chosen)
+            plans[key] = (planned, shrunk)
         found, shrunk = plans[key]
         results.append(_model_cost(found, chosen))
     images = int(width.size) if count is None else _exact_total(count)
@@ -264,7 +267,7 @@ def _share(part: int, whole: int) -> str:
     return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.000001")))
 
 
-def _target_text(target: Target) -> str:
+def target_text(target: Target) -> str:
     if target.policy == "tokens":
         return f"tokens={target.max_tokens}"
     if target.policy == "box":

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -791,3 +791,37 @@ def plan_on_cluster(
 
 def _plan_from(part: tuple[Any, Any, Any], options: Options) -> Plan:
     return _plan_partition(part[0], part[1], part[2], options)
+
+
+def ordered_map_on_cluster(
+    function: Callable[[Any], Any],
+    items: Sequence[Any],
+    scheduler: str | Client,
+    *,
+    window: int = 64,
+) -> Iterator[Any]:
+    """function(item) for every item on the cluster, yielded in input order
+    as they finish, with at most `window` items in flight (the command
+    line's --scheduler for work with no runner of its own, such as prepare's
+    tiles or quality checks). An exception in a task is returned as the
+    item's result, as parallel.ordered_map(return_exceptions=True) does."""
+    from collections import deque
+
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise InvalidArgumentError(f"window must be a whole number of at least 1, got {window!r}")
+    with connect(scheduler) as client:
+        pending: deque[Any] = deque()
+        it = iter(items)
+        for item in it:
+            pending.append(client.submit(_returning_errors, function, item, pure=False))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _returning_errors(function: Callable[[Any], Any], item: Any) -> Any:
+    try:
+        return function(item)
+    except Exception as error:
+        return error

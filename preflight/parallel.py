@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -154,11 +155,38 @@ def default_context() -> Any:
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    _start_forkserver_quietly()
+    return multiprocessing.get_context("forkserver")
+
+
+def _start_forkserver_quietly() -> None:
+    """Start the fork server with its standard error on /dev/null: a worker
+    that is still starting when Ctrl-C ends the run finds the semaphores it
+    unpickles gone and prints a traceback; workers report their errors as
+    results, never on stderr."""
+    from multiprocessing import forkserver
+
+    if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(quiet, 2)
+        forkserver.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(quiet)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and end the workers now (they may be mid-item)."""
+    """Cancel what is queued and end the workers now (they may be mid-item).
+    Then wait for the pool to wind down: a worker still starting (an early
+    Ctrl-C) must not outlive this process's semaphores, or it prints a
+    traceback as it unpickles them."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
@@ -166,6 +194,12 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             process.terminate()
     for process in processes:
         process.join(timeout=5)
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=True, cancel_futures=True)
+    for process in (getattr(pool, "_processes", None) or {}).values():
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout=5)
 
 
 def _isolated(function: Callable[[Any], Any], item: Any, mp_context: Any) -> tuple[bool, Any]:

@@ -69,12 +69,32 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def add_options(parser: argparse.ArgumentParser, *, request: bool = True) -> None:
+class _Models(argparse.Action):
+    """--model given several times (estimate --from prices them side by
+    side): `models` holds them all, `model` the first."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        given = [*(getattr(namespace, "models", None) or []), str(values)]
+        namespace.models = given
+        namespace.model = given[0]
+
+
+def add_options(
+    parser: argparse.ArgumentParser, *, request: bool = True, many_models: bool = False
+) -> None:
     """The flags that build preflight.Options, declared once for every
-    subcommand (`request`: the many-image count and the oversized policy)."""
+    subcommand (`request`: the many-image count and the oversized policy;
+    `many_models`: --model may be given several times)."""
     group = parser.add_argument_group("model and pricing")
     group.add_argument(
         "--model",
+        action=_Models if many_models else "store",
         default=DEFAULT_MODEL,
         help=f"Claude model: price, resolution tier and image cap (default {DEFAULT_MODEL}; "
         f"known: {', '.join(MODELS)}; aliases like sonnet-4.6 and dated ids work)",
@@ -126,6 +146,47 @@ def add_options(parser: argparse.ArgumentParser, *, request: bool = True) -> Non
         'error (an image block with "oversized_image": "error", or a computer-use '
         "tool result)",
     )
+
+
+def add_run_options(parser: argparse.ArgumentParser, *, scheduler: bool = True) -> None:
+    """How the work runs: --jobs, --no-progress, --scheduler (docs/scale.md)."""
+    group = parser.add_argument_group("running")
+    group.add_argument(
+        "-j",
+        "--jobs",
+        type=positive_int,
+        metavar="N",
+        help="worker processes (default: the CPUs available); output is the same for any N",
+    )
+    group.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress bar (it is drawn only on a terminal, for runs over a second)",
+    )
+    if scheduler:
+        group.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="run on this Dask distributed cluster (tcp://host:8786; docs/remote.md)",
+        )
+
+
+def jobs_from_args(args: argparse.Namespace, items: int, heavy: bool) -> int:
+    """The processes to use: --jobs, else the CPUs available; one for a small
+    run of light work, where starting workers costs more than it saves
+    (docs/scale.md: 10,000 header reads take about 0.2 s in one process)."""
+    from preflight.parallel import default_jobs
+
+    if args.jobs is not None:
+        return int(args.jobs)
+    if not heavy and items < LIGHT_WORK_PER_PROCESS:
+        return 1
+    return min(default_jobs(), max(1, items))
+
+
+# Below this many header-only checks a pool does not pay for itself.
+LIGHT_WORK_PER_PROCESS = 20_000
 
 
 def add_format_option(

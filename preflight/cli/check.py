@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +22,8 @@ from preflight.core.cost import format_cost, plain_decimal, total_cost
 from preflight.core.findings import REQUEST_TOO_LARGE, WARNING
 from preflight.core.options import Options
 from preflight.inspection import Report, inspect
+from preflight.parallel import ordered_map, progress
+from preflight.remote import is_url
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,14 +62,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _common.add_options(parser)
     _common.add_report_options(parser, strict=True)
+    _common.add_run_options(parser)
     parser.set_defaults(run=run)
 
 
 def files_to_check(args: argparse.Namespace) -> list[str]:
     """The files named (or read from stdin), directories walked, then
-    exclude globs and .gitignore applied (cli/paths)."""
+    exclude globs and .gitignore applied (cli/paths); object-storage URLs
+    (scheme://) listed with their file system's own listing."""
     settings = args.settings
-    found = paths.candidates(paths.expand_stdin(args.paths, args.null), args.all)
+    named = paths.expand_stdin(args.paths, args.null)
+    urls = [p for p in named if is_url(p)]
+    if urls:
+        from preflight.remote import expand_sources
+
+        listed = [
+            s if isinstance(s, str) else s.url for s in expand_sources(urls, every_file=args.all)
+        ]
+        named = [p for p in named if not is_url(p)]
+    else:
+        listed = []
+    found = paths.candidates(named, args.all)
     kept = paths.select_files(
         found,
         root=settings.root,
@@ -73,7 +90,14 @@ def files_to_check(args: argparse.Namespace) -> list[str]:
         force_exclude=args.force_exclude,
         respect_gitignore=args.respect_gitignore,
     )
-    return [str(c.path) for c in kept]
+    return [str(c.path) for c in kept] + listed
+
+
+def inspect_one(
+    path: str, options: Options, media_type: str | None, decode: bool, quality: bool
+) -> Report:
+    """One file's report (the unit of work a pool or a cluster runs)."""
+    return inspect(path, options, declared_media_type=media_type, decode=decode, quality=quality)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,16 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.one_request:
         images = max(images, len(files))
     options = _common.options_from_args(args, images_in_request=images)
-    reports = [
-        inspect(
-            path,
-            options,
-            declared_media_type=args.media_type,
-            decode=args.decode,
-            quality=args.quality,
-        )
-        for path in files
-    ]
+    reports = list(_reports(files, options, args))
     if args.one_request:
         reports = _with_request_findings(reports, options)
     reporter = make_reporter("check", display, {"options": options.to_dict()})
@@ -112,6 +127,36 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     return reporter.finish(totals.to_dict(), [totals.line()])
+
+
+def _reports(files: list[str], options: Options, args: argparse.Namespace) -> Iterator[Report]:
+    """The reports in input order: on a cluster (--scheduler), over a pool of
+    processes (--jobs), or here; the same reports whatever runs them."""
+    if args.scheduler:
+        from preflight.distributed import check_on_cluster
+
+        found = check_on_cluster(
+            files,
+            args.scheduler,
+            options,
+            declared_media_type=args.media_type,
+            decode=args.decode,
+        )
+        yield from found.reports
+        return
+    work = functools.partial(
+        inspect_one,
+        options=options,
+        media_type=args.media_type,
+        decode=args.decode,
+        quality=args.quality,
+    )
+    jobs = _common.jobs_from_args(args, len(files), heavy=args.decode or args.quality)
+    with progress(len(files), args.progress and args.format == "text", "check") as shown:
+        for report in ordered_map(work, files, jobs=jobs, chunk_size=256):
+            assert isinstance(report, Report)
+            shown.advance()
+            yield report
 
 
 class Totals:

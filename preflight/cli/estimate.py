@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import Any
 
 from preflight.cli import _common
 from preflight.cli.reporters import Result, make_reporter
 from preflight.core.cost import format_cost, plain_decimal, total_cost
 from preflight.core.estimation import Estimate, estimate
 from preflight.core.options import Options
+from preflight.core.planning import Plan
+from preflight.costplan import CostPlan, cost_plan, target_text
+from preflight.sizes import read_sizes
 
 _SIZE = re.compile(r"^\s*([0-9]+)\s*[xX×]\s*([0-9]+)\s*$")
 
@@ -37,13 +41,34 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "process, how many tokens and dollars. Exit 0 ok, 1 if any size would be "
         "rejected, 2 for bad usage.",
     )
-    parser.add_argument("sizes", nargs="+", metavar="WIDTHxHEIGHT")
-    _common.add_options(parser)
+    parser.add_argument("sizes", nargs="*", metavar="WIDTHxHEIGHT")
+    parser.add_argument(
+        "--from",
+        dest="sizes_file",
+        metavar="FILE",
+        help="a file of sizes: CSV (or Parquet) with columns width,height and optional "
+        "count; - reads CSV from stdin. Prints a cost plan (docs/scale.md)",
+    )
+    parser.add_argument(
+        "--target",
+        help="with --from: price the images after prepare resizes them to this target "
+        "(api, guide, tokens=N, box=WxH)",
+    )
+    _common.add_options(parser, many_models=True)
     _common.add_report_options(parser)
+    _common.add_run_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.sizes_file is not None:
+        if args.sizes:
+            raise _common.UsageError("give sizes or --from FILE, not both")
+        return run_plan(args)
+    if not args.sizes:
+        raise _common.UsageError("give sizes (WIDTHxHEIGHT ...) or --from FILE")
+    if args.target is not None or len(getattr(args, "models", None) or []) > 1:
+        raise _common.UsageError("--target and several --model go with --from FILE")
     display = _common.display_from_args(args, code_separator=": ")
     selection = _common.selection_from_args(args)
     sizes = [parse_size(text) for text in args.sizes]
@@ -124,4 +149,80 @@ def render_total(results: list[Estimate], options: Options) -> list[str]:
     )
     if options.price_note:
         lines.append(f"note: {options.price_note}")
+    return lines
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    """estimate --from FILE: every size of the file priced on each --model,
+    exact totals, a histogram of tokens per image and each bucket's share."""
+    if args.format not in ("text", "json"):
+        raise _common.UsageError("estimate --from prints text or json")
+    options = _common.options_from_args(args)
+    models = getattr(args, "models", None) or [args.model]
+    sizes = read_sizes(args.sizes_file)
+    planner = None
+    if args.scheduler:
+        from preflight.distributed import plan_on_cluster
+
+        def planner(w: Any, h: Any, c: Any, o: Options) -> Plan:
+            return plan_on_cluster(w, h, c, scheduler=args.scheduler, options=o)
+
+    found = cost_plan(
+        sizes.widths,
+        sizes.heights,
+        sizes.counts,
+        models=models,
+        target=args.target,
+        options=options,
+        planner=planner,
+    )
+    if args.format == "json":
+        _common.print_json(
+            {"schema_version": 1, "command": "estimate", "source": sizes.source, **found.to_dict()}
+        )
+    elif not args.silent:
+        for line in render_plan(found, sizes.source):
+            print(line)
+    rejected = any(m.rejected for m in found.models)
+    return _common.EXIT_OK if args.exit_zero or not rejected else _common.EXIT_REJECTED
+
+
+def render_plan(found: CostPlan, source: str) -> list[str]:
+    after = "" if found.target is None else f", after resizing to {target_text(found.target)}"
+    lines = [
+        f"{source}: {found.rows:,} sizes, {found.images:,} images{after}"
+        + (f" ({found.resized_by_target:,} resized by it)" if found.target is not None else "")
+    ]
+    rows = [
+        [
+            m.model,
+            m.tier,
+            f"{m.images:,}",
+            f"{m.rejected:,}",
+            f"{m.resized:,}",
+            f"{m.tokens:,}",
+            format_cost(m.cost_usd),
+            "yes" if m.batch else "no",
+        ]
+        for m in found.models
+    ]
+    lines += _common.render_table(
+        ["model", "tier", "images", "rejected", "resized", "tokens", "cost", "batch"],
+        rows,
+        right={2, 3, 4, 5, 6},
+    )
+    first = found.models[0]
+    lines.append(f"tokens per image on {first.model} (share of images, share of cost):")
+    for bucket in first.histogram:
+        if not bucket.images:
+            continue
+        image_share = bucket.images / first.images if first.images else 0.0
+        cost_share = bucket.tokens / first.tokens if first.tokens else 0.0
+        lines.append(
+            f"  {bucket.label:>12}  {bucket.images:>12,} images {image_share:6.1%}  "
+            f"{format_cost(bucket.cost_usd):>10} {cost_share:6.1%}"
+        )
+    for m in found.models:
+        if m.price_note:
+            lines.append(f"note: {m.price_note}")
     return lines

@@ -19,8 +19,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import json
-from collections.abc import Iterator
+import os
+import stat
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,12 +36,14 @@ from preflight.cli.reporters import Result, make_reporter
 from preflight.core.cost import exact_cost, format_cost, total_cost
 from preflight.core.findings import ERROR, Finding
 from preflight.core.formats import FORMATS
-from preflight.core.geometry import Target, parse_target
+from preflight.core.geometry import parse_target
 from preflight.core.options import Options
 from preflight.core.selection import Selection
 from preflight.errors import OutputPathError, PreflightError, WriteError
+from preflight.parallel import ordered_map, progress
 from preflight.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare, write_atomically
-from preflight.tiling import DEFAULT_OVERLAP, tile
+from preflight.resume import decide, options_digest, read_manifest, source_fields
+from preflight.tiling import DEFAULT_OVERLAP, Tiling, tile
 
 MANIFEST_NAME = "preflight-manifest.jsonl"
 
@@ -101,6 +107,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _common.add_options(parser)
     _common.add_report_options(parser)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="redo every input (by default an input the last run in --out already did, "
+        "unchanged and with the same options, is kept: docs/scale.md)",
+    )
+    _common.add_run_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -176,6 +189,7 @@ class Totals:
     prepared: int = 0
     unchanged: int = 0
     failed: int = 0
+    resumed: int = 0  # done by an earlier run, unchanged since
     priced: int = 0
     bytes_before: int = 0
     bytes_after: int = 0
@@ -197,9 +211,33 @@ class Totals:
             self.cost_before = total_cost([self.cost_before, before.cost_usd])
             self.cost_after = total_cost([self.cost_after, result.cost_usd])
 
+    def add_entry(self, entry: Mapping[str, object]) -> None:
+        """A line an earlier run wrote (resume), counted as when it was done."""
+        self.files += 1
+        self.prepared += 1
+        self.resumed += 1
+        self.unchanged += any(
+            isinstance(a, dict) and a.get("code") == "passthrough"
+            for a in _as_list(entry.get("actions"))
+        )
+        self.bytes_before += _as_int(entry.get("source_bytes"))
+        self.bytes_after += _as_int(entry.get("bytes")) + sum(
+            _as_int(o.get("bytes")) for o in _as_list(entry.get("outputs")) if isinstance(o, dict)
+        )
+        before, after = entry.get("tokens_before"), entry.get("tokens_after")
+        if isinstance(before, int) and isinstance(after, int):
+            self.priced += 1
+            self.tokens_before += before
+            self.tokens_after += after
+            self.cost_before = total_cost(
+                [self.cost_before, _as_cost(entry.get("cost_before_usd"))]
+            )
+            self.cost_after = total_cost([self.cost_after, _as_cost(entry.get("cost_after_usd"))])
+
     def to_dict(self) -> dict[str, object]:
         return {
             "files": self.files,
+            "resumed": self.resumed,
             "prepared": self.prepared,
             "unchanged": self.unchanged,
             "failed": self.failed,
@@ -212,10 +250,77 @@ class Totals:
         }
 
 
+@dataclass(frozen=True)
+class Settings:
+    """prepare's own settings, beside the Options: what a worker needs (and
+    what, with the Options, decides whether an earlier output still fits)."""
+
+    target: str
+    image_format: str
+    quality: int | None
+    engine: str | None
+    pixel_cap: int
+    check_quality: bool
+    tile: bool
+    overlap: int
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def compute(source: Path, options: Options, settings: Settings) -> Computed:
+    """The work for one input, in a worker: the prepared image (or tiling),
+    and the source facts the manifest keeps for a later resume. Raises a
+    PreflightError for an input that cannot be prepared."""
+    if settings.tile:
+        made: PreparedImage | Tiling = tile(
+            source,
+            options,
+            overlap=settings.overlap,
+            format=settings.image_format,
+            engine=settings.engine,
+            pixel_cap=settings.pixel_cap,
+        )
+    else:
+        made = prepare(
+            source,
+            options,
+            target=parse_target(settings.target, measured=True),
+            format=settings.image_format,
+            quality=settings.quality,
+            engine=settings.engine,
+            pixel_cap=settings.pixel_cap,
+            check_quality=settings.check_quality,
+        )
+    facts: dict[str, object] = {}
+    try:
+        if stat.S_ISREG(os.stat(source).st_mode):  # a pipe cannot be read twice
+            facts = source_fields(source)
+    except OSError:
+        pass  # a vanished file: nothing to resume from
+    return Computed(made, facts)
+
+
+@dataclass(frozen=True)
+class Computed:
+    made: PreparedImage | Tiling
+    source_facts: dict[str, object]
+
+
 def run(args: argparse.Namespace) -> int:
     options = _common.options_from_args(args)
     # A bad target is bad usage, not a bad file; "effective" is measured per image.
-    target = parse_target(args.target, measured=True)
+    parse_target(args.target, measured=True)
+    settings = Settings(
+        args.target,
+        args.image_format,
+        args.quality,
+        args.engine,
+        args.pixel_cap,
+        args.check_quality,
+        args.tile,
+        args.overlap,
+    )
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _common.UsageError(f"--out {out}: exists and is not a directory")
@@ -228,6 +333,10 @@ def run(args: argparse.Namespace) -> int:
     if _common.file_id(manifest_path) in inputs:
         raise _common.UsageError(f"{manifest_path}: the manifest would overwrite an input")
     _refuse_foreign_manifest(manifest_path)
+    # Resume: what the last run did with the same options, and still holds.
+    options_hash = options_digest(options, settings.to_dict())
+    previous = None if args.force else read_manifest(manifest_path)
+    decisions = [decide(previous, job.source, options_hash) for job in todo]
     totals = Totals()
     display = _common.display_from_args(args)
     selection = _common.selection_from_args(args)
@@ -237,14 +346,65 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         raise WriteError(f"{manifest_path}: cannot write ({error.strerror or error})") from None
     with manifest:
-        _write_line(manifest, {MANIFEST_MARK: 1, "options": options.to_dict()})
+        header_line = {MANIFEST_MARK: 1, "options": options.to_dict(), "options_hash": options_hash}
+        _write_line(manifest, {**header_line, "settings": settings.to_dict()})
         header = {"options": options.to_dict(), "manifest": str(manifest_path)}
         reporter = make_reporter("prepare", display, header)
-        for job in todo:
-            entry = _prepare_one(job, args, options, target, destinations, manifest, totals)
-            reporter.add(_result(entry, job, selection, args.settings.root))
+        fresh = [job for job, decision in zip(todo, decisions, strict=True) if not decision.done]
+        results = _computed(fresh, options, settings, args)
+        shown = progress(len(todo), args.progress and args.format == "text", "prepare")
+        with shown:
+            for job, decision in zip(todo, decisions, strict=True):
+                interrupts.checkpoint()
+                if decision.done:
+                    assert decision.entry is not None
+                    entry = _resumed(job, decision.entry, destinations, manifest, totals)
+                else:
+                    outcome = next(results)
+                    entry = _commit(job, outcome, options, destinations, manifest, totals)
+                reporter.add(_result(entry, job, selection, args.settings.root))
+                shown.advance()
         _write_line(manifest, {"summary": totals.to_dict()})
     return reporter.finish(totals.to_dict(), [_summary_line(totals, manifest_path)])
+
+
+def _computed(
+    fresh: list[Job], options: Options, settings: Settings, args: argparse.Namespace
+) -> Iterator[Computed | BaseException]:
+    """compute() for every job, in input order: on a cluster, over a pool of
+    processes, or here (the same results whatever runs them)."""
+    work = functools.partial(compute, options=options, settings=settings)
+    sources = [job.source for job in fresh]
+    if args.scheduler:
+        from preflight.distributed import ordered_map_on_cluster
+
+        yield from ordered_map_on_cluster(work, sources, args.scheduler)
+        return
+    jobs = _common.jobs_from_args(args, len(sources), heavy=True)
+    # Small chunks: each result carries an encoded image.
+    yield from ordered_map(work, sources, jobs=jobs, chunk_size=4, return_exceptions=True)
+
+
+def _resumed(
+    job: Job,
+    earlier: Mapping[str, object],
+    destinations: Destinations,
+    manifest: TextIO,
+    totals: Totals,
+) -> dict[str, object]:
+    """An input the last run already did: its line again, its output kept."""
+    entry = {**earlier, "resumed": True}
+    outputs = entry.get("outputs")
+    for output in (
+        [o["output"] for o in outputs if isinstance(o, dict)]
+        if isinstance(outputs, list)
+        else [entry.get("output")]
+    ):
+        if isinstance(output, str):
+            destinations.taken.add(output.casefold())
+    _write_line(manifest, entry)
+    totals.add_entry(entry)
+    return entry
 
 
 def _selected_jobs(todo: list[Job], args: argparse.Namespace) -> list[Job]:
@@ -312,43 +472,35 @@ def _write_line(manifest: TextIO, entry: dict[str, object]) -> None:
     manifest.flush()
 
 
-def _prepare_one(
+def _commit(
     job: Job,
-    args: argparse.Namespace,
+    outcome: Computed | BaseException,
     options: Options,
-    target: Target,
     destinations: Destinations,
     manifest: TextIO,
     totals: Totals,
 ) -> dict[str, object]:
-    interrupts.checkpoint()
+    """Write what a worker made, and its manifest line, together."""
     totals.files += 1
     entry: dict[str, object] = {"source": str(job.source)}
-    if args.tile:
-        return _tile_one(job, args, options, destinations, manifest, totals, entry)
     try:
-        result = prepare(
-            job.source,
-            options,
-            target=target,
-            format=args.image_format,
-            quality=args.quality,
-            engine=args.engine,
-            pixel_cap=args.pixel_cap,
-            check_quality=args.check_quality,
-        )
-        destination = destinations.claim(job, result.extension)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        made = outcome.made
+        if isinstance(made, Tiling):
+            return _commit_tiles(job, made, outcome, options, destinations, manifest, totals)
+        destination = destinations.claim(job, made.extension)
         # The output and its manifest line go together, or neither does.
         with _common.signals_deferred():
-            result.save(destination)
-            entry.update(_describe(result, destination))
+            made.save(destination)
+            entry.update(_describe(made, destination), **outcome.source_facts)
             _write_line(manifest, entry)
     except PreflightError as error:
         totals.failed += 1
         entry.update(status="error", error={"code": error.code, "message": str(error)})
         _write_line(manifest, entry)
         return entry
-    totals.add(result)
+    totals.add(made)
     return entry
 
 
@@ -375,59 +527,49 @@ def _describe(result: PreparedImage, destination: Path) -> dict[str, object]:
     }
 
 
-def _tile_one(
+def _commit_tiles(
     job: Job,
-    args: argparse.Namespace,
+    tiling: Tiling,
+    outcome: Computed,
     options: Options,
     destinations: Destinations,
     manifest: TextIO,
     totals: Totals,
-    entry: dict[str, object],
 ) -> dict[str, object]:
     """--tile: the overview and the tiles of one input, each its own file,
     with one manifest line for all of them (committed together)."""
-    try:
-        tiling = tile(
-            job.source,
-            options,
-            overlap=args.overlap,
-            format=args.image_format,
-            engine=args.engine,
-            pixel_cap=args.pixel_cap,
+    entry: dict[str, object] = {"source": str(job.source)}
+    written = []
+    for number, image in enumerate(tiling.images, start=1):
+        suffix = FORMATS[image.media_type.split("/", 1)[1]].extensions[0]
+        # NAME_01 (no dot: the number must not read as an extension).
+        named = Job(job.source, job.relative.with_name(f"{job.relative.stem}_{number:02d}"))
+        written.append((destinations.claim(named, suffix), image))
+    with _common.signals_deferred():
+        for destination, image in written:
+            write_atomically(destination, image.data)
+        entry.update(
+            status="ok",
+            outputs=[
+                {
+                    "output": str(destination),
+                    "label": image.label,
+                    "role": image.role,
+                    "box": list(image.box),
+                    "width": image.width,
+                    "height": image.height,
+                    "media_type": image.media_type,
+                    "tokens": image.tokens,
+                    "bytes": len(image.data),
+                }
+                for destination, image in written
+            ],
+            tokens_tiled=tiling.tokens,
+            tokens_whole=tiling.whole_tokens,
+            source_bytes=tiling.source_bytes,
+            **outcome.source_facts,
         )
-        written = []
-        for number, image in enumerate(tiling.images, start=1):
-            suffix = FORMATS[image.media_type.split("/", 1)[1]].extensions[0]
-            # NAME_01 (no dot: the number must not read as an extension).
-            named = Job(job.source, job.relative.with_name(f"{job.relative.stem}_{number:02d}"))
-            written.append((destinations.claim(named, suffix), image))
-        with _common.signals_deferred():
-            for destination, image in written:
-                write_atomically(destination, image.data)
-            entry.update(
-                status="ok",
-                outputs=[
-                    {
-                        "output": str(destination),
-                        "label": image.label,
-                        "role": image.role,
-                        "box": list(image.box),
-                        "width": image.width,
-                        "height": image.height,
-                        "media_type": image.media_type,
-                        "tokens": image.tokens,
-                    }
-                    for destination, image in written
-                ],
-                tokens_tiled=tiling.tokens,
-                tokens_whole=tiling.whole_tokens,
-            )
-            _write_line(manifest, entry)
-    except PreflightError as error:
-        totals.failed += 1
-        entry.update(status="error", error={"code": error.code, "message": str(error)})
         _write_line(manifest, entry)
-        return entry
     totals.prepared += 1
     totals.bytes_before += tiling.source_bytes
     totals.bytes_after += sum(len(image.data) for _, image in written)
@@ -437,6 +579,18 @@ def _tile_one(
     totals.cost_before = total_cost([totals.cost_before, options.cost(tiling.whole_tokens)])
     totals.cost_after = total_cost([totals.cost_after, options.cost(tiling.tokens)])
     return entry
+
+
+def _as_list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def _as_int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _as_cost(value: object) -> Decimal | None:
+    return Decimal(value) if isinstance(value, str) else None
 
 
 def _entry_line(entry: dict[str, object]) -> str:
@@ -472,7 +626,9 @@ def _entry_line(entry: dict[str, object]) -> str:
 def _summary_line(totals: Totals, manifest: Path) -> str:
     return (
         f"{_common.plural(totals.files, 'file')}: {totals.prepared} prepared "
-        f"({totals.unchanged} unchanged), {totals.failed} failed; bytes "
+        f"({totals.unchanged} unchanged"
+        + (f", {totals.resumed} done by an earlier run" if totals.resumed else "")
+        + f"), {totals.failed} failed; bytes "
         f"{_size(totals.bytes_before)} -> {_size(totals.bytes_after)}; tokens "
         f"{totals.tokens_before} -> {totals.tokens_after}, cost {format_cost(totals.cost_before)} "
         f"-> {format_cost(totals.cost_after)} (the {totals.priced} the API accepted before); "

@@ -1,0 +1,169 @@
+# The command line at scale: --jobs gives the same output for any N,
+# prepare resumes what an earlier run did, estimate --from prices a file of
+# sizes, and --scheduler runs on a Dask cluster with the same answers.
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from helpers import FIXTURES
+from PIL import Image
+
+import preflight
+from preflight.cli import main
+
+SOURCES = [str(FIXTURES / "samples"), str(FIXTURES / "hostile")]
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
+    code = main([*argv, "--format", "json", "--no-progress"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_check_output_is_the_same_for_any_jobs(capsys: pytest.CaptureFixture[str]) -> None:
+    one = run_json(capsys, "check", *SOURCES, "--jobs", "1")
+    two = run_json(capsys, "check", *SOURCES, "--jobs", "2")
+    assert one == two
+    assert one[1]["summary"]["files"] > 50
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(6):
+        pixels = rng.integers(0, 256, (300, 2400 + 100 * index, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"p{index}.png")
+    shutil.copy(FIXTURES / "samples" / "photo-800x600.jpg", folder / "small.jpg")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    return folder
+
+
+def manifest(out: Path) -> list[dict[str, Any]]:
+    lines = (out / "preflight-manifest.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines[1:-1]]
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix != ".jsonl"}
+
+
+def test_prepare_output_is_the_same_for_any_jobs(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        code = main(["prepare", str(photos), "--out", str(out), "--jobs", jobs, "--no-progress"])
+        capsys.readouterr()
+        assert code == 1  # broken.png
+        entries = [{k: v for k, v in e.items() if k != "output"} for e in manifest(out)]
+        runs[jobs] = (entries, outputs(out))
+    assert runs["1"] == runs["2"]
+
+
+def test_prepare_resumes_what_an_earlier_run_did(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    argv = ["prepare", str(photos), "--out", str(out), "--no-progress"]
+    main(argv)
+    capsys.readouterr()
+    first = manifest(out)
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.suffix != ".jsonl"}
+    # A second run: everything that was done is kept, untouched.
+    main(argv)
+    text = capsys.readouterr().out
+    again = manifest(out)
+    done = [e for e in again if e.get("resumed")]
+    assert len(done) == sum(e["status"] == "ok" for e in first) == 7
+    assert "7 done by an earlier run" in text.splitlines()[-1]
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.suffix != ".jsonl"} == stamps
+    # One source changes: only it is done again.
+    changed = photos / "p2.png"
+    Image.new("RGB", (2600, 300), "red").save(changed)
+    main(argv)
+    capsys.readouterr()
+    redone = [e for e in manifest(out) if e["status"] == "ok" and not e.get("resumed")]
+    assert [Path(e["source"]).name for e in redone] == ["p2.png"]
+    # Other options, or --force: everything again.
+    main([*argv, "--model", "claude-sonnet-4-6"])
+    capsys.readouterr()
+    assert not any(e.get("resumed") for e in manifest(out))
+    main([*argv, "--model", "claude-sonnet-4-6", "--force"])
+    capsys.readouterr()
+    assert not any(e.get("resumed") for e in manifest(out))
+
+
+def test_estimate_from_a_file_of_sizes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(5)
+    widths, heights = rng.integers(1, 9000, 5000), rng.integers(1, 9000, 5000)
+    counts = rng.integers(0, 50, 5000)
+    sizes = tmp_path / "sizes.csv"
+    rows = "\n".join(f"{w},{h},{c}" for w, h, c in zip(widths, heights, counts, strict=True))
+    sizes.write_text("width,height,count\n" + rows + "\n")
+    code, found = run_json(
+        capsys, "estimate", "--from", str(sizes), "--model", "haiku-4.5", "--model", "opus-4.7"
+    )
+    for row, model in zip(found["models"], ("claude-haiku-4-5", "claude-opus-4-7"), strict=True):
+        expected = preflight.plan(widths, heights, counts, model=model)
+        assert row["model"] == model
+        assert int(row["tokens"]) == expected.total_tokens
+        assert Decimal(row["cost_usd"]) == expected.total_cost_usd
+        assert int(row["rejected"]) == expected.images_rejected
+    assert code == (1 if any(int(r["rejected"]) for r in found["models"]) else 0)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(sizes.read_bytes())))
+    assert (
+        run_json(capsys, "estimate", "--from", "-", "--model", "haiku-4.5")[1]["models"][0][
+            "tokens"
+        ]
+        == found["models"][0]["tokens"]
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("width,height\n100,100\n-5,10\n")
+    assert main(["estimate", "--from", str(bad)]) == 1
+    assert "line 3" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    root = str(Path(preflight.__file__).resolve().parent.parent)
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root, before]))
+    local = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+    )
+    try:
+        yield str(local.scheduler_address)
+    finally:
+        local.close()
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
+def test_scheduler_gives_the_same_answers(
+    cluster: str, photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_json(capsys, "check", *SOURCES, "--scheduler", cluster) == run_json(
+        capsys, "check", *SOURCES, "--jobs", "1"
+    )
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    main(["prepare", str(photos), "--out", str(local), "--jobs", "1", "--no-progress"])
+    main(["prepare", str(photos), "--out", str(remote), "--scheduler", cluster, "--no-progress"])
+    capsys.readouterr()
+    assert outputs(local) == outputs(remote)
