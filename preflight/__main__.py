@@ -1,3 +1,4 @@
 from preflight.cli import entry_point
 
-entry_point()
+if __name__ == "__main__":  # not again in a worker process
+    entry_point()

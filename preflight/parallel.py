@@ -157,8 +157,13 @@ def default_context() -> Any:
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Preload preflight, not the caller's __main__ (the default): a script
+    # without an `if __name__ == "__main__"` guard would run again in the
+    # fork server and fail to start workers. The work is preflight's.
+    context.set_forkserver_preload(["preflight"])
     _start_forkserver_quietly()
-    return multiprocessing.get_context("forkserver")
+    return context
 
 
 def _start_forkserver_quietly() -> None:
