@@ -471,26 +471,7 @@ _FAILED = PrepareTotals(files=1, failed=1)
 
 def manifest_entry(source: str, result: PreparedImage, destination: str) -> dict[str, object]:
     """A manifest line for a prepared image (the keys of the CLI's manifest)."""
-    info, before = result.source, result.source_estimate
-    return {
-        "source": source,
-        "status": "ok",
-        "output": destination,
-        "media_type": result.media_type,
-        "source_format": info.format,
-        "source_width": info.width,
-        "source_height": info.height,
-        "width": result.width,
-        "height": result.height,
-        "source_bytes": info.file_bytes,
-        "bytes": len(result.data),
-        "tokens_before": before.tokens if before else None,
-        "tokens_after": result.tokens,
-        "cost_before_usd": exact_cost(before.cost_usd) if before else None,
-        "cost_after_usd": exact_cost(result.cost_usd),
-        "engine": result.engine,
-        "actions": [a.to_dict() for a in result.actions],
-    }
+    return {"source": source, **result.manifest_fields(destination)}
 
 
 def error_entry(source: str, error: PreflightError) -> dict[str, object]:

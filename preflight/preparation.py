@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from preflight.blocks import CacheControl, ImageBlock, ImageTransformations, image_block
 from preflight.blocks import media_type as block_media_type
+from preflight.core.cost import exact_cost
 from preflight.core.estimation import Estimate, estimate_with
 from preflight.core.findings import Finding
 from preflight.core.formats import FORMATS, MEDIA_TYPES
@@ -133,6 +134,30 @@ class PreparedImage:
             cache_control=cache_control,
             transformations=transformations,
         )
+
+    def manifest_fields(self, output: str) -> dict[str, object]:
+        """What a manifest line says of this image written to `output` (the
+        command line's preflight-manifest.jsonl and the Dask runner's)."""
+        info, before = self.source, self.source_estimate
+        return {
+            "status": "ok",
+            "output": output,
+            "media_type": self.media_type,
+            "source_format": info.format,
+            "source_width": info.width,
+            "source_height": info.height,
+            "width": self.width,
+            "height": self.height,
+            "source_bytes": info.file_bytes,
+            "bytes": len(self.data),
+            "tokens_before": before.tokens if before else None,
+            "tokens_after": self.tokens,
+            "cost_before_usd": exact_cost(before.cost_usd) if before else None,
+            "cost_after_usd": exact_cost(self.cost_usd),
+            "engine": self.engine,
+            "actions": [a.to_dict() for a in self.actions],
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
     def save(self, path: str | os.PathLike[str]) -> Path | str:
         """Write the bytes atomically (a temporary file, then a rename);

@@ -493,7 +493,7 @@ def _commit(
         # The output and its manifest line go together, or neither does.
         with _common.signals_deferred():
             made.save(destination)
-            entry.update(_describe(made, destination), **outcome.source_facts)
+            entry.update(made.manifest_fields(str(destination)), **outcome.source_facts)
             _write_line(manifest, entry)
     except PreflightError as error:
         totals.failed += 1
@@ -502,29 +502,6 @@ def _commit(
         return entry
     totals.add(made)
     return entry
-
-
-def _describe(result: PreparedImage, destination: Path) -> dict[str, object]:
-    info, before = result.source, result.source_estimate
-    return {
-        "status": "ok",
-        "output": str(destination),
-        "media_type": result.media_type,
-        "source_format": info.format,
-        "source_width": info.width,
-        "source_height": info.height,
-        "width": result.width,
-        "height": result.height,
-        "source_bytes": info.file_bytes,
-        "bytes": len(result.data),
-        "tokens_before": before.tokens if before else None,
-        "tokens_after": result.tokens,
-        "cost_before_usd": exact_cost(before.cost_usd) if before else None,
-        "cost_after_usd": exact_cost(result.cost_usd),
-        "engine": result.engine,
-        "actions": [a.to_dict() for a in result.actions],
-        "findings": [f.to_dict() for f in result.findings],
-    }
 
 
 def _commit_tiles(
