@@ -243,3 +243,10 @@ def test_generic_ci_recipe(tmp_path: Path, shell_env: dict[str, str]) -> None:
     (repo / "photo.heic").unlink()
     proc = run_shell(script, repo, shell_env)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("name", ["pre-commit", "github-actions", "generic-ci"])
+def test_the_readme_shows_the_recipes_the_tests_run(name: str) -> None:
+    """The README's CI recipes are copies of docs/ci.md's, which run above."""
+    readme = (CI_DOC.parent.parent / "README.md").read_text()
+    assert f"\n{recipe(name)}```" in readme
