@@ -114,7 +114,7 @@ def _in_pool(
                 chunk = list(islice(source, chunk_size))
                 if not chunk:
                     break
-                pending.append((chunk, pool.submit(_run_chunk, function, chunk)))
+                pending.append((chunk, _submit(pool, function, chunk)))
             if not pending:
                 return
             chunk, future = pending.popleft()
@@ -128,7 +128,7 @@ def _in_pool(
                 pending.clear()
                 pool = _pool(jobs, mp_context)
                 for again in requeue:
-                    pending.append((again, pool.submit(_run_chunk, function, again)))
+                    pending.append((again, _submit(pool, function, again)))
             for ok, value in outcomes:
                 if ok or return_exceptions:
                     yield value
@@ -140,6 +140,19 @@ def _in_pool(
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _submit(
+    pool: ProcessPoolExecutor, function: Callable[[Any], Any], chunk: list[Any]
+) -> Future[list[tuple[bool, Any]]]:
+    """pool.submit, or, when a worker has just died and the pool refuses new
+    work, a future that says so: the chunk then goes the broken-pool way."""
+    try:
+        return pool.submit(_run_chunk, function, chunk)
+    except BrokenProcessPool as error:
+        refused: Future[list[tuple[bool, Any]]] = Future()
+        refused.set_exception(error)
+        return refused
 
 
 def _pool(jobs: int, mp_context: Any) -> ProcessPoolExecutor:
