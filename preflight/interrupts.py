@@ -77,14 +77,25 @@ def installed() -> Iterator[None]:
 def deferred() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while a step that must not be cut in two runs
     (an output renamed into place and its manifest line): they arrive right
-    after it."""
+    after it. With our handlers installed, they raise nothing while held (a
+    thread mask would not do: a process with other threads, a worker pool's,
+    takes the signal on one of them, and Python runs the handler in the main
+    thread anyway; and a signal held by the mask arrives twice). Without
+    them, the thread's signal mask holds the signals."""
     mask = getattr(signal, "pthread_sigmask", None)
     held = {signal.SIGINT, signal.SIGTERM}
-    if mask is None or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    mask(signal.SIG_BLOCK, held)
+    if signal.getsignal(signal.SIGINT) is _handler:
+        mask = None
+    if mask is not None:
+        mask(signal.SIG_BLOCK, held)
+    _in_c_calls[0] += 1
     try:
         yield
     finally:
-        mask(signal.SIG_UNBLOCK, held)
+        _in_c_calls[0] -= 1
+        if mask is not None:
+            mask(signal.SIG_UNBLOCK, held)
+    checkpoint()

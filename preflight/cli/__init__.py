@@ -68,4 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    code = main()
+    if code in (_common.EXIT_INTERRUPTED, _common.EXIT_TERMINATED):
+        # Interrupted: every file is closed and the message printed. Leave
+        # now, without the interpreter's exit-time joins: a worker killed
+        # while it was sending a result leaves half a message in the pool's
+        # pipe, and concurrent.futures would wait for the rest forever.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -19,12 +19,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import json
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -351,9 +352,12 @@ def run(args: argparse.Namespace) -> int:
         header = {"options": options.to_dict(), "manifest": str(manifest_path)}
         reporter = make_reporter("prepare", display, header)
         fresh = [job for job, decision in zip(todo, decisions, strict=True) if not decision.done]
+        # Closed however the loop ends: an interrupt while an output is
+        # committed must stop the workers too (interpreter exit would wait
+        # for them to finish every queued input).
         results = _computed(fresh, options, settings, args)
         shown = progress(len(todo), args.progress and args.format == "text", "prepare")
-        with shown:
+        with shown, contextlib.closing(results):
             for job, decision in zip(todo, decisions, strict=True):
                 interrupts.checkpoint()
                 if decision.done:
@@ -370,7 +374,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _computed(
     fresh: list[Job], options: Options, settings: Settings, args: argparse.Namespace
-) -> Iterator[Computed | BaseException]:
+) -> Generator[Computed | BaseException, None, None]:
     """compute() for every job, in input order: on a cluster, over a pool of
     processes, or here (the same results whatever runs them)."""
     work = functools.partial(compute, options=options, settings=settings)
