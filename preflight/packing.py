@@ -152,7 +152,7 @@ def pack_images(
         if data is not None:
             readable.append((index, data[0], data[1]))
     plans = _plans([size for _, _, size in readable], chosen)
-    plan, reason = _choose(plans, prefer)
+    plan, reason = _choose(plans, prefer, chosen)
     # prepare() applies the many-image side limit when the count is over 20.
     per_image_count = max(1, min(plan.per_request, len(readable)))
     blocks: list[tuple[int, ImageBlock, int]] = []
@@ -246,18 +246,20 @@ def _plans(sizes: list[tuple[int, int]], options: Options) -> list[PackPlan]:
     ]
 
 
-def _choose(plans: list[PackPlan], prefer: str) -> tuple[PackPlan, str]:
+def _choose(plans: list[PackPlan], prefer: str, options: Options) -> tuple[PackPlan, str]:
+    threshold = options.surface.many_images_threshold
+    side = options.surface.many_images_max_side_px
     if len(plans) == 1:
         plan = plans[0]
         return plan, (
             f"{plan.name}, up to {plan.per_request} a request: no choice to make (no image "
             "is over the many-image side limit at the size the API keeps, or the images "
-            f"never make a request of more than 20); {plan.tokens} image tokens"
+            f"never make a request of more than {threshold}); {plan.tokens} image tokens"
         )
     full, down = plans
     facts = (
         f"full size: {full.requests} requests of up to {full.per_request}, {full.tokens} image "
-        f"tokens; downscaled to 2000 px: {down.requests} requests of up to {down.per_request}, "
+        f"tokens; downscaled to {side} px: {down.requests} requests of up to {down.per_request}, "
         f"{down.tokens} image tokens"
     )
     if prefer == "detail":
