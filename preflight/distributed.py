@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preflight.core.cost import exact_cost, plain_decimal, total_cost
+from preflight.core.cost import exact_cost, total_cost
 from preflight.core.findings import WARNING
 from preflight.core.geometry import Target, parse_target
 from preflight.core.options import OptionKeywords, Options, make_options
@@ -298,21 +298,11 @@ FRAME_COLUMNS = {
 
 
 def report_row(report: Report) -> dict[str, object]:
-    """One row of reports_frame."""
-    info, est = report.info, report.estimate
-    cost = est.cost_usd if est is not None else None
-    return {
-        "path": report.path,
-        "format": info.format if info else None,
-        "width": info.width if info else None,
-        "height": info.height if info else None,
-        "processed_width": est.processed_width if est else None,
-        "processed_height": est.processed_height if est else None,
-        "tokens": est.tokens if est else None,
-        "cost_usd": plain_decimal(cost) if cost is not None else None,
-        "rejected": report.rejected,
-        "findings": ",".join(f.code for f in report.findings),
-    }
+    """One row of reports_frame: Report.to_dict()'s columns, the findings as
+    their codes."""
+    row = report.to_dict()
+    row["findings"] = ",".join(f.code for f in report.findings)
+    return {column: row[column] for column in FRAME_COLUMNS}
 
 
 def reports_frame(
