@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 import preflight
-from preflight.core.planning import plan
+from preflight._core.planning import plan
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from _previous import previous

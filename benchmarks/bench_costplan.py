@@ -21,8 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_core import realistic_sizes
 
-from preflight.costplan import cost_plan
-from preflight.sizes import read_sizes
+from preflight._inputs.sizes import read_sizes
+from preflight._runs.costplan import cost_plan
 
 DATA = Path(__file__).resolve().parent / ".data"
 

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_probe import make_corpus, picture
 
 import preflight
-from preflight import distributed as fleet
+from preflight._runs import distributed as fleet
 
 
 class Server(ThreadingHTTPServer):

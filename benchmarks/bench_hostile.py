@@ -67,7 +67,7 @@ def peak_rss_bytes() -> int:
 def child(case: str) -> None:
     """Run one case in this (fresh) process and print its numbers as JSON."""
     import preflight
-    from preflight.engines import get_engine
+    from preflight._imaging.engines import get_engine
 
     outcome = "ok"
     if case.startswith("progressive"):

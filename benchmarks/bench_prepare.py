@@ -47,7 +47,7 @@ INPUTS: dict[str, tuple[int, int, str, dict[str, object]]] = {
     "4000x3000.webp": (4000, 3000, "WEBP", {"quality": 90}),
 }
 CONTENDERS = ("bare pyvips", "prepare (vips)", "prepare (pillow)", "naive Pillow")
-JPEG_QUALITY = 85  # preflight.preparation's DEFAULT_QUALITY, used by every contender
+JPEG_QUALITY = 85  # preflight._imaging.preparation's DEFAULT_QUALITY, used by every contender
 
 
 # --- input generation ---------------------------------------------------------
@@ -123,7 +123,7 @@ def child(contender: str, source: str, width: int, height: int, out: str) -> Non
 
     elif contender.startswith("prepare"):
         import preflight
-        from preflight.engines import get_engine
+        from preflight._imaging.engines import get_engine
 
         engine = "vips" if "vips" in contender else "pillow"
         get_engine(engine)  # import and configure the engine before the clock starts

@@ -9,7 +9,7 @@ On the same generated images, in the same process and run, interleaved
             (engine.load(source, info, w, h), what analyze_quality decodes);
 - prepare:  preflight.prepare(source) (decode, encode; or verify and pass through);
 - prepare+q: preflight.prepare(source, check_quality=True) (measured on its own decode);
-- analyze:  preflight.quality.analyze_quality(source) (probe, decode, measure);
+- analyze:  preflight._imaging.quality.analyze_quality(source) (probe, decode, measure);
 - measure:  the numpy measures alone, on the decoded pixels.
 
 All with the same options (the default model's tier unless --tier).
@@ -33,14 +33,14 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from preflight.core.geometry import api_size
-from preflight.core.options import Options, make_options
-from preflight.engines import get_engine
-from preflight.engines.base import Engine
-from preflight.preparation import prepare
-from preflight.probing import probe
-from preflight.quality import analyze_quality, measure_pixels
-from preflight.sources import DEFAULT_PIXEL_CAP
+from preflight._core.budgets import DEFAULT_PIXEL_CAP
+from preflight._core.geometry import api_size
+from preflight._core.options import Options, make_options
+from preflight._imaging.engines import get_engine
+from preflight._imaging.engines.base import Engine
+from preflight._imaging.preparation import prepare
+from preflight._imaging.quality import analyze_quality, measure_pixels
+from preflight._inputs.probing import probe
 
 
 def photo(width: int, height: int) -> Image.Image:

@@ -123,7 +123,7 @@ def main() -> None:
     print(f"  pyvips decode of each image once : {decode_40 * 1000:8.1f} ms")
     print(f"  prepare_request                  : {prepare_s * 1000:8.1f} ms  "
           f"({prepare_s / decode_40:.2f}x the decode)")  # fmt: skip
-    print(f"  engine: {preflight.preparation.get_engine().name}")
+    print(f"  engine: {preflight._imaging.preparation.get_engine().name}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
   jobs 1 and 2, against a single-threaded imagesize.get loop over the same
   files (goal: jobs 2 at least as fast as the imagesize loop);
 - prepare: jobs 1 vs 2 over the same files (goal: 1.8x or more);
-- resume: a re-run of the finished prepare, decided by preflight.resume
+- resume: a re-run of the finished prepare, decided by preflight._runs.resume
   from its manifest, as a fraction of the first run;
 - the content hash: BLAKE2b against SHA-256 and MD5 on this machine.
 
@@ -74,7 +74,7 @@ OUT = DATA / "prepared"
 
 def prepare_one(job: tuple[str, str]) -> dict[str, object]:
     from preflight import prepare
-    from preflight.resume import source_fields
+    from preflight._runs.resume import source_fields
 
     source, relative = job
     result = prepare(source)
@@ -96,9 +96,9 @@ def main() -> None:
     args = parser.parse_args()
     import imagesize
 
-    from preflight.core.options import make_options
-    from preflight.parallel import ordered_map
-    from preflight.resume import decide, options_digest, read_manifest
+    from preflight._core.options import make_options
+    from preflight._runs.parallel import ordered_map
+    from preflight._runs.resume import decide, options_digest, read_manifest
 
     paths = make_tree(args.files)
     print(f"check over {len(paths):,} small files (2 CPUs here: {os.cpu_count()})")

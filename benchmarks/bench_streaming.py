@@ -98,7 +98,7 @@ def verification_cost(engine: str, repeat: int) -> list[str]:
     from PIL import Image
 
     import preflight
-    from preflight import preparation
+    from preflight._imaging import preparation
 
     buffer = io.BytesIO()
     Image.fromarray(np.random.default_rng(1).integers(0, 256, (750, 1000, 3), dtype=np.uint8)).save(

@@ -1,4 +1,4 @@
-"""Evaluation of the quality findings (preflight.quality) on images with known defects.
+"""Evaluation of the quality findings (preflight._imaging.quality) on images with known defects.
 
 Run: python benchmarks/quality_eval.py [--dump FILE.tsv]
 
@@ -37,8 +37,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from preflight.core.geometry import api_size
-from preflight.quality import QUALITY_CODES, analyze_quality
+from preflight._core.geometry import api_size
+from preflight._imaging.quality import QUALITY_CODES, analyze_quality
 
 WORDS = [
     "the",

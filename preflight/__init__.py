@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import os as _os
 
-from preflight.core.assessment import check, request_findings
-from preflight.core.bodies import RequestImage, RequestReport, check_request
-from preflight.core.cost import format_usd, image_cost, plain_decimal
-from preflight.core.estimation import Estimate, estimate
-from preflight.core.findings import Finding
-from preflight.core.formats import FORMATS, Format
-from preflight.core.geometry import Target, api_size, parse_target, target_size, tokens
-from preflight.core.info import Header, ImageInfo
-from preflight.core.options import Options, make_options
-from preflight.core.planning import Plan, plan
-from preflight.core.tables import (
+from preflight._core.assessment import check, request_findings
+from preflight._core.bodies import RequestImage, RequestReport, check_request
+from preflight._core.cost import format_usd, image_cost, plain_decimal
+from preflight._core.estimation import Estimate, estimate
+from preflight._core.findings import Finding
+from preflight._core.formats import FORMATS, Format
+from preflight._core.geometry import Target, api_size, parse_target, target_size, tokens
+from preflight._core.info import Header, ImageInfo
+from preflight._core.options import Options, make_options
+from preflight._core.planning import Plan, plan
+from preflight._core.tables import (
     DEFAULT_MODEL,
     MODELS,
     SURFACES,
@@ -32,6 +32,22 @@ from preflight.core.tables import (
     get_surface,
     get_tier,
 )
+from preflight._imaging.inspection import Report, inspect
+from preflight._imaging.preparation import Action, PreparedImage, prepare
+from preflight._imaging.quality import (
+    QUALITY_CODES,
+    QualityMeasures,
+    QualityReport,
+    Thresholds,
+    analyze_quality,
+    effective_size,
+    quality_findings,
+)
+from preflight._imaging.tiling import TileImage, Tiling, tile, tile_layout
+from preflight._inputs.probing import probe
+from preflight._requests.fixing import PreparedRequest, RequestChange, prepare_request
+from preflight._requests.packing import Pack, PackedRequest, PackFailure, PackPlan, pack_images
+from preflight._version import __version__
 from preflight.errors import (
     ByteBudgetError,
     ClusterError,
@@ -60,28 +76,11 @@ from preflight.errors import (
     WorkerCrashError,
     WriteError,
 )
-from preflight.fixing import PreparedRequest, RequestChange, prepare_request
-from preflight.inspection import Report, inspect
-from preflight.packing import Pack, PackedRequest, PackFailure, PackPlan, pack_images
-from preflight.preparation import Action, PreparedImage, prepare
-from preflight.probing import probe
-from preflight.quality import (
-    QUALITY_CODES,
-    QualityMeasures,
-    QualityReport,
-    Thresholds,
-    analyze_quality,
-    effective_size,
-    quality_findings,
-)
-from preflight.tiling import TileImage, Tiling, tile, tile_layout
-
-__version__ = "0.2.0"
 
 # A models file named by the environment applies to every use of the library
 # (docs/configuration.md); a bad one is a ConfigError here, loudly, at once.
 if _os.environ.get("PREFLIGHT_MODELS", "").strip():
-    from preflight.config import load_models as _load_models
+    from preflight._inputs.config import load_models as _load_models
 
     _load_models(None)
 

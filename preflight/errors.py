@@ -10,7 +10,7 @@
 #   so code that knows nothing of preflight still catches it naturally;
 # - each class carries a stable `code` (kebab-case) that never changes between
 #   releases: scripts and JSON output key on it, not on the message.
-# Findings about an image (reject / resize / warn) are data (preflight.core.
+# Findings about an image (reject / resize / warn) are data (preflight._core.
 # findings), never exceptions: these are for calls that cannot answer at all.
 
 from __future__ import annotations
@@ -186,12 +186,12 @@ class WriteError(DataError, OSError):
 
 
 class SizesFileError(DataError, ValueError):
-    """A file of sizes that cannot be read as one (preflight.sizes)."""
+    """A file of sizes that cannot be read as one (preflight._inputs.sizes)."""
 
     code = "bad-sizes-file"
 
 
 class WorkerCrashError(DataError, OSError):
-    """A worker process died while working on this item (preflight.parallel)."""
+    """A worker process died while working on this item (preflight._runs.parallel)."""
 
     code = "worker-crashed"

@@ -49,7 +49,7 @@ class Pipe(io.RawIOBase):
 
 def installed_engines() -> list[str]:
     """The engines that run here: Pillow always, vips first when it loads."""
-    from preflight.engines import get_engine
+    from preflight._imaging.engines import get_engine
     from preflight.errors import EngineUnavailableError
 
     names = ["pillow"]

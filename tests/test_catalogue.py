@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+import preflight._imaging.engines
 import preflight.cli
-import preflight.engines
 import preflight.errors
+from preflight._core import findings
+from preflight._core.catalogue import FINDING, KINDS, RULES
+from preflight._core.findings import SEVERITIES
 from preflight.cli import main
-from preflight.core import findings
-from preflight.core.catalogue import FINDING, KINDS, RULES
-from preflight.core.findings import SEVERITIES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def test_every_finding_code_is_catalogued() -> None:
 
 
 def test_every_error_class_code_is_catalogued() -> None:
-    assert preflight.cli and preflight.engines  # loaded: their subclasses count too
+    assert preflight.cli and preflight._imaging.engines  # loaded: their subclasses count too
     classes = error_classes(preflight.errors.PreflightError)
     assert len(classes) >= 20
     missing = {cls.code for cls in classes} - set(RULES)

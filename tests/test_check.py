@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import preflight
-from preflight.core.assessment import assess, media_type_for_path
-from preflight.core.info import ImageInfo
+from preflight._core.assessment import assess, media_type_for_path
+from preflight._core.info import ImageInfo
 
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
 GUIDE_MODEL = "claude-sonnet-4-5"

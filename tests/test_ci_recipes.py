@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preflight.core.formats import FORMATS
+from preflight._core.formats import FORMATS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

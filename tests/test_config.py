@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import preflight
+from preflight._inputs.config import load_models
 from preflight.cli import main
-from preflight.config import load_models
 
 
 @pytest.fixture(autouse=True)

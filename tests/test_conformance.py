@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 import preflight
-from preflight.core.cost import format_usd
+from preflight._core.cost import format_usd
 
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
 GUIDE_MODEL = "claude-sonnet-4-5"

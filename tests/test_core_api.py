@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 import preflight
-from preflight.core.cost import format_usd, plain_decimal
+from preflight._core.cost import format_usd, plain_decimal
 from preflight.errors import InvalidArgumentError, InvalidSizeError
 
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
@@ -87,10 +87,11 @@ def test_estimate_to_dict_is_json_ready() -> None:
 
 def test_import_does_not_load_heavy_libraries() -> None:
     code = (
-        "import sys, preflight, preflight.core.geometry, preflight.core.estimation, "
-        "preflight.core.cost, preflight.core.tables, preflight.core.rules, "
-        "preflight.core.findings, preflight.cli, preflight.probing, preflight.inspection, "
-        "preflight.preparation, preflight.core.planning, preflight.engines;"
+        "import sys, preflight, preflight._core.geometry, preflight._core.estimation, "
+        "preflight._core.cost, preflight._core.tables, preflight._core.rules, "
+        "preflight._core.findings, preflight.cli, preflight._inputs.probing, "
+        "preflight._imaging.inspection, "
+        "preflight._imaging.preparation, preflight._core.planning, preflight._imaging.engines;"
         "preflight.estimate(4000, 3000);"
         "heavy = [m for m in ('PIL', 'pyvips', 'numpy') if m in sys.modules];"
         "print(','.join(heavy))"

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from strategies import any_sizes
 
 import preflight
-from preflight.core.planning import target_sizes
-from preflight.costplan import cost_plan
+from preflight._core.planning import target_sizes
+from preflight._inputs.sizes import SizesFileError, read_sizes
+from preflight._runs.costplan import cost_plan
 from preflight.errors import DataError
-from preflight.sizes import SizesFileError, read_sizes
 
 READERS = ["numpy"] + [r for r in ("pyarrow", "pandas") if importlib.util.find_spec(r)]
 

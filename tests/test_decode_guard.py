@@ -18,10 +18,10 @@ from PIL import Image, ImageFile
 from test_prepare import ENGINES, encode, photo
 
 import preflight
-from preflight.engines import get_engine
+from preflight._imaging.engines import get_engine
 from preflight.errors import DecodeError, UnsafeImageError
 
-PREPARE_MODULE = sys.modules["preflight.sources"]  # where prepare opens its source
+PREPARE_MODULE = sys.modules["preflight._inputs.sources"]  # where prepare opens its source
 
 
 def png(width: int, height: int) -> bytes:

@@ -1,4 +1,4 @@
-# check, prepare and plan on a Dask cluster (preflight.distributed): a real
+# check, prepare and plan on a Dask cluster (preflight._runs.distributed): a real
 # LocalCluster of two worker processes, one thread each, started once for
 # the module (the machine has 2 CPUs), and every answer compared with the
 # single-process run over the fixtures. Bad files must come back as
@@ -17,8 +17,8 @@ import pytest
 from helpers import FIXTURES
 
 import preflight
-from preflight import distributed as fleet
-from preflight.core.planning import plan
+from preflight._core.planning import plan
+from preflight._runs import distributed as fleet
 from preflight.errors import ClusterError, InvalidArgumentError, MissingExtraError, UsageError
 
 dask_distributed = pytest.importorskip(
@@ -80,7 +80,7 @@ def test_check_with_decode_equals_the_single_process_run(client: Any) -> None:
 
 
 def test_urls_from_a_walk_run_on_the_workers(client: Any) -> None:
-    from preflight.remote import walk_url
+    from preflight._inputs.remote import walk_url
 
     listed = walk_url((FIXTURES / "samples").resolve().as_uri())
     assert len(listed) > 20

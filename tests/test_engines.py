@@ -20,11 +20,11 @@ from PIL import Image, ImageCms
 from test_prepare import ENGINES, encode, photo
 
 import preflight
-from preflight import engines
-from preflight.core.geometry import Target, target_size
-from preflight.engines import get_engine
-from preflight.engines.base import Engine, looks_flat
-from preflight.engines.pillow import PillowEngine
+from preflight._core.geometry import Target, target_size
+from preflight._imaging import engines
+from preflight._imaging.engines import get_engine
+from preflight._imaging.engines.base import Engine, looks_flat
+from preflight._imaging.engines.pillow import PillowEngine
 from preflight.errors import (
     DecodeError,
     InvalidArgumentError,

@@ -7,14 +7,14 @@ import pytest
 from helpers import FIXTURES
 
 import preflight
-from preflight.core.formats import (
+from preflight._core.formats import (
     ACCEPTED_MEDIA_TYPES,
     FORMATS,
     IMAGE_EXTENSIONS,
     media_type_for_path,
 )
-from preflight.engines import get_engine
-from preflight.engines.pillow import PillowEngine
+from preflight._imaging.engines import get_engine
+from preflight._imaging.engines.pillow import PillowEngine
 
 
 def test_the_api_accepts_exactly_four_media_types() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import any_sizes, boxes, rules, sides, tiers, token_budgets
 
-from preflight.core.geometry import (
+from preflight._core.geometry import (
     api_size,
     fits_tier,
     guide_tokens,
@@ -15,7 +15,7 @@ from preflight.core.geometry import (
     target_size,
     tokens,
 )
-from preflight.core.tables import GUIDE_TIP_MAX_PIXELS, GUIDE_TIP_MAX_SIDE, get_tier
+from preflight._core.tables import GUIDE_TIP_MAX_PIXELS, GUIDE_TIP_MAX_SIDE, get_tier
 
 
 def shape_kept(original: tuple[int, int], result: tuple[int, int]) -> bool:

@@ -42,10 +42,10 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from strategies import header_image_kinds, header_orientations, header_sides
 
-from preflight.core.info import Header
+from preflight._core.headers import NeedMore, parse
+from preflight._core.info import Header
+from preflight._inputs.probing import probe
 from preflight.errors import HeaderError
-from preflight.headers import NeedMore, parse
-from preflight.probing import probe
 
 PILLOW_FORMATS = {"JPEG": "jpeg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 

@@ -13,7 +13,8 @@ import pytest
 from helpers import FIXTURES, HEADER_FACTS, MANIFEST, Pipe
 
 import preflight
-from preflight.core.info import FORMAT_NAMES, Header
+from preflight._core.headers import NeedMore, parse
+from preflight._core.info import FORMAT_NAMES, Header
 from preflight.errors import (
     CorruptHeaderError,
     EmptyInputError,
@@ -22,7 +23,6 @@ from preflight.errors import (
     NotAnImageError,
     TruncatedError,
 )
-from preflight.headers import NeedMore, parse
 
 NAMES = sorted(MANIFEST)
 

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from strategies import header_shaped_bytes
 
 import preflight
-from preflight.core.info import Header
+from preflight._core.headers import READ_BUDGET, TAIL_READ, NeedMore, parse
+from preflight._core.info import Header
 from preflight.errors import CorruptHeaderError, HeaderError, HeaderTooLargeError
-from preflight.headers import READ_BUDGET, TAIL_READ, NeedMore, parse
 
 SEEDS = sorted(
     p for folder in ("samples", "unsupported", "hostile") for p in (FIXTURES / folder).iterdir()

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import preflight
-from preflight.core.info import Header
+from preflight._core.headers import READ_BUDGET, NeedMore, parse
+from preflight._core.info import Header
 from preflight.errors import UnsafeImageError, UnsupportedFormatError
-from preflight.headers import READ_BUDGET, NeedMore, parse
 
 
 def pillow_size(data: bytes) -> tuple[int, int]:

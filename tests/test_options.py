@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from strategies import sizes
 
 import preflight
-from preflight.core.options import KEYWORDS, Options, make_options
+from preflight._core.options import KEYWORDS, Options, make_options
 
 SAMPLE = FIXTURES / "samples" / "photo-800x600.jpg"
 WIDE = FIXTURES / "samples" / "wide-2400x600.jpg"

@@ -26,7 +26,7 @@ from PIL import Image, ImageOps
 from test_prepare import ENGINES
 
 import preflight
-from preflight.engines.pillow import _transposes
+from preflight._imaging.engines.pillow import _transposes
 
 _SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
 _CODES = {3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 11: "f", 12: "d", 13: "I", 16: "Q"}

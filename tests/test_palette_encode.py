@@ -13,7 +13,7 @@ from PIL import Image
 from test_prepare import ENGINES, photo
 
 import preflight
-from preflight.engines import get_engine
+from preflight._imaging.engines import get_engine
 
 
 def decoded(data: bytes) -> Image.Image:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from parallel_work import crash_on_13, fail_on_sevens, square_slowly
 
+from preflight._runs.parallel import WorkerCrashError, default_jobs, ordered_map, progress
 from preflight.errors import DataError
-from preflight.parallel import WorkerCrashError, default_jobs, ordered_map, progress
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -91,7 +91,7 @@ def test_ctrl_c_cancels_and_exits_promptly(tmp_path: Path) -> None:
             import sys
             sys.path[:0] = [{str(Path(__file__).parent)!r}]
             from parallel_work import sleep_forever
-            from preflight.parallel import ordered_map
+            from preflight._runs.parallel import ordered_map
             if __name__ == "__main__":
                 print("started", flush=True)
                 try:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from strategies import any_sizes, rules, tiers
 
 import preflight
-from preflight.core.planning import api_sizes, plan, token_counts
+from preflight._core.planning import api_sizes, plan, token_counts
 from preflight.errors import InvalidSizeError
 
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.

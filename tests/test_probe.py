@@ -14,9 +14,9 @@ import pytest
 from helpers import FIXTURES, Pipe
 
 import preflight
-from preflight.core.info import base64_length
+from preflight._core.headers import FIRST_READ
+from preflight._core.info import base64_length
 from preflight.errors import SourceError
-from preflight.headers import FIRST_READ
 
 SAMPLE = FIXTURES / "samples" / "photo-800x600.jpg"
 
@@ -148,7 +148,9 @@ def test_permission_denied_as_any_user(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_reads_without_pread_as_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
-    probe_module = importlib.import_module("preflight.probing")  # the attribute is the function
+    probe_module = importlib.import_module(
+        "preflight._inputs.probing"
+    )  # the attribute is the function
     expected = preflight.probe(SAMPLE)
     monkeypatch.setattr(probe_module, "_pread", probe_module._pread_by_seek)
     assert preflight.probe(SAMPLE) == expected

@@ -14,9 +14,13 @@ from PIL import Image
 from test_prepare import ENGINES, encode, photo
 
 import preflight
-from preflight.engines.guard import JPEG_MEMORY_CAP, JPEG_MEMORY_CAP_VARIABLE, jpeg_memory_cap
+from preflight._core.headers.jpeg import coefficient_buffer_bytes
+from preflight._imaging.engines.guard import (
+    JPEG_MEMORY_CAP,
+    JPEG_MEMORY_CAP_VARIABLE,
+    jpeg_memory_cap,
+)
 from preflight.errors import InvalidArgumentError, UnsafeImageError
-from preflight.headers.jpeg import coefficient_buffer_bytes
 
 
 def jpeg(width: int, height: int, **options: object) -> bytes:

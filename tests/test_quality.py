@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from preflight.core.geometry import api_size, tokens
-from preflight.engines import get_engine
-from preflight.quality import (
+from preflight._core.geometry import api_size, tokens
+from preflight._imaging.engines import get_engine
+from preflight._imaging.quality import (
     BLANK,
     BLURRY,
     BORDERS,
@@ -259,7 +259,7 @@ def test_borders_threshold_is_a_share_of_the_area() -> None:
 
 @engines
 def test_to_array_and_crop(engine: str) -> None:
-    from preflight.probing import probe
+    from preflight._inputs.probing import probe
 
     runner = get_engine(engine)
     source = scene(120, 80)

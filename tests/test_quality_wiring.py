@@ -15,8 +15,8 @@ from test_decode_verify import png_with_bad_idat
 from test_quality import ENGINES, png, scene
 
 import preflight
-from preflight.core.geometry import MEASURED_POLICIES, Target
-from preflight.quality import BLURRY, UPSCALED
+from preflight._core.geometry import MEASURED_POLICIES, Target
+from preflight._imaging.quality import BLURRY, UPSCALED
 
 engines = pytest.mark.parametrize("engine", ENGINES)
 

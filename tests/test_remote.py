@@ -1,4 +1,4 @@
-# Images in object storage (preflight.remote): probe, inspect and prepare on
+# Images in object storage (preflight._inputs.remote): probe, inspect and prepare on
 # fsspec URLs. An HTTP server on 127.0.0.1, started here, honours
 # `Range: bytes=a-b` and counts what it serves: nothing leaves loopback.
 # Every answer is compared with the local path's answer for the same bytes.
@@ -22,8 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import preflight
-from preflight.core.formats import IMAGE_EXTENSIONS
-from preflight.core.info import ImageInfo
+from preflight._core.formats import IMAGE_EXTENSIONS
+from preflight._core.info import ImageInfo
 from preflight.errors import (
     HeaderError,
     InvalidArgumentError,
@@ -36,8 +36,10 @@ from preflight.errors import (
 fsspec = pytest.importorskip("fsspec", reason="the 'remote' extra (fsspec) is not installed")
 pytest.importorskip("aiohttp", reason="the 'remote' extra (aiohttp) is not installed")
 
-from preflight import remote  # noqa: E402
-from preflight.headers import FIRST_READ, TAIL_READ  # noqa: E402
+from preflight._core.headers import FIRST_READ, TAIL_READ  # noqa: E402
+from preflight._imaging.inspection import inspect_url  # noqa: E402
+from preflight._inputs import remote  # noqa: E402
+from preflight._inputs.probing import probe_url  # noqa: E402
 
 SAMPLES = sorted((FIXTURES / "samples").iterdir())
 HOSTILE = sorted((FIXTURES / "hostile").iterdir())
@@ -198,7 +200,7 @@ def test_a_5_mb_jpeg_is_probed_with_at_most_64_kib_fetched(http: RangeServer) ->
 def test_the_size_from_a_listing_saves_the_info_request(http: RangeServer) -> None:
     data = _big_jpeg()
     http.files["listed.jpg"] = data
-    info = remote.probe_url(f"{http.base}/listed.jpg", size=len(data))
+    info = probe_url(f"{http.base}/listed.jpg", size=len(data))
     assert [method for method, _, _ in http.requests] == ["GET", "GET"]
     _same(info, preflight.probe(data))
 
@@ -229,7 +231,7 @@ def test_a_small_object_is_one_request_whole(http: RangeServer) -> None:
     data = (FIXTURES / "samples" / "still.gif").read_bytes()
     assert len(data) <= remote.WHOLE_READ
     http.files["small.gif"] = data
-    info = remote.probe_url(f"{http.base}/small.gif", size=len(data))
+    info = probe_url(f"{http.base}/small.gif", size=len(data))
     assert [method for method, _, _ in http.requests] == ["GET"]
     assert http.served == len(data)
     _same(info, preflight.probe(data))
@@ -305,7 +307,7 @@ def test_cut_or_damaged_objects_fail_as_the_bytes_do(path: Path, cut: int, garba
     data = data[: len(data) - cut % max(1, len(data))] + garbage
     fs = fsspec.filesystem("memory")
     fs.pipe_file("/property/object", data)
-    found = _outcome(lambda: remote.probe_url("memory://property/object"))
+    found = _outcome(lambda: probe_url("memory://property/object"))
     expected = _outcome(lambda: preflight.probe(data))
     if isinstance(expected, ImageInfo):
         assert isinstance(found, ImageInfo)
@@ -335,7 +337,7 @@ def test_a_prefix_is_walked_by_the_listing_sorted(memory: object) -> None:
     assert expanded[0] == found[0]
     assert expanded[4:] == [str(p) for p in HOSTILE if p.suffix.lower() in IMAGE_EXTENSIONS]
     # The listed size is used: the check over a walk makes no info request.
-    reports = [remote.inspect_url(f.url, size=f.size) for f in found]
+    reports = [inspect_url(f.url, size=f.size) for f in found]
     assert all([f.code for f in r.findings] == ["not-an-image"] for r in reports)
 
 
@@ -401,7 +403,7 @@ def test_urls_are_told_from_paths() -> None:
 
 def test_import_preflight_does_not_load_fsspec() -> None:
     code = (
-        "import sys, preflight, preflight.remote, preflight.inspection;"
+        "import sys, preflight, preflight._inputs.remote, preflight._imaging.inspection;"
         "print(','.join(m for m in ('fsspec', 'aiohttp', 'dask', 'distributed')"
         " if m in sys.modules))"
     )

@@ -21,9 +21,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+from preflight._core.catalogue import RULES
 from preflight.cli import main
-from preflight.cli.reporters import colour_wanted, github_data, github_property
-from preflight.core.catalogue import RULES
+from preflight.cli._reporters import colour_wanted, github_data, github_property
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

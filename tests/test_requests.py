@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import preflight
-from preflight.core.bodies import serialized_size
-from preflight.core.tables import MB, Surface, get_surface
+from preflight._core.bodies import serialized_size
+from preflight._core.tables import MB, Surface, get_surface
 
 PNG, JPEG = "image/png", "image/jpeg"
 HAIKU = "claude-haiku-4-5"  # 200K context: 100 images, standard tier

@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import preflight
-from preflight.core.planning import api_sizes
+from preflight._core.planning import api_sizes
 
 TIERS = {"standard": (1568, 1568), "high-res": (2576, 4784)}
 

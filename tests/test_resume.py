@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight.core.options import make_options
-from preflight.resume import decide, file_digest, options_digest, read_manifest, source_fields
+from preflight._core.options import make_options
+from preflight._runs.resume import decide, file_digest, options_digest, read_manifest, source_fields
 
 SETTINGS = {"target": "api", "image_format": "auto", "quality": None, "pixel_cap": 10**8}
 

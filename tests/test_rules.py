@@ -4,10 +4,10 @@ import pytest
 from helpers import FIXTURES
 
 import preflight
-from preflight.core.findings import Finding
-from preflight.core.options import Options, make_options
-from preflight.core.rules import byte_findings, image_count_findings, size_findings
-from preflight.core.tables import get_surface
+from preflight._core.findings import Finding
+from preflight._core.options import Options, make_options
+from preflight._core.rules import byte_findings, image_count_findings, size_findings
+from preflight._core.tables import get_surface
 
 # The standard tier and the 100-image cap of a 200K-context model: the
 # numbers of the vision guide's examples.

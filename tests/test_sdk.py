@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import preflight
-from preflight.core.bodies import serialized_size
+from preflight._core.bodies import serialized_size
 
 anthropic = pytest.importorskip(
     "anthropic", reason="the Anthropic SDK is not installed (pip install 'preflight[sdk]')"
@@ -113,7 +113,7 @@ from anthropic import Anthropic
 from anthropic.types import ImageBlockParam, TextBlockParam, UserMessageParam
 
 import preflight
-from preflight.blocks import MessagesBody
+from preflight._core.blocks import MessagesBody
 
 
 def send(client: Anthropic, path: str, bodies: list[MessagesBody]) -> None:
@@ -157,7 +157,7 @@ def test_a_typed_pipeline_passes_mypy_strict_with_no_cast(
     wrong = tmp_path / "wrong.py"
     wrong.write_text(
         "from anthropic.types import ImageBlockParam\n"
-        "from preflight.blocks import ImageBlock\n"
+        "from preflight._core.blocks import ImageBlock\n"
         "block: ImageBlock = {'type': 'image', 'source': "
         "{'type': 'base64', 'media_type': 'image/jpg', 'data': ''}}\n"
         "param: ImageBlockParam = block\n"

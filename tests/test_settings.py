@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from preflight._core.catalogue import RULES
+from preflight._core.selection import Layer, Selection, glob_matches
+from preflight._inputs.config import SETTINGS_KEYS, load_models, load_settings
 from preflight.cli import main
-from preflight.config import SETTINGS_KEYS, load_models, load_settings
-from preflight.core.catalogue import RULES
-from preflight.core.selection import Layer, Selection, glob_matches
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import preflight
-from preflight.core.options import make_options
-from preflight.core.tables import BUILTIN_MODELS, MODELS, get_rule, normalize_model_name
+from preflight._core.options import make_options
+from preflight._core.tables import BUILTIN_MODELS, MODELS, get_rule, normalize_model_name
 from preflight.errors import InvalidArgumentError, PreflightError, UnknownNameError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent

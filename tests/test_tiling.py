@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from preflight.core.geometry import api_size, tokens
+from preflight._core.geometry import api_size, tokens
+from preflight._imaging.tiling import Layout, tile, tile_layout
 from preflight.errors import InvalidArgumentError
-from preflight.tiling import Layout, tile, tile_layout
 
 engines = pytest.mark.parametrize("engine", installed_engines())
 

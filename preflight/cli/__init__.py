@@ -11,12 +11,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from preflight import __version__, interrupts
-from preflight.cli import _common, check, estimate, pack, prepare, request, rule
-from preflight.config import load_models
+from preflight._imaging import interrupts
+from preflight._inputs.config import load_models
+from preflight._version import __version__
+from preflight.cli import _check, _common, _estimate, _pack, _prepare, _request, _rule
 from preflight.errors import PreflightError, UsageError
 
-SUBCOMMANDS = [estimate, check, prepare, request, pack, rule]
+SUBCOMMANDS = [_estimate, _check, _prepare, _request, _pack, _rule]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,12 +24,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from preflight import errors, interrupts
-from preflight.cli.reporters import FORMATS, Display, colour_wanted, display_text
-from preflight.config import Settings, load_models, load_settings, settings_file
-from preflight.core.options import Options, make_options
-from preflight.core.selection import Layer, Selection, check_selectors
-from preflight.core.tables import (
+from preflight import errors
+from preflight._core.options import Options, make_options
+from preflight._core.selection import Layer, Selection, check_selectors
+from preflight._core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
     DEFAULT_SURFACE,
@@ -40,10 +38,13 @@ from preflight.core.tables import (
     TIERS,
     TOKEN_RULES,
 )
+from preflight._imaging import interrupts
+from preflight._inputs.config import Settings, load_models, load_settings, settings_file
+from preflight._inputs.walking import FileId as FileId
+from preflight._inputs.walking import file_id as file_id
+from preflight._inputs.walking import walk_files as walk_files
+from preflight.cli._reporters import FORMATS, Display, colour_wanted, display_text
 from preflight.errors import UnknownNameError
-from preflight.walking import FileId as FileId
-from preflight.walking import file_id as file_id
-from preflight.walking import walk_files as walk_files
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -176,7 +177,7 @@ def jobs_from_args(args: argparse.Namespace, items: int, heavy: bool) -> int:
     """The processes to use: --jobs, else the CPUs available; one for a small
     run of light work, where starting workers costs more than it saves
     (docs/scale.md: 10,000 header reads take about 0.2 s in one process)."""
-    from preflight.parallel import default_jobs
+    from preflight._runs.parallel import default_jobs
 
     if args.jobs is not None:
         return int(args.jobs)

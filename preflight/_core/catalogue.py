@@ -1,0 +1,555 @@
+# The catalogue of every code preflight reports: what it means, how to fix
+# it, and the page of docs/ its fact comes from. Rules:
+# - pure data: one Rule per code, no I/O; SARIF rules, docs/rules.md and
+#   `preflight rule` all read this table and nothing else;
+# - every code of core/findings.py and every `code` of a PreflightError
+#   subclass is here (tests/test_catalogue.py enforces it); a code is never
+#   removed or renamed, as scripts key on it;
+# - kind: "finding" (check reports it about an image), "failure" (a file
+#   that could not be read or prepared: an error class's code, reported per
+#   file), "usage" (the caller's mistake: the command exits 2).
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from preflight._core import findings as f
+
+FINDING = "finding"
+FAILURE = "failure"
+USAGE = "usage"
+KINDS = (FINDING, FAILURE, USAGE)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str  # error, warning or info (failures and usage errors: error)
+    kind: str
+    summary: str  # one line
+    meaning: str
+    fix: str
+    source: str  # the docs page (and the source it names) the fact comes from
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "kind": self.kind,
+            "summary": self.summary,
+            "meaning": self.meaning,
+            "fix": self.fix,
+            "source": self.source,
+        }
+
+
+_LIMITS = "docs/limits.md"
+_ERRORS = "docs/errors.md"
+_HOSTILE = "docs/hostile-input.md"
+_REQUESTS = "docs/requests.md"
+
+_RULES = (
+    # --- findings: errors (the API rejects the request) -----------------------
+    Rule(
+        f.OVER_MAX_SIDE,
+        f.ERROR,
+        FINDING,
+        "A side is over 8000 px: the API rejects the image.",
+        "The API refuses any image with a width or height over 8000 pixels, with "
+        '"At least one of the image dimensions exceed max allowed size: 8000 pixels".',
+        "Downscale the image so that both sides are at most 8000 px (`preflight prepare` does it).",
+        f"{_LIMITS} (Pixels; the vision guide) and {_ERRORS} (Messages; live API behaviour)",
+    ),
+    Rule(
+        f.OVER_MANY_IMAGES_SIDE,
+        f.ERROR,
+        FINDING,
+        "A side is over 2000 px in a request with more than 20 images.",
+        "When a request holds more than 20 image blocks (earlier turns and tool results "
+        "count), every image with a side over 2000 px is rejected.",
+        "Resize each image to at most 2000 px a side, or send 20 or fewer images per request.",
+        f'{_LIMITS} (Pixels, many-image rule; the vision guide and the "Vision" page)',
+    ),
+    Rule(
+        f.TOO_MANY_IMAGES,
+        f.ERROR,
+        FINDING,
+        "More images in the request than the model or surface allows.",
+        "A request may hold 100 images (600 on larger-context models, 20 per message on "
+        'claude.ai); over that the API answers "Too much media".',
+        "Split the images over several requests.",
+        f'{_LIMITS} (Images per request; the "Vision" page)',
+    ),
+    Rule(
+        f.OVER_BYTE_LIMIT,
+        f.ERROR,
+        FINDING,
+        "The image's base64 text is over the surface's per-image limit.",
+        "The per-image limit (5 MB or 10 MB by surface) is measured on the base64 text, "
+        "which is 4/3 of the file's size.",
+        "Re-encode or downscale the image (`preflight prepare` fits it to the budget).",
+        f"{_LIMITS} (Bytes are counted on the base64 text; current docs)",
+    ),
+    Rule(
+        f.UNSUPPORTED_FORMAT,
+        f.ERROR,
+        FINDING,
+        "A format the API does not accept (HEIC, AVIF, TIFF, BMP, SVG, ...).",
+        "The API takes only JPEG, PNG, GIF and WebP, declared as image/jpeg, image/png, "
+        "image/gif or image/webp.",
+        "Convert the image to JPEG or PNG (`preflight prepare` converts it).",
+        f"{_LIMITS} (Formats; the vision guide)",
+    ),
+    Rule(
+        f.NOT_AN_IMAGE,
+        f.ERROR,
+        FINDING,
+        "The file does not start like any image format.",
+        'The API answers "Could not process image" for data it cannot decode.',
+        "Check that the file is the image you meant; re-export it.",
+        f"{_ERRORS} (Messages; live API behaviour)",
+    ),
+    Rule(
+        f.MEDIA_TYPE_MISMATCH,
+        f.ERROR,
+        FINDING,
+        "The declared media type (from the extension) is not the content's.",
+        "The API compares the declared media_type with the data and rejects a mismatch "
+        "(a PNG named .jpg is declared image/jpeg by most upload code).",
+        "Declare the content's media type, or rename the file to match its content.",
+        f"{_LIMITS} (Formats) and {_ERRORS} (Messages; live API behaviour)",
+    ),
+    Rule(
+        f.BAD_MEDIA_TYPE,
+        f.ERROR,
+        FINDING,
+        "The declared media type is not one of the four the API accepts.",
+        "media_type must be exactly image/jpeg, image/png, image/gif or image/webp.",
+        "Declare the media type of the content.",
+        f"{_ERRORS} (Messages; live API behaviour)",
+    ),
+    Rule(
+        f.EMPTY,
+        f.ERROR,
+        FINDING,
+        "The file is empty.",
+        'Zero bytes: the API answers "Could not process image".',
+        "Export or download the image again.",
+        f"{_ERRORS} (Messages) and {_HOSTILE} (Before decoding)",
+    ),
+    Rule(
+        f.TRUNCATED,
+        f.ERROR,
+        FINDING,
+        "The image data is cut short.",
+        "The file ends before its header or pixel data does; decoders refuse it and the API "
+        'answers "Could not process image".',
+        "The file is incomplete: download or export it again.",
+        f"{_ERRORS} (Messages) and {_HOSTILE} (Before decoding)",
+    ),
+    Rule(
+        f.CORRUPT,
+        f.ERROR,
+        FINDING,
+        "A header field is impossible (a zero size, a bad length, a bad marker).",
+        'The header cannot describe a real image; the API answers "Could not process image".',
+        "Re-export the image from its original.",
+        f"{_ERRORS} (Messages) and {_HOSTILE} (Before decoding)",
+    ),
+    Rule(
+        f.UNREADABLE,
+        f.ERROR,
+        FINDING,
+        "The file could not be read (missing, a directory, a broken link, no permission).",
+        "preflight could not open or read the path, so nothing could be sent either.",
+        "Check the path and its permissions.",
+        _HOSTILE,
+    ),
+    Rule(
+        f.REQUEST_TOO_LARGE,
+        f.ERROR,
+        FINDING,
+        "The images' base64 alone is over the request body limit (HTTP 413).",
+        "A request body is limited (32 MB on the Messages API, 256 MB for Message Batches); "
+        'over it the API answers HTTP 413 "Request exceeds the maximum size".',
+        "Send the images in several requests, or make them smaller (`preflight prepare`).",
+        f'{_LIMITS} (Request bodies; "API overview") and {_ERRORS} (Messages)',
+    ),
+    Rule(
+        f.OVERSIZED,
+        f.ERROR,
+        FINDING,
+        "Over the tier's size where oversized images are refused, not resized.",
+        'With "transformations": {"oversized_image": "error"}, and for computer-use and '
+        "browser-use screenshots in tool results, the API refuses an image it would resize.",
+        "Resize the image to the size the tier keeps (`preflight prepare --target api`).",
+        f'{_LIMITS} (Oversized images) and {_ERRORS} (Oversized image; "Vision coordinates")',
+    ),
+    # --- findings: warnings (accepted, but changed or likely misread) ---------
+    Rule(
+        f.MISSING_END_MARKER,
+        f.WARNING,
+        FINDING,
+        "A JPEG with data after its end, or a GIF without its trailer.",
+        "Phones append a video to motion photos after the JPEG's end marker; a GIF without "
+        "its trailer was cut short or has data appended. Decoders read both.",
+        "Nothing is needed; re-export the image to drop the extra bytes from the upload.",
+        f"{_HOSTILE} (Before decoding)",
+    ),
+    Rule(
+        f.WILL_RESIZE,
+        f.WARNING,
+        FINDING,
+        "The API will downscale the image: upload bytes and latency for nothing.",
+        "An image over the model's tier size (1568 px / 1568 patch tokens on the standard "
+        "tier) is resized by the API; the detail removed is never seen, and resizing on the "
+        "server delays the first token.",
+        "Resize it before sending (`preflight prepare` makes the size the API keeps).",
+        "docs/resize-and-tokens.md (The published resize algorithm; current docs) and "
+        f"{_LIMITS} (Quality; the vision guide)",
+    ),
+    Rule(
+        f.SMALL_SIDE,
+        f.WARNING,
+        FINDING,
+        "A side under 200 px may degrade the answer.",
+        "The vision guide warns that images with a side under 200 px may be misread.",
+        "Send a larger original if there is one (upscaling adds no detail).",
+        f"{_LIMITS} (Quality; the vision guide)",
+    ),
+    Rule(
+        f.EXIF_ROTATION,
+        f.WARNING,
+        FINDING,
+        "An EXIF orientation the model will not see.",
+        "Viewers rotate the image by its EXIF tag, but the model reads no metadata and sees "
+        "the stored pixels, which may be sideways or mirrored.",
+        "Rotate the pixels (`preflight prepare` applies the orientation).",
+        f"{_LIMITS} (Quality; the vision guide) and {_HOSTILE} (Orientation)",
+    ),
+    Rule(
+        f.ANIMATED,
+        f.WARNING,
+        FINDING,
+        "An animated GIF, APNG or WebP: the model sees one frame.",
+        'The "Vision" page says the model sees only the first frame of an animation; the '
+        "vision guide does not say.",
+        "Send the frame you mean as a still image (`preflight prepare` keeps the first).",
+        f'{_LIMITS} (Formats; the "Vision" page)',
+    ),
+    # --- findings: info (harmless, worth knowing) ------------------------------
+    Rule(
+        f.PROGRESSIVE,
+        f.INFO,
+        FINDING,
+        "A progressive JPEG.",
+        "Accepted as it is; noted for pipelines that want baseline JPEGs.",
+        "Nothing is needed.",
+        f"{_LIMITS} (Formats; the vision guide)",
+    ),
+    Rule(
+        f.CMYK,
+        f.INFO,
+        FINDING,
+        "A CMYK (or YCCK) JPEG: colours depend on the decoder.",
+        "The API accepts it, but decoders differ on CMYK colours, so the model may see other "
+        "colours than a viewer shows.",
+        "Convert to sRGB (`preflight prepare` does).",
+        f"{_LIMITS} (Formats; the vision guide)",
+    ),
+    Rule(
+        f.HIGH_BIT_DEPTH,
+        f.INFO,
+        FINDING,
+        "More than 8 bits per sample.",
+        "Accepted; no source says that the extra precision reaches the model, and it costs "
+        "upload bytes.",
+        "Convert to 8 bits per sample to save bytes (`preflight prepare` does).",
+        f"{_LIMITS} (Formats; the vision guide)",
+    ),
+    Rule(
+        f.INTERLACED,
+        f.INFO,
+        FINDING,
+        "An interlaced PNG or GIF.",
+        "Accepted as it is; interlacing makes the file larger and only helps slow "
+        "progressive display.",
+        "Nothing is needed; re-encode without interlacing to save bytes.",
+        f"{_LIMITS} (Formats; the vision guide)",
+    ),
+    Rule(
+        f.ALPHA,
+        f.INFO,
+        FINDING,
+        "The image has an alpha channel.",
+        "Accepted; no source says how transparent pixels are shown to the model.",
+        "Flatten onto the background you mean if transparency matters.",
+        f"{_LIMITS} (Formats; the vision guide)",
+    ),
+    # --- findings about whole request bodies (check_request; docs/requests.md) ----
+    Rule(
+        f.UNDECODABLE,
+        f.ERROR,
+        FINDING,
+        "The header reads, but the pixel data does not decode.",
+        'The API answers "Could not process image" for data its decoder cannot read; '
+        "the header alone looks fine (found by check --decode and prepare's verification).",
+        "Export the image again; `preflight prepare` re-encodes what still decodes.",
+        f"{_ERRORS} (Could not process image; live API behaviour) and {_HOSTILE}",
+    ),
+    Rule(
+        f.MALFORMED_REQUEST,
+        f.ERROR,
+        FINDING,
+        "The request body has the wrong shape or types.",
+        "A body that is not an object, has no messages, a block without a type, or "
+        "values of the wrong type: the API refuses it with a 400.",
+        "Fix the body at the path named (the Messages API's shape; the SDK's types help).",
+        f"{_REQUESTS} (Malformed bodies; the wording is preflight's own)",
+    ),
+    Rule(
+        f.SOURCE_NOT_ACCEPTED,
+        f.ERROR,
+        FINDING,
+        "A url or file image source on a surface that takes only base64.",
+        'Bedrock and Google Cloud Vertex AI take base64 image sources only ("Vision").',
+        "Send the image as base64 (preflight prepare_request can fetch and embed it).",
+        f'{_LIMITS} (Image sources; the "Vision" page)',
+    ),
+    Rule(
+        f.BAD_BASE64,
+        f.ERROR,
+        FINDING,
+        "Image data that is not valid base64 text.",
+        "The data field of a base64 source must be plain base64; other text cannot be decoded.",
+        "Encode the bytes with standard base64 (no line breaks).",
+        f"{_REQUESTS} (What is checked offline)",
+    ),
+    Rule(
+        f.NOT_CHECKED_OFFLINE,
+        f.INFO,  # a warning when a resolver was given and failed
+        FINDING,
+        "A url or file image source: the API fetches it, so it cannot be checked here.",
+        "It counts toward the image limits; its size and bytes are unknown without a resolver.",
+        "Pass a resolver to check_request to fetch the bytes and check them too.",
+        f"{_LIMITS} (Image sources) and {_REQUESTS}",
+    ),
+    # --- failures: a file that could not be read or prepared -------------------
+    Rule(
+        "bad-header",
+        f.ERROR,
+        FAILURE,
+        "The bytes are not a readable image header.",
+        "The header parser refused the data (the root of not-an-image, empty, truncated, "
+        "corrupt and header-too-large).",
+        "Re-export the image.",
+        f"{_HOSTILE} (Before decoding)",
+    ),
+    Rule(
+        "header-too-large",
+        f.ERROR,
+        FAILURE,
+        "Reaching the size fields would need more than the 8 MiB read budget.",
+        "No image any surface accepts has a header that large; the file is refused unread.",
+        "Re-export the image without its huge metadata.",
+        f"{_HOSTILE} (The caps)",
+    ),
+    Rule(
+        "cannot-decode-format",
+        f.ERROR,
+        FAILURE,
+        "No installed engine decodes this format.",
+        "prepare must decode an image to convert it; neither engine installed reads it.",
+        'Install what the message names (pyvips via "preflight[vips]", pillow-heif), or '
+        "convert the image elsewhere.",
+        f"{_HOSTILE} (What each engine refuses)",
+    ),
+    Rule(
+        "decode-failed",
+        f.ERROR,
+        FAILURE,
+        "The engine could not decode the pixels (corrupt or cut short).",
+        "The header was readable but the image data is not.",
+        "Re-export the image from its original.",
+        f"{_HOSTILE} (What each engine refuses)",
+    ),
+    Rule(
+        "over-pixel-cap",
+        f.ERROR,
+        FAILURE,
+        "The declared size is over the pixel cap: refused before decoding.",
+        "Decoding a file that declares billions of pixels would exhaust memory (a "
+        "decompression bomb), so prepare refuses it unread.",
+        "Downscale the image with a tool you trust, or raise --pixel-cap.",
+        f"{_HOSTILE} (The caps)",
+    ),
+    Rule(
+        "engine-failed",
+        f.ERROR,
+        FAILURE,
+        "The image engine failed for a reason not in the data.",
+        "libvips or Pillow raised an error that does not come from the image.",
+        "Try the other engine (--engine pillow or --engine vips) and report the message.",
+        _HOSTILE,
+    ),
+    Rule(
+        "over-byte-budget",
+        f.ERROR,
+        FAILURE,
+        "No encoding of the image fits the byte budget.",
+        "prepare tried smaller sizes and qualities and none fits the per-image limit on the "
+        "base64 text.",
+        "Raise --max-bytes, or choose a smaller --target.",
+        f"{_LIMITS} (Bytes are counted on the base64 text)",
+    ),
+    Rule(
+        "cannot-write",
+        f.ERROR,
+        FAILURE,
+        "An output could not be written (permissions, a full disk).",
+        "The operating system refused the write.",
+        "Check the output directory's permissions and free space.",
+        "docs/README.md",
+    ),
+    Rule(
+        "data",
+        f.ERROR,
+        FAILURE,
+        "Bad data or a failing environment (the root of every failure).",
+        "The base class of the failures above; a file-level error not more precise.",
+        "Read the message.",
+        "docs/README.md",
+    ),
+    Rule(
+        "preflight-error",
+        f.ERROR,
+        FAILURE,
+        "An error of preflight (the root of every error).",
+        "The base class of every preflight error; not raised by itself.",
+        "Read the message.",
+        "docs/README.md",
+    ),
+    # --- usage: the caller's mistakes (exit 2) ----------------------------------
+    Rule(
+        "usage",
+        f.ERROR,
+        USAGE,
+        "The call, command line or configuration must change.",
+        "The base class of the caller's mistakes; the command exits 2.",
+        "Read the message.",
+        "docs/README.md",
+    ),
+    Rule(
+        "bad-command-line",
+        f.ERROR,
+        USAGE,
+        "A command-line argument preflight cannot use.",
+        "A bad size, option or combination of options; the command exits 2.",
+        "Read the message and `preflight COMMAND --help`.",
+        "docs/ci.md (Exit codes)",
+    ),
+    Rule(
+        "invalid-size",
+        f.ERROR,
+        USAGE,
+        "A width, height or count that is not a whole number in range.",
+        "Sizes and counts are whole numbers of at least 1.",
+        "Pass whole numbers.",
+        "docs/configuration.md (Options from Python)",
+    ),
+    Rule(
+        "invalid-argument",
+        f.ERROR,
+        USAGE,
+        "An argument outside what the function accepts.",
+        "A bad budget, policy, price or target.",
+        "Read the message: it names the accepted values.",
+        "docs/configuration.md (Options from Python)",
+    ),
+    Rule(
+        "bad-config",
+        f.ERROR,
+        USAGE,
+        "A configuration file that cannot be used.",
+        "Unreadable, not TOML, an unknown key or a bad value in pyproject.toml, "
+        "preflight.toml or the PREFLIGHT_MODELS file; the command exits 2.",
+        "Fix the file and key the message names.",
+        "docs/configuration.md and docs/ci.md (Configuration)",
+    ),
+    Rule(
+        "unknown-name",
+        f.ERROR,
+        USAGE,
+        "A model, tier, surface or rule name that is not in the tables.",
+        "The message lists the known names.",
+        "Use a known name, or pass --price and --tier for a model not in the table.",
+        "docs/models.md",
+    ),
+    Rule(
+        "bad-output-path",
+        f.ERROR,
+        USAGE,
+        "An output path that would overwrite an input or its manifest.",
+        "prepare never writes over an input or over a file that is not its manifest.",
+        "Choose another --out directory.",
+        "docs/README.md",
+    ),
+    Rule(
+        "engine-unavailable",
+        f.ERROR,
+        USAGE,
+        "An image engine that was asked for is not installed.",
+        "--engine vips needs pyvips (the vips extra).",
+        'Install "preflight[vips]", or use --engine pillow.',
+        f"{_HOSTILE} (What each engine refuses)",
+    ),
+    Rule(
+        "missing-extra",
+        f.ERROR,
+        USAGE,
+        "A feature whose optional extra is not installed.",
+        "A URL needs fsspec (and the cloud file system for its scheme); a cluster needs dask.",
+        'Install the extra the message names, e.g. "preflight[remote]" or "preflight[dask]".',
+        "docs/remote.md (Extras)",
+    ),
+    Rule(
+        "bad-sizes-file",
+        f.ERROR,
+        FAILURE,
+        "A file of sizes that cannot be read as one.",
+        "estimate --from needs columns width and height (and optionally count), whole "
+        "numbers of at least 1; the message names the line.",
+        "Fix the file at the line named, or export it again as CSV or Parquet.",
+        "docs/scale.md (A cost plan from a file of sizes)",
+    ),
+    Rule(
+        "worker-crashed",
+        f.ERROR,
+        FAILURE,
+        "A worker process died while working on this file.",
+        "With --jobs, one worker process stopped (out of memory, killed, a crash in a "
+        "decoder); the other files are still done.",
+        "Run that file alone (--jobs 1) to see the cause; lower --pixel-cap if it is memory.",
+        "docs/scale.md (Every core of one machine)",
+    ),
+    Rule(
+        "cluster-failed",
+        f.ERROR,
+        FAILURE,
+        "A Dask cluster that cannot be reached, or cannot run preflight.",
+        "The scheduler address did not answer, or its workers run another preflight version.",
+        "Check the address and install the same preflight version on every worker.",
+        "docs/remote.md (A Dask cluster)",
+    ),
+)
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+
+def get_rule(code: str) -> Rule | None:
+    return RULES.get(code)
+
+
+def finding_codes() -> tuple[str, ...]:
+    """The codes check can report, in catalogue order."""
+    return tuple(r.code for r in _RULES if r.kind == FINDING)

@@ -1,0 +1,312 @@
+# A file of image sizes in, three int64 arrays out (widths, heights,
+# counts): the input of a cost plan (preflight._runs.costplan). Rules:
+# - CSV with a header naming `width` and `height` and optionally `count`
+#   (any order, other columns ignored, names case-insensitive); Parquet with
+#   those columns (pyarrow, an optional extra); a binary stream (stdin) is
+#   read as CSV;
+# - fast where it can be: pyarrow's multithreaded CSV reader when installed,
+#   else pandas' C reader, else numpy alone (slower, always there); every
+#   reader's arrays pass the same checks;
+# - a bad file is one line of DataError (SizesFileError) naming the file and,
+#   for a bad row, its line number: a missing column, a value that is not a
+#   whole number, a size under 1 (a count under 0), a number past 2**62, no
+#   rows, a row with the wrong number of fields.
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from preflight._core.geometry import MAX_SIDE
+from preflight.errors import SizesFileError as SizesFileError
+from preflight.errors import SourceError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    IntArray = NDArray[np.int64]
+
+COLUMNS = ("width", "height", "count")
+READERS = ("auto", "pyarrow", "pandas", "numpy")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    widths: IntArray
+    heights: IntArray
+    counts: IntArray | None  # None: one image per row
+    source: str  # the file's name, for messages
+    reader: str  # which reader read it
+
+    def __len__(self) -> int:
+        return int(self.widths.size)
+
+
+SizesSource = str | os.PathLike[str] | IO[bytes]
+
+
+def read_sizes(source: SizesSource, *, reader: str = "auto", format: str = "auto") -> Sizes:
+    """Read `width,height[,count]` rows from a CSV or Parquet file, or a
+    binary stream of CSV ("-" is standard input)."""
+    if reader not in READERS:
+        raise SizesFileError(f"unknown reader {reader!r}; known: {', '.join(READERS)}")
+    if source == "-":
+        import sys
+
+        source = sys.stdin.buffer
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        name = str(path)
+        kind = format if format != "auto" else ("parquet" if _is_parquet(path) else "csv")
+        if kind == "parquet":
+            return _read_parquet(path, name)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise SourceError(f"{name}: cannot read ({error.strerror or error})") from None
+    else:
+        name = getattr(source, "name", "<stream>")
+        name = name if isinstance(name, str) else "<stream>"
+        data = source.read()
+        if format == "parquet" or data[:4] == b"PAR1":
+            return _read_parquet(io.BytesIO(data), name)
+    return _read_csv(data, name, reader)
+
+
+def _is_parquet(path: Path) -> bool:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return True
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"PAR1"
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
+# --- CSV ---------------------------------------------------------------------
+
+
+def _read_csv(data: bytes, name: str, reader: str) -> Sizes:
+    if not data.strip():
+        raise SizesFileError(f"{name}: empty: expected a header 'width,height[,count]' and rows")
+    header_line, _, _ = data.partition(b"\n")
+    names = [
+        c.strip().strip('"').lower() for c in header_line.decode("utf-8", "replace").split(",")
+    ]
+    columns = _columns(names, name)
+    order = _available(reader)
+    for choice in order:
+        try:
+            arrays = _CSV_READERS[choice](data, names, columns)
+        except _Unreadable:
+            break  # a bad value: the slow scan below says where
+        if arrays is not None:
+            return _checked(arrays, name, choice, lambda i: i + 2, data)
+    _scan_for_error(data, name, names, columns)
+    raise SizesFileError(f"{name}: cannot read the sizes")  # pragma: no cover
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _columns(names: list[str], name: str) -> list[int]:
+    missing = [c for c in COLUMNS[:2] if c not in names]
+    if missing:
+        raise SizesFileError(
+            f"{name}: line 1: no column {' or '.join(repr(c) for c in missing)}; "
+            "expected a header 'width,height[,count]'"
+        )
+    return [names.index(c) for c in COLUMNS if c in names]
+
+
+def _available(reader: str) -> list[str]:
+    if reader != "auto":
+        return [reader]
+    import importlib.util
+
+    return [r for r in ("pyarrow", "pandas") if importlib.util.find_spec(r)] + ["numpy"]
+
+
+def _via_pyarrow(data: bytes, names: list[str], columns: list[int]) -> list[Any] | None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    wanted = [names[i] for i in columns]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=wanted, column_types=dict.fromkeys(wanted, pa.int64())
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise _Unreadable from error
+    return [_no_nulls(table.column(c).to_numpy()) for c in wanted]
+
+
+def _via_pandas(data: bytes, names: list[str], columns: list[int]) -> list[Any] | None:
+    import numpy as np
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            usecols=columns,
+            dtype=dict.fromkeys(columns, np.int64),
+            header=0,
+            engine="c",
+        )
+    except (ValueError, OverflowError, pd.errors.ParserError) as error:
+        raise _Unreadable from error
+    # pandas keeps a row's extra fields to itself: the commas must add up.
+    if data.count(b",") != (len(names) - 1) * (len(frame) + 1):
+        raise _Unreadable
+    in_file_order = sorted(columns)
+    return [frame.iloc[:, in_file_order.index(i)].to_numpy(dtype=np.int64) for i in columns]
+
+
+def _via_numpy(data: bytes, names: list[str], columns: list[int]) -> list[Any] | None:
+    """Numpy alone: the rows split at commas and newlines, each field parsed
+    by numpy's integer conversion; the row shape is checked first."""
+    import numpy as np
+
+    body = data.partition(b"\n")[2].replace(b"\r", b"")
+    lines = [line for line in body.split(b"\n") if line.strip()]
+    if not lines:
+        return [np.empty(0, np.int64) for _ in columns]
+    fields = len(names)
+    joined = b",".join(lines)
+    if joined.count(b",") + 1 != fields * len(lines):
+        raise _Unreadable
+    cells = joined.split(b",")
+    try:
+        return [np.array(cells[i::fields], dtype=np.int64) for i in columns]
+    except (ValueError, OverflowError) as error:
+        raise _Unreadable from error
+
+
+def _no_nulls(array: Any) -> Any:
+    import numpy as np
+
+    if array.dtype != np.int64:  # nulls came back as floats or objects
+        raise _Unreadable
+    return array
+
+
+_CSV_READERS = {"pyarrow": _via_pyarrow, "pandas": _via_pandas, "numpy": _via_numpy}
+
+
+def _scan_for_error(data: bytes, name: str, names: list[str], columns: list[int]) -> None:
+    """The slow path, for a file a fast reader refused: find the first bad row."""
+    text = io.StringIO(data.decode("utf-8", "replace"), newline="")
+    rows = csv.reader(text)
+    next(rows, None)
+    for number, row in enumerate(rows, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(names):
+            raise SizesFileError(
+                f"{name}: line {number}: {len(row)} fields, the header has {len(names)}"
+            )
+        for i in columns:
+            value = row[i].strip()
+            if not (value.isascii() and value.lstrip("+-").isdigit()):
+                raise SizesFileError(
+                    f"{name}: line {number}: {names[i]} {value!r} is not a whole number"
+                )
+            _check_value(int(value), names[i], name, number)
+    raise SizesFileError(f"{name}: cannot read the sizes (not a CSV of whole numbers)")
+
+
+def _check_value(value: int, column: str, name: str, line: int) -> None:
+    low = 0 if column == "count" else 1
+    if value < low:
+        raise SizesFileError(f"{name}: line {line}: {column} {value} is under {low}")
+    if value > MAX_SIDE:
+        raise SizesFileError(f"{name}: line {line}: {column} is past 2**62")
+
+
+# --- Parquet -------------------------------------------------------------------
+
+
+def _read_parquet(source: Path | IO[bytes], name: str) -> Sizes:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise SizesFileError(
+            f"{name}: reading Parquet needs pyarrow: pip install 'preflight[parquet]'"
+        ) from None
+    import pyarrow as pa
+
+    try:
+        schema = pq.read_schema(source)
+        names = [n.lower() for n in schema.names]
+        columns = _columns(names, name)
+        if hasattr(source, "seek"):
+            source.seek(0)
+        table = pq.read_table(source, columns=[schema.names[i] for i in columns])
+    except (pa.ArrowInvalid, OSError) as error:
+        raise SizesFileError(f"{name}: not a readable Parquet file ({error})") from None
+    arrays = []
+    for column_name, column in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_integer(column.type) or column.null_count:
+            raise SizesFileError(
+                f"{name}: column {column_name!r} must hold whole numbers without gaps "
+                f"(it is {column.type}, {column.null_count} missing)"
+            )
+        arrays.append(column.to_numpy().astype("int64", copy=False))
+    return _checked(arrays, name, "pyarrow", lambda i: i + 1, None, rows_word="row")
+
+
+# --- the checks every reader's arrays pass ---------------------------------------
+
+
+def _checked(
+    arrays: list[Any],
+    name: str,
+    reader: str,
+    line_of: Any,
+    data: bytes | None,
+    rows_word: str = "line",
+) -> Sizes:
+    import numpy as np
+
+    widths, heights = arrays[0], arrays[1]
+    counts = arrays[2] if len(arrays) > 2 else None
+    if widths.size == 0:
+        raise SizesFileError(f"{name}: no rows under the header")
+    for column, array in zip(COLUMNS, arrays, strict=False):
+        low = 0 if column == "count" else 1
+        bad = (array < low) | (array > MAX_SIDE)
+        if bad.any():
+            first = int(np.argmax(bad))
+            value = int(array[first])
+            where = _line_of_row(data, first) if data is not None else line_of(first)
+            what = "is past 2**62" if value > MAX_SIDE else f"{value} is under {low}"
+            raise SizesFileError(f"{name}: {rows_word} {where}: {column} {what}")
+    return Sizes(
+        np.ascontiguousarray(widths, dtype=np.int64),
+        np.ascontiguousarray(heights, dtype=np.int64),
+        None if counts is None else np.ascontiguousarray(counts, dtype=np.int64),
+        name,
+        reader,
+    )
+
+
+def _line_of_row(data: bytes, row: int) -> int:
+    """The line number of data row `row` (0-based), blank lines skipped as the readers do."""
+    number = 1
+    seen = -1
+    for number, line in enumerate(data.split(b"\n")[1:], start=2):
+        if line.strip():
+            seen += 1
+            if seen == row:
+                return number
+    return number

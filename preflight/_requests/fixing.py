@@ -1,0 +1,349 @@
+# prepare_request(): a Messages request body in, one the API accepts out.
+# The shell around check_request (core/bodies) and prepare(). Rules:
+# - the input is never mutated: the new body shares every part that did not
+#   change and copies only the containers on the way to a changed block;
+# - an image is prepared only when the API would reject or resize it; every
+#   other image stays byte for byte (and its block unchanged);
+# - each image is prepared from its own bytes with images_in_request set to
+#   the request's image count, so the many-image side limit applies to
+#   every image when the request holds more than 20 (history and tool
+#   results included); prepare() fits each image's byte budget;
+# - then the body limit: when the serialized body is still too large, the
+#   largest images shrink first (water-filling: every image above one common
+#   budget is prepared again under it) until the body fits;
+# - idempotent: a body this returns needs nothing more, so preparing it
+#   again returns it unchanged.
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from preflight._core.bodies import (
+    RequestImage,
+    RequestReport,
+    Resolver,
+    check_request,
+    serialized_size,
+)
+from preflight._core.cost import exact_cost
+from preflight._core.findings import (
+    BAD_MEDIA_TYPE,
+    ERROR,
+    MEDIA_TYPE_MISMATCH,
+    OVER_BYTE_LIMIT,
+    OVER_MANY_IMAGES_SIDE,
+    OVER_MAX_SIDE,
+    OVERSIZED,
+    TRUNCATED,
+    UNSUPPORTED_FORMAT,
+    Finding,
+)
+from preflight._core.options import OptionKeywords, Options
+from preflight._imaging.preparation import Action, PreparedImage, prepare
+from preflight.errors import DataError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+# What prepare() fixes: a size, byte or media-type rejection, or data it
+# can re-encode. (Malformed fields and undecodable data it cannot fix.)
+FIXABLE = frozenset(
+    {
+        OVER_MAX_SIDE,
+        OVER_MANY_IMAGES_SIDE,
+        OVERSIZED,
+        OVER_BYTE_LIMIT,
+        MEDIA_TYPE_MISMATCH,
+        BAD_MEDIA_TYPE,
+        UNSUPPORTED_FORMAT,
+        TRUNCATED,
+    }
+)
+CANNOT_PREPARE = "cannot-prepare"
+_FILL_MARGIN = 0.98  # aim the common budget a little under what the body needs
+_FILL_ROUNDS = 6
+
+
+@dataclass(frozen=True)
+class RequestChange:
+    """One image block that changed, and why."""
+
+    path: str
+    reason: str
+    actions: tuple[Action, ...]
+    before: RequestImage
+    after: RequestImage | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        after = self.after
+        return {
+            "path": self.path,
+            "reason": self.reason,
+            "actions": [a.to_dict() for a in self.actions],
+            "before": _summary(self.before),
+            "after": None if after is None else _summary(after),
+        }
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    body: Any  # the new body (the input's own object when nothing changed and it was a dict)
+    changes: tuple[RequestChange, ...]
+    failures: tuple[Finding, ...]  # images that could not be prepared
+    before: RequestReport
+    report: RequestReport  # check_request of the new body
+    options: Options = field(repr=False, default_factory=Options)
+
+    @property
+    def passes(self) -> bool:
+        return not self.report.rejected
+
+    @property
+    def tokens_before(self) -> int:
+        return self.before.image_tokens
+
+    @property
+    def tokens_after(self) -> int:
+        return self.report.image_tokens
+
+    @property
+    def cost_before(self) -> Decimal | None:
+        return self.before.cost_usd
+
+    @property
+    def cost_after(self) -> Decimal | None:
+        return self.report.cost_usd
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "passes": self.passes,
+            "changes": [c.to_dict() for c in self.changes],
+            "failures": [f.to_dict() for f in self.failures],
+            "tokens_before": self.tokens_before,
+            "tokens_after": self.tokens_after,
+            "cost_before_usd": exact_cost(self.cost_before),
+            "cost_after_usd": exact_cost(self.cost_after),
+            "body_bytes_before": self.before.body_bytes,
+            "body_bytes_after": self.report.body_bytes,
+            "report": self.report.to_dict(),
+        }
+
+
+def _summary(image: RequestImage) -> dict[str, object]:
+    return {
+        "media_type": image.media_type,
+        "width": image.width,
+        "height": image.height,
+        "base64_bytes": image.base64_bytes,
+        "tokens": image.tokens,
+    }
+
+
+def prepare_request(
+    body: object,
+    options: Options | None = None,
+    *,
+    resolver: Resolver | None = None,
+    engine: str | None = None,
+    **keywords: Unpack[OptionKeywords],
+) -> PreparedRequest:
+    """A new body in which every base64 image the API would reject or
+    resize is prepared, and the body fits its limit (see the module
+    comment). `options`, `resolver` and the keywords are check_request's;
+    `engine` is prepare()'s."""
+    before = check_request(body, options, resolver=resolver, **keywords)
+    value = _as_data(body)
+    chosen = before.options
+    if not isinstance(value, dict) or not before.images:
+        return PreparedRequest(value, (), (), before, before, chosen)
+    counted = len(before.images) + (
+        before.documents if chosen.surface.documents_count_as_images else 0
+    )
+    editor = _Editor(value)
+    changes: dict[str, RequestChange] = {}
+    failures: list[Finding] = []
+    originals: dict[str, bytes] = {}
+    current: dict[str, int] = {}  # base64 length of every base64 image as it now stands
+    for image in before.images:
+        if image.source_kind != "base64" or image.base64_bytes is None or not image.checked:
+            continue
+        current[image.path] = image.base64_bytes
+        reason = _reason(image)
+        if reason is None:
+            continue
+        raw = _raw(editor, image, originals)
+        if raw is None:
+            continue
+        made = _prepare(raw, chosen, counted, None, engine, image, failures)
+        if made is not None:
+            editor.replace_source(image, made)
+            current[image.path] = len(made.base64())
+            changes[image.path] = RequestChange(image.path, reason, made.actions, image)
+    _fit_body(editor, before, chosen, counted, engine, originals, current, changes, failures)
+    new_body = editor.body if changes else value
+    after = check_request(new_body, options, resolver=resolver, **keywords)
+    by_path = {image.path: image for image in after.images}
+    done = tuple(
+        dataclasses.replace(change, after=by_path.get(change.path)) for change in changes.values()
+    )
+    return PreparedRequest(new_body, done, tuple(failures), before, after, chosen)
+
+
+def _as_data(body: object) -> object:
+    """The body as data, never the caller's object changed: JSON is parsed
+    afresh; a dict is edited by copying (_Editor)."""
+    import json
+
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+    return body
+
+
+def _reason(image: RequestImage) -> str | None:
+    """Why the image must be prepared, or None when the API keeps it as it is
+    (or when its data cannot be read: prepare could not read it either)."""
+    if not image.checked:
+        return None
+    fixable = [f.code for f in image.findings if f.severity == ERROR and f.code in FIXABLE]
+    if fixable:
+        return "rejected: " + ", ".join(dict.fromkeys(fixable))
+    if image.checked and not image.rejected and image.resized:
+        return (
+            f"the API would resize {image.width}x{image.height} to "
+            f"{image.processed_width}x{image.processed_height}"
+        )
+    return None
+
+
+def _raw(editor: _Editor, image: RequestImage, originals: dict[str, bytes]) -> bytes | None:
+    if image.path not in originals:
+        data = editor.original_block(image)["source"]["data"]
+        originals[image.path] = base64.b64decode(data)
+    return originals[image.path]
+
+
+def _prepare(
+    raw: bytes,
+    options: Options,
+    counted: int,
+    budget: int | None,
+    engine: str | None,
+    image: RequestImage,
+    failures: list[Finding],
+) -> PreparedImage | None:
+    limit = options.max_image_bytes if budget is None else min(budget, options.max_image_bytes)
+    try:
+        return prepare(raw, options, engine=engine, images_in_request=counted, max_bytes=limit)
+    except DataError as error:
+        failures.append(
+            Finding(
+                CANNOT_PREPARE,
+                ERROR,
+                f"could not prepare this image: {error}",
+                "replace or remove the image",
+                path=image.path,
+            )
+        )
+        return None
+
+
+def _fit_body(
+    editor: _Editor,
+    before: RequestReport,
+    options: Options,
+    counted: int,
+    engine: str | None,
+    originals: dict[str, bytes],
+    current: dict[str, int],
+    changes: dict[str, RequestChange],
+    failures: list[Finding],
+) -> None:
+    """Shrink the largest images first until the serialized body fits."""
+    limit = options.max_request_bytes
+    if limit is None or not current:
+        return
+    images = {image.path: image for image in before.images}
+    for _ in range(_FILL_ROUNDS):
+        size = serialized_size(editor.body)
+        if size <= limit:
+            return
+        budget = _common_budget(list(current.values()), size - limit)
+        shrunk = False
+        for path, length in sorted(current.items(), key=lambda item: -item[1]):
+            if length <= budget:
+                break
+            image = images[path]
+            raw = _raw(editor, image, originals)
+            if raw is None:
+                continue
+            made = _prepare(raw, options, counted, budget, engine, image, failures)
+            if made is None:
+                continue
+            editor.replace_source(image, made)
+            current[path] = len(made.base64())
+            shrunk = True
+            earlier = changes.get(path)
+            reason = "the body is over its limit: shrunk with the largest images"
+            if earlier is not None:
+                reason = f"{earlier.reason}; {reason}"
+            changes[path] = RequestChange(path, reason, made.actions, image)
+        if not shrunk:
+            return
+
+
+def _common_budget(lengths: list[int], excess: int) -> int:
+    """The largest per-image budget B such that cutting every image down to
+    B saves at least `excess` bytes (aimed a little lower, with margin)."""
+    need = excess / _FILL_MARGIN
+    low, high = 4, max(lengths)
+    while low < high:
+        middle = (low + high + 1) // 2
+        saved = sum(max(0, n - middle) for n in lengths)
+        if saved >= need:
+            low = middle
+        else:
+            high = middle - 1
+    return max(4, low - low % 4)
+
+
+class _Editor:
+    """A copy-on-write view of the body: containers on the way to a changed
+    block are copied once; everything else is shared with the input."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.original = body
+        self.body: dict[str, Any] = dict(body)
+        self._copied: set[int] = {id(self.body)}
+
+    def original_block(self, image: RequestImage) -> Any:
+        node: Any = self.original
+        for key in image.location:
+            node = node[key]
+        return node
+
+    def replace_source(self, image: RequestImage, made: PreparedImage) -> None:
+        node: Any = self.body
+        for key in image.location[:-1]:
+            child = node[key]
+            if id(child) not in self._copied:
+                child = dict(child) if isinstance(child, dict) else list(child)
+                self._copied.add(id(child))
+                node[key] = child
+            node = child
+        last = image.location[-1]
+        block = dict(node[last])
+        block["source"] = made.to_block()["source"]
+        node[last] = block
+        self._copied.add(id(block))

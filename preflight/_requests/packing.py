@@ -1,0 +1,341 @@
+# pack_images(): many images and a prompt in, the fewest Messages request
+# bodies out, each passing check_request. Rules:
+# - images stay in order; with several in a request each is introduced by
+#   an "Image N:" text block and the prompt comes last (the vision guide's
+#   layout, docs/limits.md);
+# - two ways to send images larger than 2000 px when there are more than
+#   20: up to 20 per request at full size, or every image downscaled to
+#   2000 px a side and requests filled to the model's cap. Both are sized
+#   by the pure core before anything is decoded, compared by image tokens
+#   and by requests, and chosen by `prefer` ("tokens", the default;
+#   "requests"; or "detail", full size); the reason says which and why;
+# - requests are filled in order, next-fit, under the count limit and the
+#   body limit (compact JSON, as sent): for items that must stay in order
+#   this gives the fewest requests;
+# - an image that cannot be read or prepared is reported with its index,
+#   never silently dropped.
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from preflight._core.blocks import ImageBlock, MessagesBody, TextBlock, text_block
+from preflight._core.bodies import RequestReport, check_request, serialized_size
+from preflight._core.cost import exact_cost
+from preflight._core.findings import ERROR, Finding
+from preflight._core.geometry import TOKEN_COUNTERS, Target, target_size
+from preflight._core.options import OptionKeywords, Options, make_options
+from preflight._imaging.inspection import failure_finding
+from preflight._imaging.preparation import prepare
+from preflight._inputs.probing import probe
+from preflight._inputs.sources import Source
+from preflight.errors import (
+    DataError,
+    HeaderError,
+    InvalidArgumentError,
+    SourceError,
+    UnsupportedFormatError,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+PREFERENCES = ("tokens", "requests", "detail")
+FULL_SIZE = "full-size"
+DOWNSCALED = "downscaled"
+DEFAULT_MAX_TOKENS = 1024
+CANNOT_PREPARE = "cannot-prepare"
+
+
+@dataclass(frozen=True)
+class PackedRequest:
+    body: MessagesBody
+    images: tuple[int, ...]  # indexes into the sources, in order
+    tokens: int  # image tokens
+    body_bytes: int
+    report: RequestReport
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "images": list(self.images),
+            "tokens": self.tokens,
+            "body_bytes": self.body_bytes,
+            "rejected": self.report.rejected,
+        }
+
+
+@dataclass(frozen=True)
+class PackFailure:
+    index: int
+    source: str
+    finding: Finding
+
+    def to_dict(self) -> dict[str, object]:
+        return {"index": self.index, "source": self.source, **self.finding.to_dict()}
+
+
+@dataclass(frozen=True)
+class PackPlan:
+    """One way to send the images: its name, requests (at least) and image tokens."""
+
+    name: str
+    per_request: int
+    requests: int
+    tokens: int
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Pack:
+    requests: tuple[PackedRequest, ...]
+    failures: tuple[PackFailure, ...]
+    plan: str  # the chosen plan's name
+    reason: str
+    plans: tuple[PackPlan, ...]  # every plan compared (one when there was no choice)
+    images: int  # images packed
+    tokens: int
+    cost_usd: Decimal | None
+    batch_cost_usd: Decimal | None
+    options: Options
+
+    @property
+    def total_requests(self) -> int:
+        return len(self.requests)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "plan": self.plan,
+            "reason": self.reason,
+            "plans": [p.to_dict() for p in self.plans],
+            "requests": [r.to_dict() for r in self.requests],
+            "failures": [f.to_dict() for f in self.failures],
+            "total_requests": self.total_requests,
+            "images": self.images,
+            "tokens": self.tokens,
+            "cost_usd": exact_cost(self.cost_usd),
+            "batch_cost_usd": exact_cost(self.batch_cost_usd),
+            "model": self.options.model.name,
+            "price_note": self.options.price_note,
+        }
+
+
+def pack_images(
+    sources: Sequence[Source],
+    *,
+    prompt: str | None = None,
+    options: Options | None = None,
+    prefer: str = "tokens",
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    engine: str | None = None,
+    **keywords: Unpack[OptionKeywords],
+) -> Pack:
+    """The fewest request bodies that carry every image (see the module
+    comment). `max_tokens` is written into each body (the Messages API
+    requires it); `engine` is prepare()'s."""
+    chosen = make_options(options, **keywords)
+    if prefer not in PREFERENCES:
+        raise InvalidArgumentError(f"prefer must be one of {PREFERENCES}, got {prefer!r}")
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise InvalidArgumentError(f"max_tokens must be a whole number, got {max_tokens!r}")
+    failures: list[PackFailure] = []
+    readable: list[tuple[int, Source, tuple[int, int]]] = []
+    for index, source in enumerate(sources):
+        data = _readable(index, source, failures)
+        if data is not None:
+            readable.append((index, data[0], data[1]))
+    plans = _plans([size for _, _, size in readable], chosen)
+    plan, reason = _choose(plans, prefer, chosen)
+    # prepare() applies the many-image side limit when the count is over 20.
+    per_image_count = max(1, min(plan.per_request, len(readable)))
+    blocks: list[tuple[int, ImageBlock, int]] = []
+    for index, source, _ in readable:
+        try:
+            made = prepare(source, chosen, engine=engine, images_in_request=per_image_count)
+        except DataError as error:
+            failures.append(_failure(index, source, error))
+            continue
+        blocks.append((index, made.to_block(), made.tokens))
+    requests = _fill(blocks, plan.per_request, prompt, max_tokens, chosen)
+    failures.sort(key=lambda f: f.index)
+    tokens = sum(r.tokens for r in requests)
+    batch = dataclasses.replace(chosen, batch=True)
+    return Pack(
+        requests=tuple(requests),
+        failures=tuple(failures),
+        plan=plan.name,
+        reason=reason,
+        plans=tuple(plans),
+        images=sum(len(r.images) for r in requests),
+        tokens=tokens,
+        cost_usd=chosen.cost(tokens),
+        batch_cost_usd=batch.cost(tokens),
+        options=chosen,
+    )
+
+
+def _name(index: int, source: Source) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.fsdecode(source)
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else f"#{index}"
+
+
+def _failure(index: int, source: Source, error: Exception) -> PackFailure:
+    if isinstance(error, (HeaderError, SourceError)):
+        finding = failure_finding(error)
+    else:
+        finding = Finding(CANNOT_PREPARE, ERROR, str(error), "replace or convert the image")
+    return PackFailure(index, _name(index, source), finding)
+
+
+def _readable(
+    index: int, source: Source, failures: list[PackFailure]
+) -> tuple[Source, tuple[int, int]] | None:
+    """The source (a stream read into bytes, so it can be read twice) and
+    its displayed size, or None with a failure recorded."""
+    if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        try:
+            source = source.read()
+        except OSError as error:
+            failures.append(_failure(index, source, SourceError(str(error))))
+            return None
+    try:
+        info = probe(source)
+    except DataError as error:
+        failures.append(_failure(index, source, error))
+        return None
+    size = info.still_size
+    if size is None:
+        failure = UnsupportedFormatError(f"{info.format_label}: no size in its header")
+        failures.append(_failure(index, source, failure))
+        return None
+    return source, size
+
+
+def _plans(sizes: list[tuple[int, int]], options: Options) -> list[PackPlan]:
+    """The plans worth comparing, sized by the pure core (one when there is
+    no choice to make)."""
+    tier, count = options.tier, TOKEN_COUNTERS[options.rule]
+    n = len(sizes)
+    cap = options.max_images or max(1, n)
+    threshold = options.surface.many_images_threshold
+    side = options.surface.many_images_max_side_px
+    full = [target_size(w, h, "api", tier=tier) for w, h in sizes]
+    full_tokens = sum(count(w, h) for w, h in full)
+    only = [PackPlan(FULL_SIZE, cap, -(-n // cap), full_tokens)]
+    if threshold is None or side is None or cap <= threshold or n <= threshold:
+        return only
+    boxed = [
+        target_size(w, h, Target("box", box=(side, side)), tier=tier) if max(w, h) > side
+        else (w, h)
+        for w, h in full
+    ]  # fmt: skip
+    if boxed == full:
+        return only
+    return [
+        PackPlan(FULL_SIZE, threshold, -(-n // threshold), full_tokens),
+        PackPlan(DOWNSCALED, cap, -(-n // cap), sum(count(w, h) for w, h in boxed)),
+    ]
+
+
+def _choose(plans: list[PackPlan], prefer: str, options: Options) -> tuple[PackPlan, str]:
+    threshold = options.surface.many_images_threshold
+    side = options.surface.many_images_max_side_px
+    if len(plans) == 1:
+        plan = plans[0]
+        return plan, (
+            f"{plan.name}, up to {plan.per_request} a request: no choice to make (no image "
+            "is over the many-image side limit at the size the API keeps, or the images "
+            f"never make a request of more than {threshold}); {plan.tokens} image tokens"
+        )
+    full, down = plans
+    facts = (
+        f"full size: {full.requests} requests of up to {full.per_request}, {full.tokens} image "
+        f"tokens; downscaled to {side} px: {down.requests} requests of up to {down.per_request}, "
+        f"{down.tokens} image tokens"
+    )
+    if prefer == "detail":
+        return full, f"full size, as asked (prefer='detail'): {facts}"
+    if prefer == "requests":
+        key = (down.requests, down.tokens) <= (full.requests, full.tokens)
+        pick = down if key else full
+        return pick, f"{pick.name}: fewer requests (prefer='requests'); {facts}"
+    pick = down if (down.tokens, down.requests) <= (full.tokens, full.requests) else full
+    return pick, (
+        f"{pick.name}: fewer image tokens (prefer='tokens'; prefer='detail' keeps full "
+        f"size); {facts}"
+    )
+
+
+def _json_size(value: object) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _body(model: str, max_tokens: int, content: list[TextBlock | ImageBlock]) -> MessagesBody:
+    return {
+        "model": model,
+        "max_tokens": max_tokens,
+        "messages": [{"role": "user", "content": content}],
+    }
+
+
+def _content(blocks: list[ImageBlock], prompt: str | None) -> list[TextBlock | ImageBlock]:
+    content: list[TextBlock | ImageBlock] = []
+    for number, block in enumerate(blocks, start=1):
+        if len(blocks) > 1:
+            content.append(text_block(f"Image {number}:"))
+        content.append(block)
+    if prompt is not None:
+        content.append(text_block(prompt))
+    return content
+
+
+def _fill(
+    blocks: list[tuple[int, ImageBlock, int]],
+    per_request: int,
+    prompt: str | None,
+    max_tokens: int,
+    options: Options,
+) -> list[PackedRequest]:
+    """Next-fit, in order, under the count and the body limit. The size of
+    a body grows by each block's compact JSON and a comma, so it is summed
+    rather than serialized again for every image."""
+    limit = options.max_request_bytes
+    model = options.model.name
+    empty = _json_size(_body(model, max_tokens, _content([], prompt)))
+    groups: list[list[tuple[int, ImageBlock, int]]] = []
+    current: list[tuple[int, ImageBlock, int]] = []
+    size = empty
+    for item in blocks:
+        number = len(current) + 1
+        # label, image, and their commas (the label counted even for one image).
+        grow = _json_size(text_block(f"Image {number}:")) + _json_size(item[1]) + 2
+        if current and (len(current) >= per_request or (limit is not None and size + grow > limit)):
+            groups.append(current)
+            current, size, number = [], empty, 1
+            grow = _json_size(text_block("Image 1:")) + _json_size(item[1]) + 2
+        current.append(item)
+        size += grow
+    if current:
+        groups.append(current)
+    requests: list[PackedRequest] = []
+    for group in groups:
+        body = _body(model, max_tokens, _content([block for _, block, _ in group], prompt))
+        requests.append(
+            PackedRequest(
+                body=body,
+                images=tuple(index for index, _, _ in group),
+                tokens=sum(tokens for _, _, tokens in group),
+                body_bytes=serialized_size(body),
+                report=check_request(body, options),
+            )
+        )
+    return requests

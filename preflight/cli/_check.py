@@ -1,0 +1,221 @@
+# `preflight check PATH...`: every file's findings, from its header alone.
+# Directories are walked as every subcommand walks them (cli/_common); by
+# default only files with an image extension are looked at, `--all` looks at
+# every file; exclude globs and .gitignore apply to what a walk finds
+# (cli/paths). Output goes through cli/reporters: the text shows problems
+# only (error and warning findings) and a summary, as ruff shows only
+# violations; -v also shows clean files and info findings.
+
+from __future__ import annotations
+
+import argparse
+import functools
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+from preflight._core.assessment import request_findings
+from preflight._core.cost import format_cost, plain_decimal, total_cost
+from preflight._core.findings import REQUEST_TOO_LARGE, WARNING
+from preflight._core.options import Options
+from preflight._imaging.inspection import Report, inspect
+from preflight._inputs.remote import is_url
+from preflight._runs.parallel import ordered_map, progress
+from preflight.cli import _common, _paths
+from preflight.cli._reporters import Result, make_reporter
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="find every reason the API would reject or resize image files",
+        description="Reads only file headers. One line per problem, 'path: CODE message', "
+        "and a summary (-v: clean files and info findings too). Exit 0 when nothing would "
+        "be rejected, 1 when something would (--strict: warnings too), 2 for bad usage.",
+    )
+    _common.add_walk_options(parser, selection=True)
+    parser.add_argument(
+        "--decode",
+        action="store_true",
+        help="also decode each image's pixel data (slower): data that does not decode is "
+        "an error, as the API answers it",
+    )
+    parser.add_argument(
+        "--quality",
+        action="store_true",
+        help="also measure image quality (blurry, upscaled, small-text, low-contrast, blank, "
+        "borders): decodes each image once, shrunk on load (docs/quality.md)",
+    )
+    parser.add_argument(
+        "--one-request",
+        action="store_true",
+        help="the files are the images of one request: count them for the many-image "
+        "rules (at least --images-per-request) and check the request's total size",
+    )
+    _common.add_max_bytes_option(parser)
+    parser.add_argument(
+        "--media-type",
+        dest="media_type",
+        metavar="TYPE",
+        help="the media type the request will declare (default: from each file's extension)",
+    )
+    _common.add_options(parser)
+    _common.add_report_options(parser, strict=True)
+    _common.add_run_options(parser)
+    parser.set_defaults(run=run)
+
+
+def files_to_check(args: argparse.Namespace) -> list[str]:
+    """The files named (or read from stdin), directories walked, then
+    exclude globs and .gitignore applied (cli/paths); object-storage URLs
+    (scheme://) listed with their file system's own listing."""
+    settings = args.settings
+    named = _paths.expand_stdin(args.paths, args.null)
+    urls = [p for p in named if is_url(p)]
+    if urls:
+        from preflight._inputs.remote import expand_sources
+
+        listed = [
+            s if isinstance(s, str) else s.url for s in expand_sources(urls, every_file=args.all)
+        ]
+        named = [p for p in named if not is_url(p)]
+    else:
+        listed = []
+    found = _paths.candidates(named, args.all)
+    kept = _paths.select_files(
+        found,
+        root=settings.root,
+        exclude=(*settings.get("exclude", ()), *settings.get("extend-exclude", ())),
+        force_exclude=args.force_exclude,
+        respect_gitignore=args.respect_gitignore,
+    )
+    return [str(c.path) for c in kept] + listed
+
+
+def inspect_one(
+    path: str, options: Options, media_type: str | None, decode: bool, quality: bool
+) -> Report:
+    """One file's report (the unit of work a pool or a cluster runs)."""
+    return inspect(path, options, declared_media_type=media_type, decode=decode, quality=quality)
+
+
+def run(args: argparse.Namespace) -> int:
+    display = _common.display_from_args(args)
+    selection = _common.selection_from_args(args)
+    files = files_to_check(args)
+    images = args.images_per_request
+    if args.one_request:
+        images = max(images, len(files))
+    options = _common.options_from_args(args, images_in_request=images)
+    reports = list(_reports(files, options, args))
+    if args.one_request:
+        reports = _with_request_findings(reports, options)
+    reporter = make_reporter("check", display, {"options": options.to_dict()})
+    totals = Totals()
+    for report in reports:
+        name = report.path or "<input>"
+        relative = _paths.relative_to(Path(name), args.settings.root)
+        report = replace(report, findings=selection.keep(report.findings, relative))
+        totals.add(report)
+        reporter.add(
+            Result(
+                name=name,
+                findings=report.findings,
+                data=report.to_dict(),
+                verbose_lines=() if report.findings else (f"{name}: ok ({_describe(report)})",),
+            )
+        )
+    return reporter.finish(totals.to_dict(), [totals.line()])
+
+
+def _reports(files: list[str], options: Options, args: argparse.Namespace) -> Iterator[Report]:
+    """The reports in input order: on a cluster (--scheduler), over a pool of
+    processes (--jobs), or here; the same reports whatever runs them."""
+    if args.scheduler:
+        from preflight._runs.distributed import check_on_cluster
+
+        found = check_on_cluster(
+            files,
+            args.scheduler,
+            options,
+            declared_media_type=args.media_type,
+            decode=args.decode,
+        )
+        yield from found.reports
+        return
+    work = functools.partial(
+        inspect_one,
+        options=options,
+        media_type=args.media_type,
+        decode=args.decode,
+        quality=args.quality,
+    )
+    jobs = _common.jobs_from_args(args, len(files), heavy=args.decode or args.quality)
+    with progress(len(files), args.progress and args.format == "text", "check") as shown:
+        for report in ordered_map(work, files, jobs=jobs, chunk_size=256):
+            assert isinstance(report, Report)
+            shown.advance()
+            yield report
+
+
+class Totals:
+    """The summary, counted as reports come."""
+
+    def __init__(self) -> None:
+        self.files = self.rejected = self.warned = self.tokens = 0
+        self.costs: list[Decimal | None] = []
+
+    def add(self, report: Report) -> None:
+        self.files += 1
+        if report.rejected:
+            self.rejected += 1
+        elif any(f.severity == WARNING for f in report.findings):
+            self.warned += 1
+        if report.estimate is not None and not report.rejected:
+            self.tokens += report.estimate.tokens
+            self.costs.append(report.estimate.cost_usd)
+
+    def to_dict(self) -> dict[str, object]:
+        total = total_cost(self.costs)
+        return {
+            "files": self.files,
+            "rejected": self.rejected,
+            "warned": self.warned,
+            "clean": self.files - self.rejected - self.warned,
+            "tokens": self.tokens,
+            "cost_usd": None if total is None else plain_decimal(total),
+        }
+
+    def line(self) -> str:
+        total = total_cost(self.costs)
+        exact = "" if total is None else f" (exact ${plain_decimal(total)})"
+        return (
+            f"{_common.plural(self.files, 'file')}: {self.rejected} would be rejected, "
+            f"{self.warned} accepted with warnings, "
+            f"{self.files - self.rejected - self.warned} clean; "
+            f"accepted images: {self.tokens} tokens, {format_cost(total)}{exact}"
+        )
+
+
+def _with_request_findings(reports: list[Report], options: Options) -> list[Report]:
+    """A request that is too large fails as a whole: each image in it gets
+    the finding. (Too many images is already each image's, from check.)"""
+    sizes = [r.info.base64_bytes for r in reports if r.info is not None]
+    found = [f for f in request_findings(sizes, options) if f.code == REQUEST_TOO_LARGE]
+    if not found:
+        return reports
+    return [
+        replace(r, findings=(*found, *r.findings)) if r.info is not None else r for r in reports
+    ]
+
+
+def _describe(report: Report) -> str:
+    info, est = report.info, report.estimate
+    if info is None:
+        return ""
+    size = f"{info.width}x{info.height}" if info.width is not None else "size unknown"
+    text = f"{info.format_label} {size}"
+    if est is not None and not est.rejected:
+        text += f", {est.tokens} tokens, {format_cost(est.cost_usd)}"
+    return text

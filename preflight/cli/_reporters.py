@@ -1,0 +1,475 @@
+# Output formats shared by every subcommand that reports on files (or
+# sizes): --format text|json|jsonl|github|sarif|junit. Rules:
+# - a subcommand turns each file into a Result (its name, its selected
+#   findings, its JSON object, its own text lines) and hands it to a
+#   Reporter as soon as it has it, then hands over the summary: json, jsonl,
+#   github and text stream; sarif and junit are written at the end;
+# - the machine formats carry a schema version (json, jsonl) or are the
+#   standard's (SARIF 2.1.0, JUnit XML); a field is only ever added within a
+#   schema version, never renamed or removed;
+# - text shows problems (error and warning findings), one line each, and the
+#   summary; -v adds info findings and each result's own verbose lines, -q
+#   drops the command's own lines and notes, -s prints nothing; github shows
+#   problems too (info with -v), json, jsonl and sarif carry every selected
+#   finding;
+# - colours only on a terminal, and never with NO_COLOR set (no-color.org).
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import quote
+
+from preflight._core.catalogue import FINDING, RULES, Rule
+from preflight._core.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+from preflight._version import __version__
+
+SCHEMA_VERSION = 1
+FORMATS = ("text", "json", "jsonl", "github", "sarif", "junit")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVELS = {ERROR: "error", WARNING: "warning", INFO: "note"}
+_GITHUB_COMMANDS = {ERROR: "error", WARNING: "warning", INFO: "notice"}
+_COLOURS = {ERROR: "\033[1;31m", WARNING: "\033[33m", INFO: "\033[36m"}
+_RESET = "\033[0m"
+_BOLD = "\033[1m"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a subcommand found about one file (or one size)."""
+
+    name: str  # the path as given (or the size, for estimate)
+    findings: tuple[Finding, ...]  # after selection
+    data: Mapping[str, object]  # its JSON object
+    lines: tuple[str, ...] = ()  # the command's own text lines (not with -q)
+    verbose_lines: tuple[str, ...] = ()  # more, with -v only
+    is_path: bool = True  # a file: GitHub and SARIF name it as a location
+
+
+@dataclass(frozen=True)
+class Display:
+    """How a run reports: its format and the flags that shape its output."""
+
+    format: str = "text"
+    quiet: bool = False
+    silent: bool = False
+    verbose: bool = False
+    statistics: bool = False
+    show_fixes: bool = False
+    strict: bool = False
+    exit_zero: bool = False
+    colour: bool = False
+    code_separator: str = " "  # between a code and its message in text lines
+
+    @property
+    def failing(self) -> frozenset[str]:
+        """The severities that make the run exit 1."""
+        return frozenset({ERROR, WARNING} if self.strict else {ERROR})
+
+
+def colour_wanted(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colours only on a terminal, and never when NO_COLOR is set and not empty."""
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR", ""):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
+def display_text(text: str) -> str:
+    """One line of output: control characters and undecodable bytes escaped."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in text
+    )
+
+
+def fix_for(finding: Finding) -> str:
+    """The finding's own fix, else the catalogue's."""
+    if finding.fix:
+        return finding.fix
+    rule = RULES.get(finding.code)
+    return rule.fix if rule is not None else ""
+
+
+class Reporter:
+    """Receives results one by one, then the summary; counts as it goes."""
+
+    def __init__(
+        self,
+        command: str,
+        display: Display,
+        header: Mapping[str, object],
+        stream: TextIO | None = None,
+    ) -> None:
+        self.command = command
+        self.display = display
+        self.header = header
+        self.stream = sys.stdout if stream is None else stream
+        self.counts: Counter[str] = Counter()
+        self.results = 0
+        self.failed = False
+
+    def start(self) -> None:
+        """Called once before the first result."""
+
+    def add(self, result: Result) -> None:
+        self.results += 1
+        self.counts.update(f.code for f in result.findings)
+        if any(f.severity in self.display.failing for f in result.findings):
+            self.failed = True
+        if not self.display.silent:
+            self.write_result(result)
+
+    def write_result(self, result: Result) -> None:
+        """Called for each result unless silent."""
+
+    def finish(self, summary: Mapping[str, object], lines: Sequence[str] = ()) -> int:
+        """Write the summary (`lines`: its text form) and return the exit code."""
+        if not self.display.silent:
+            self.write_summary(summary, lines)
+        self.stream.flush()
+        return 1 if self.failed and not self.display.exit_zero else 0
+
+    def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
+        """Called once at the end unless silent."""
+
+    def emit(self, text: str) -> None:
+        self.stream.write(text + "\n")
+
+    def statistics(self) -> list[dict[str, object]]:
+        """[{code, severity, count, summary}] by count, most first."""
+        rows: list[dict[str, object]] = []
+        for code, count in sorted(self.counts.items(), key=lambda item: (-item[1], item[0])):
+            rule = RULES.get(code)
+            rows.append(
+                {
+                    "code": code,
+                    "severity": rule.severity if rule is not None else ERROR,
+                    "count": count,
+                    "summary": rule.summary if rule is not None else "",
+                }
+            )
+        return rows
+
+    def tool(self) -> dict[str, str]:
+        return {"name": "preflight", "version": __version__}
+
+
+class TextReporter(Reporter):
+    def shown(self, finding: Finding) -> bool:
+        return finding.severity != INFO or self.display.verbose
+
+    def paint(self, text: str, severity: str) -> str:
+        if not self.display.colour:
+            return text
+        return f"{_COLOURS.get(severity, '')}{text}{_RESET}"
+
+    def write_result(self, result: Result) -> None:
+        if self.display.statistics:
+            return
+        if not self.display.quiet:
+            for line in result.lines:
+                self.emit(display_text(line))
+            if self.display.verbose:
+                for line in result.verbose_lines:
+                    self.emit(display_text(line))
+        name = display_text(result.name)
+        if self.display.colour:
+            name = f"{_BOLD}{name}{_RESET}"
+        for finding in result.findings:
+            if not self.shown(finding):
+                continue
+            code = self.paint(finding.code, finding.severity)
+            sep = self.display.code_separator
+            self.emit(f"{name}: {code}{sep}{display_text(finding.message)}")
+            if self.display.show_fixes and fix_for(finding):
+                self.emit(f"  fix: {display_text(fix_for(finding))}")
+
+    def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
+        if self.display.statistics:
+            for row in self.statistics():
+                severity = str(row["severity"])
+                code = self.paint(str(row["code"]), severity)
+                pad = " " * max(0, 24 - len(str(row["code"])))
+                self.emit(f"{row['count']:>6}  {code}{pad} [{severity}] {row['summary']}")
+        hidden = sum(n for c, n in self.counts.items() if _severity(c) == INFO)
+        if hidden and not (self.display.quiet or self.display.verbose or self.display.statistics):
+            noun = "finding" if hidden == 1 else "findings"
+            self.emit(f"note: {hidden} info {noun} not shown (-v shows them)")
+        for index, line in enumerate(lines):
+            # The first line is the summary; later ones are notes (not with -q).
+            if index and self.display.quiet:
+                break
+            self.emit(display_text(line))
+
+
+class JsonReporter(Reporter):
+    """One JSON object, streamed: the header fields, the results array as
+    each result comes, then the summary."""
+
+    def start(self) -> None:
+        if self.display.silent:
+            return
+        head = {
+            "schema_version": SCHEMA_VERSION,
+            "tool": self.tool(),
+            "command": self.command,
+            **self.header,
+        }
+        self.stream.write(json.dumps(head, indent=2)[:-2] + ',\n  "results": [')
+        self.stream.flush()
+
+    def write_result(self, result: Result) -> None:
+        text = json.dumps(dict(result.data), indent=2).replace("\n", "\n    ")
+        self.stream.write(("," if self.results > 1 else "") + "\n    " + text)
+        self.stream.flush()
+
+    def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
+        full = {**summary, "exit_code": 1 if self.failed and not self.display.exit_zero else 0}
+        full["statistics"] = self.statistics()
+        tail = json.dumps(full, indent=2).replace("\n", "\n  ")
+        self.stream.write(("\n  " if self.results else "") + f'],\n  "summary": {tail}\n}}\n')
+
+
+class JsonLinesReporter(Reporter):
+    """One JSON object a line: a header, one line per result, a summary."""
+
+    def start(self) -> None:
+        if not self.display.silent:
+            self.line(
+                {
+                    "type": "header",
+                    "schema_version": SCHEMA_VERSION,
+                    "tool": self.tool(),
+                    "command": self.command,
+                    **self.header,
+                }
+            )
+
+    def line(self, value: Mapping[str, object]) -> None:
+        self.stream.write(json.dumps(value, separators=(",", ":")) + "\n")
+        self.stream.flush()
+
+    def write_result(self, result: Result) -> None:
+        self.line({"type": "result", **result.data})
+
+    def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
+        exit_code = 1 if self.failed and not self.display.exit_zero else 0
+        self.line(
+            {"type": "summary", **summary, "exit_code": exit_code, "statistics": self.statistics()}
+        )
+
+
+def github_data(text: str) -> str:
+    """A workflow command's message, escaped as GitHub's runner unescapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github_property(text: str) -> str:
+    """A workflow command's property value: also `:` and `,` escaped."""
+    return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class GithubReporter(Reporter):
+    """GitHub Actions workflow commands: an annotation per problem."""
+
+    def write_result(self, result: Result) -> None:
+        for finding in result.findings:
+            if finding.severity == INFO and not self.display.verbose:
+                continue
+            kind = _GITHUB_COMMANDS.get(finding.severity, "error")
+            props = []
+            if result.is_path:
+                props.append(f"file={github_property(result.name)}")
+            props.append(f"title={github_property('preflight ' + finding.code)}")
+            message = _message(result, finding)
+            self.emit(f"::{kind} {','.join(props)}::{github_data(message)}")
+
+
+def _message(result: Result, finding: Finding) -> str:
+    """A finding's message; one about a size (not a file) names the size."""
+    return finding.message if result.is_path else f"{result.name}: {finding.message}"
+
+
+def _severity(code: str) -> str:
+    rule = RULES.get(code)
+    return rule.severity if rule is not None else ERROR
+
+
+def sarif_rule(rule: Rule) -> dict[str, object]:
+    return {
+        "id": rule.code,
+        "name": "".join(part.capitalize() for part in rule.code.split("-")),
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.meaning},
+        "help": {
+            "text": f"{rule.meaning} Fix: {rule.fix} Source: {rule.source}.",
+            "markdown": f"{rule.meaning}\n\n**Fix:** {rule.fix}\n\n**Source:** {rule.source}",
+        },
+        "defaultConfiguration": {"level": _SARIF_LEVELS.get(rule.severity, "error")},
+        "properties": {"kind": rule.kind, "source": rule.source},
+    }
+
+
+def artifact_uri(path: str, base: Path) -> str:
+    """A path as a SARIF artifact URI: relative to `base` (the current
+    folder, which SARIF names %SRCROOT%) when inside it, else file://."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(base)
+    except ValueError:
+        return absolute.as_uri()
+    return quote(relative.as_posix())
+
+
+class SarifReporter(Reporter):
+    """SARIF 2.1.0: one run, a rule per code (every finding code, and the
+    failure codes seen), a result per finding."""
+
+    def __init__(
+        self,
+        command: str,
+        display: Display,
+        header: Mapping[str, object],
+        stream: TextIO | None = None,
+    ) -> None:
+        super().__init__(command, display, header, stream)
+        self.found: list[tuple[Result, Finding]] = []
+        self.base = Path(os.path.abspath(os.getcwd()))
+
+    def write_result(self, result: Result) -> None:
+        self.found.extend((result, f) for f in result.findings)
+
+    def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
+        codes = [r.code for r in RULES.values() if r.kind == FINDING]
+        codes += sorted({f.code for _, f in self.found} - set(codes))
+        index = {code: i for i, code in enumerate(codes)}
+        rules = [
+            sarif_rule(RULES[c]) if c in RULES else {"id": c, "shortDescription": {"text": c}}
+            for c in codes
+        ]
+        results = []
+        for result, finding in self.found:
+            entry: dict[str, object] = {
+                "ruleId": finding.code,
+                "ruleIndex": index[finding.code],
+                "level": _SARIF_LEVELS.get(finding.severity, "error"),
+                "message": {"text": _message(result, finding)},
+            }
+            if result.is_path:
+                entry["locations"] = [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {
+                                "uri": artifact_uri(result.name, self.base),
+                                "uriBaseId": "%SRCROOT%",
+                            }
+                        }
+                    }
+                ]
+            if finding.fix:
+                entry["properties"] = {"fix": finding.fix}
+            results.append(entry)
+        log = {
+            "$schema": SARIF_SCHEMA,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {
+                            "name": "preflight",
+                            "version": __version__,
+                            "semanticVersion": __version__,
+                            "rules": rules,
+                        }
+                    },
+                    "originalUriBaseIds": {"%SRCROOT%": {"uri": self.base.as_uri() + "/"}},
+                    "results": results,
+                    "properties": {"command": self.command, "summary": dict(summary)},
+                }
+            ],
+        }
+        json.dump(log, self.stream, indent=2)
+        self.stream.write("\n")
+
+
+class JunitReporter(Reporter):
+    """JUnit XML: one test case per file, failed when it has a finding that
+    fails the run (errors; warnings too with --strict); its other findings
+    are in the test case's system-out."""
+
+    def __init__(
+        self,
+        command: str,
+        display: Display,
+        header: Mapping[str, object],
+        stream: TextIO | None = None,
+    ) -> None:
+        super().__init__(command, display, header, stream)
+        self.cases: list[ET.Element] = []
+        self.failures = 0
+
+    def write_result(self, result: Result) -> None:
+        name = display_text(result.name)
+        case = ET.Element("testcase", name=name, classname=f"preflight.{self.command}")
+        failing = [f for f in result.findings if f.severity in self.display.failing]
+        others = [f for f in result.findings if f.severity not in self.display.failing]
+        if failing:
+            self.failures += 1
+            first = failing[0]
+            failure = ET.SubElement(
+                case, "failure", message=display_text(first.message), type=first.code
+            )
+            failure.text = "\n".join(display_text(f"{name}: {f.code} {f.message}") for f in failing)
+        if others:
+            out = ET.SubElement(case, "system-out")
+            out.text = "\n".join(display_text(f"{name}: {f.code} {f.message}") for f in others)
+        self.cases.append(case)
+
+    def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
+        counts = {"tests": str(len(self.cases)), "failures": str(self.failures), "errors": "0"}
+        suites = ET.Element("testsuites", {"name": "preflight", **counts})
+        suite = ET.SubElement(
+            suites, "testsuite", {"name": f"preflight {self.command}", **counts, "skipped": "0"}
+        )
+        suite.extend(self.cases)
+        ET.indent(suites)
+        self.stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        self.stream.write(ET.tostring(suites, encoding="unicode"))
+        self.stream.write("\n")
+
+
+_REPORTERS: dict[str, type[Reporter]] = {
+    "text": TextReporter,
+    "json": JsonReporter,
+    "jsonl": JsonLinesReporter,
+    "github": GithubReporter,
+    "sarif": SarifReporter,
+    "junit": JunitReporter,
+}
+
+
+def make_reporter(
+    command: str,
+    display: Display,
+    header: Mapping[str, object] | None = None,
+    stream: TextIO | None = None,
+) -> Reporter:
+    """The reporter for `display.format`, started."""
+    reporter = _REPORTERS[display.format](command, display, header or {}, stream)
+    reporter.start()
+    return reporter
+
+
+def severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
+    return {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
