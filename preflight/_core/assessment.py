@@ -1,11 +1,13 @@
-# Every way the API would reject or resize an image, from its header facts.
-# Rules:
-# - pure: an ImageInfo (or the facts in one) in, findings out; no file access;
-# - errors are what the API rejects, warnings what it accepts but changes or
-#   may misread, info what is harmless but worth knowing (see findings.py);
-# - the API looks at the stored pixels, not at EXIF metadata (vision guide), so
-#   limits and resizing use the stored width and height; the small-side
-#   warning uses the displayed size, which is what a viewer judges by.
+"""Every way the API would reject or resize an image, from its header facts.
+
+Rules:
+- pure: an ImageInfo (or the facts in one) in, findings out; no file access;
+- errors are what the API rejects, warnings what it accepts but changes or
+  may misread, info what is harmless but worth knowing (see findings.py);
+- the API looks at the stored pixels, not at EXIF metadata (vision guide), so
+  limits and resizing use the stored width and height; the small-side
+  warning uses the displayed size, which is what a viewer judges by.
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,18 @@
-# Typed content blocks and request bodies, shaped like the Anthropic Python
-# SDK 2.14's (docs/sdk-types.md). Rules:
-# - every block and body preflight builds is one of these TypedDicts, so a
-#   typed pipeline passes `mypy --strict` with no cast;
-# - the SDK's TypedDicts are mutable, and mypy requires a mutable key's type
-#   to match exactly, not merely to fit: each image type here is the SDK's,
-#   key for key, type for type. That is why a base64 source's `data` admits
-#   a file (the SDK's Base64FileInput) although preflight always writes text;
-# - types only: importing this module imports no SDK (and nothing heavy);
-#   optional keys come from a total=False subclass of the required ones
-#   (typing.Required is Python 3.11+ only).
+"""Typed content blocks and request bodies, shaped like the Anthropic Python SDK 2.14's.
+
+See docs/sdk-types.md.
+
+Rules:
+- every block and body preflight builds is one of these TypedDicts, so a
+  typed pipeline passes `mypy --strict` with no cast;
+- the SDK's TypedDicts are mutable, and mypy requires a mutable key's type
+  to match exactly, not merely to fit: each image type here is the SDK's,
+  key for key, type for type. That is why a base64 source's `data` admits
+  a file (the SDK's Base64FileInput) although preflight always writes text;
+- types only: importing this module imports no SDK (and nothing heavy);
+  optional keys come from a total=False subclass of the required ones
+  (typing.Required is Python 3.11+ only).
+"""
 
 from __future__ import annotations
 

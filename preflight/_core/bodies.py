@@ -1,19 +1,21 @@
-# check_request(): a whole Messages request body in, what the API would say
-# about it out. Rules:
-# - the body is walked as the API walks it: `system`, every message's
-#   `content` (a string or a list of blocks), images nested in `tool_result`
-#   content, `document` blocks; every image block counts toward the
-#   many-image rule and the image cap, wherever it sits (docs/limits.md);
-# - pure: no file or network access and no image library. base64 data is
-#   decoded only as far as the header parser asks (a prefix, in whole
-#   4-character groups, grown on NeedMore; plus the last bytes, for a file
-#   cut short). A `url` or `file` image is read only through the caller's
-#   resolver, a function passed in; without one it is counted, not checked;
-# - every limit is core/rules' (and assess()'s): nothing is written twice
-#   here; each finding is placed at the API's dotted path (docs/errors.md);
-# - a malformed body (not JSON, not an object, wrong types anywhere) gives
-#   findings, never an exception; only the caller's own mistakes (bad
-#   options) raise UsageError.
+"""check_request(): a whole Messages request body in, what the API would say about it out.
+
+Rules:
+- the body is walked as the API walks it: `system`, every message's
+  `content` (a string or a list of blocks), images nested in `tool_result`
+  content, `document` blocks; every image block counts toward the
+  many-image rule and the image cap, wherever it sits (docs/limits.md);
+- pure: no file or network access and no image library. base64 data is
+  decoded only as far as the header parser asks (a prefix, in whole
+  4-character groups, grown on NeedMore; plus the last bytes, for a file
+  cut short). A `url` or `file` image is read only through the caller's
+  resolver, a function passed in; without one it is counted, not checked;
+- every limit is core/rules' (and assess()'s): nothing is written twice
+  here; each finding is placed at the API's dotted path (docs/errors.md);
+- a malformed body (not JSON, not an object, wrong types anywhere) gives
+  findings, never an exception; only the caller's own mistakes (bad
+  options) raise UsageError.
+"""
 
 from __future__ import annotations
 

@@ -1,13 +1,17 @@
-# The catalogue of every code preflight reports: what it means, how to fix
-# it, and the page of docs/ its fact comes from. Rules:
-# - pure data: one Rule per code, no I/O; SARIF rules, docs/rules.md and
-#   `preflight rule` all read this table and nothing else;
-# - every code of core/findings.py and every `code` of a PreflightError
-#   subclass is here (tests/test_catalogue.py enforces it); a code is never
-#   removed or renamed, as scripts key on it;
-# - kind: "finding" (check reports it about an image), "failure" (a file
-#   that could not be read or prepared: an error class's code, reported per
-#   file), "usage" (the caller's mistake: the command exits 2).
+"""The catalogue of every code preflight reports: what it means and how to fix it.
+
+Each code also names the page of docs/ its fact comes from.
+
+Rules:
+- pure data: one Rule per code, no I/O; SARIF rules, docs/rules.md and
+  `preflight rule` all read this table and nothing else;
+- every code of core/findings.py and every `code` of a PreflightError
+  subclass is here (tests/test_catalogue.py enforces it); a code is never
+  removed or renamed, as scripts key on it;
+- kind: "finding" (check reports it about an image), "failure" (a file
+  that could not be read or prepared: an error class's code, reported per
+  file), "usage" (the caller's mistake: the command exits 2).
+"""
 
 from __future__ import annotations
 

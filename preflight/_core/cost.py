@@ -1,10 +1,13 @@
-# Money, exactly. Rules:
-# - Decimal throughout, never float: prices are Decimals in the tables and
-#   token counts are ints, so every cost here is exact;
-# - cost = tokens x the model's price per input token (vision guide), with
-#   the Message Batches discount as an option (current docs);
-# - formatting for people reads like the vision guide ("$0.0048", "$4.80");
-#   machine output uses plain_decimal (exact, never scientific notation).
+"""Money, exactly: what tokens cost in dollars, and how a cost is written out.
+
+Rules:
+- Decimal throughout, never float: prices are Decimals in the tables and
+  token counts are ints, so every cost here is exact;
+- cost = tokens x the model's price per input token (vision guide), with
+  the Message Batches discount as an option (current docs);
+- formatting for people reads like the vision guide ("$0.0048", "$4.80");
+  machine output uses plain_decimal (exact, never scientific notation).
+"""
 
 from __future__ import annotations
 

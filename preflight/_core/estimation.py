@@ -1,10 +1,15 @@
-# One image size in, the whole answer out: will the API reject it, what size
-# it processes, how many tokens, how many dollars. Rules:
-# - pure: a size and Options in, a frozen Estimate out;
-# - tokens are counted on the size the API processes, never the upload size;
-# - a rejected image is billed nothing (the request fails), so its tokens and
-#   cost are 0; its processed size is still reported, as the rules give it;
-# - a model with no published price gives cost None and says how to price it.
+"""One image size in, the whole answer out: an Estimate.
+
+Will the API reject it, what size it processes, how many tokens, how many
+dollars.
+
+Rules:
+- pure: a size and Options in, a frozen Estimate out;
+- tokens are counted on the size the API processes, never the upload size;
+- a rejected image is billed nothing (the request fails), so its tokens and
+  cost are 0; its processed size is still reported, as the rules give it;
+- a model with no published price gives cost None and says how to price it.
+"""
 
 from __future__ import annotations
 

@@ -1,15 +1,17 @@
-# Findings: what preflight has to say about one image, as data.
-# Rules:
-# - a finding is never an exception: a rejected image is a normal answer;
-# - `code` is stable (scripts key on it); `severity` is "error" (the API would
-#   reject the request), "warning" (accepted, but resized or likely misread)
-#   or "info" (worth knowing, harmless);
-# - `message` uses the API's own words where the API has some (current docs,
-#   "The API's error messages"), so users recognize them; `fix` says what to do;
-# - in a request body (check_request) a finding also has `path`, the API's
-#   dotted location of the field at fault, and `api_text`, the API's words
-#   alone (None where the facts do not give them); `api_message` is then
-#   "{path}: {api_text}", the text the API would answer (docs/errors.md).
+"""Findings: what preflight has to say about one image, as data.
+
+Rules:
+- a finding is never an exception: a rejected image is a normal answer;
+- `code` is stable (scripts key on it); `severity` is "error" (the API would
+  reject the request), "warning" (accepted, but resized or likely misread)
+  or "info" (worth knowing, harmless);
+- `message` uses the API's own words where the API has some (current docs,
+  "The API's error messages"), so users recognize them; `fix` says what to do;
+- in a request body (check_request) a finding also has `path`, the API's
+  dotted location of the field at fault, and `api_text`, the API's words
+  alone (None where the facts do not give them); `api_message` is then
+  "{path}: {api_text}", the text the API would answer (docs/errors.md).
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,16 @@
-# The format registry: everything preflight knows about each image format,
-# in one table. Rules:
-# - one row per format, keyed by a short lowercase name; the header parsers
-#   (signatures), check (media types, extensions, accepted or not), prepare
-#   (output extensions, what to install), both engines (Pillow plugins,
-#   libvips loaders, who decodes what) and the CLI walker (extensions) all
-#   read this table and nothing else;
-# - "accepted" is the API's list (vision guide, "Vision"): JPEG, PNG, GIF,
-#   WebP with exactly their four media types; everything else is refused;
-# - which engine decodes a format is what preflight allows, not all a
-#   library could do: libvips loaders marked untrusted stay blocked.
+"""The format registry: everything preflight knows about each image format, in one table.
+
+Rules:
+- one row per format, keyed by a short lowercase name; the header parsers
+  (signatures), check (media types, extensions, accepted or not), prepare
+  (output extensions, what to install), both engines (Pillow plugins,
+  libvips loaders, who decodes what) and the CLI walker (extensions) all
+  read this table and nothing else;
+- "accepted" is the API's list (vision guide, "Vision"): JPEG, PNG, GIF,
+  WebP with exactly their four media types; everything else is refused;
+- which engine decodes a format is what preflight allows, not all a
+  library could do: libvips loaders marked untrusted stay blocked.
+"""
 
 from __future__ import annotations
 

@@ -1,21 +1,25 @@
-# Sizes in, sizes out: how many tokens a size costs and what size the API
-# (or a client-side policy) turns it into. Rules:
-# - pure integer arithmetic, except the one float division the published
-#   resize algorithm itself uses (L / aspect, then round-half-to-even), which
-#   is reproduced exactly so that our answer is the API's answer;
-# - each rule is written once, with operators that mean the same on Python
-#   ints and on numpy int64 arrays, plus the few functions in a Math (below):
-#   the scalar path runs it on ints, the vectorized planner on arrays, and
-#   the property tests hold the two to the same answers;
-# - the resize search finds the largest fitting long edge from a closed-form
-#   guess (the last whole patch band that fits the token budget), verifies
-#   it (fits, and one pixel more does not: by monotonicity that is the
-#   published search's answer) and falls back to the published binary
-#   search only where the guess is off, so it stays bit-for-bit equal;
-# - every size is validated: positive ints only (bools are not sizes), at
-#   most MAX_SIDE;
-# - nothing here reads files or imports an image library; numpy is imported
-#   only when the array Math is asked for.
+"""Sizes in, sizes out: what a size costs in tokens and what size the API turns it into.
+
+A client-side policy (a Target) turns sizes through the same rules.
+
+Rules:
+- pure integer arithmetic, except the one float division the published
+  resize algorithm itself uses (L / aspect, then round-half-to-even), which
+  is reproduced exactly so that our answer is the API's answer;
+- each rule is written once, with operators that mean the same on Python
+  ints and on numpy int64 arrays, plus the few functions in a Math (below):
+  the scalar path runs it on ints, the vectorized planner on arrays, and
+  the property tests hold the two to the same answers;
+- the resize search finds the largest fitting long edge from a closed-form
+  guess (the last whole patch band that fits the token budget), verifies
+  it (fits, and one pixel more does not: by monotonicity that is the
+  published search's answer) and falls back to the published binary
+  search only where the guess is off, so it stays bit-for-bit equal;
+- every size is validated: positive ints only (bools are not sizes), at
+  most MAX_SIDE;
+- nothing here reads files or imports an image library; numpy is imported
+  only when the array Math is asked for.
+"""
 
 from __future__ import annotations
 

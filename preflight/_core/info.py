@@ -1,14 +1,16 @@
-# What preflight knows about an image file without decoding its pixels.
-# Rules:
-# - Header is what the pure parser (preflight._core.headers) reads from the first
-#   bytes of a file; ImageInfo adds what only the source can tell (its byte
-#   length, its path). Both are frozen: results, not state.
-# - `width`/`height` are as stored; `display_width`/`display_height` are after
-#   the EXIF orientation is applied, i.e. what the model sees once the rotation
-#   is in the pixels. For formats the API does not accept the sizes may be
-#   unknown (None); for the four accepted formats they are always known.
-# - Format names are the keys of the format registry (preflight._core.formats);
-#   `media_type` is the API's exact media type, or None for a format it refuses.
+"""What preflight knows about an image file without decoding its pixels.
+
+Rules:
+- Header is what the pure parser (preflight._core.headers) reads from the first
+  bytes of a file; ImageInfo adds what only the source can tell (its byte
+  length, its path). Both are frozen: results, not state.
+- `width`/`height` are as stored; `display_width`/`display_height` are after
+  the EXIF orientation is applied, i.e. what the model sees once the rotation
+  is in the pixels. For formats the API does not accept the sizes may be
+  unknown (None); for the four accepted formats they are always known.
+- Format names are the keys of the format registry (preflight._core.formats);
+  `media_type` is the API's exact media type, or None for a format it refuses.
+"""
 
 from __future__ import annotations
 

@@ -1,16 +1,19 @@
-# One validated object for everything that shapes an answer: which model
-# (price, tier, image cap), which token rule, which surface (byte, pixel and
-# request limits), how many images the request holds, what the API does with
-# an oversized image, batch pricing, and the per-image byte budget.
-# Rules:
-# - Options is frozen and holds resolved values only (a Model, a Tier, a
-#   Surface, canonical names); it is built once, by make_options(), from an
-#   Options, keywords, or both (keywords win), and passed down unchanged;
-# - every public function takes `options=` or the same keywords, and all of
-#   them validate through make_options(), so no two paths accept different
-#   values (a count of True or 20.5 is refused everywhere);
-# - a bad value is the caller's mistake: InvalidArgumentError, InvalidSizeError
-#   or UnknownNameError, each a UsageError.
+"""Options: one validated object for everything that shapes an answer.
+
+Which model (price, tier, image cap), which token rule, which surface (byte,
+pixel and request limits), how many images the request holds, what the API
+does with an oversized image, batch pricing, and the per-image byte budget.
+
+Rules:
+- Options is frozen and holds resolved values only (a Model, a Tier, a
+  Surface, canonical names); it is built once, by make_options(), from an
+  Options, keywords, or both (keywords win), and passed down unchanged;
+- every public function takes `options=` or the same keywords, and all of
+  them validate through make_options(), so no two paths accept different
+  values (a count of True or 20.5 is refused everywhere);
+- a bad value is the caller's mistake: InvalidArgumentError, InvalidSizeError
+  or UnknownNameError, each a UsageError.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,12 @@
-# Cost planning over millions of sizes, vectorized with numpy. Rules:
-# - the same answers as the scalar core (api_size, tokens, estimate), bit for
-#   bit: the resize search does the same float division and the same
-#   round-half-to-even (numpy.rint), and the tests compare the two;
-# - numpy is imported here only, so `import preflight` stays light;
-# - money is still exact: token totals are integers, priced once as Decimal.
+"""Cost planning over millions of sizes, vectorized with numpy.
+
+Rules:
+- the same answers as the scalar core (api_size, tokens, estimate), bit for
+  bit: the resize search does the same float division and the same
+  round-half-to-even (numpy.rint), and the tests compare the two;
+- numpy is imported here only, so `import preflight` stays light;
+- money is still exact: token totals are integers, priced once as Decimal.
+"""
 
 from __future__ import annotations
 

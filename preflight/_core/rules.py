@@ -1,16 +1,19 @@
-# The API's limits, each written once. Rules:
-# - a limit is a predicate over numbers (`*_exceeded`), written with
-#   operators that mean the same on Python ints and numpy arrays, so the
-#   scalar core and the vectorized planner ask the same question; a limit the
-#   facts do not give for a surface is None and never exceeded;
-# - next to each predicate, the finding it yields (data, never an exception),
-#   in the API's own words (docs/errors.md) so that a user who has seen the
-#   API's 400 recognizes ours; `fix` says what to do;
-# - which size rejection wins is decided here once (size_findings): the
-#   8000 px limit, then the many-image limit, then the oversized policy;
-# - each finding carries `api_text`, the API's words alone (without
-#   preflight's detail), so that a finding placed in a request body
-#   (check_request) gives the API's "{path}: {text}" exactly.
+"""The API's limits, each written once.
+
+Rules:
+- a limit is a predicate over numbers (`*_exceeded`), written with
+  operators that mean the same on Python ints and numpy arrays, so the
+  scalar core and the vectorized planner ask the same question; a limit the
+  facts do not give for a surface is None and never exceeded;
+- next to each predicate, the finding it yields (data, never an exception),
+  in the API's own words (docs/errors.md) so that a user who has seen the
+  API's 400 recognizes ours; `fix` says what to do;
+- which size rejection wins is decided here once (size_findings): the
+  8000 px limit, then the many-image limit, then the oversized policy;
+- each finding carries `api_text`, the API's words alone (without
+  preflight's detail), so that a finding placed in a request body
+  (check_request) gives the API's "{path}: {text}" exactly.
+"""
 
 from __future__ import annotations
 

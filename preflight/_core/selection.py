@@ -1,16 +1,19 @@
-# Which finding codes a run reports, as ruff selects rules. Rules:
-# - pure: selectors and paths in, decisions out;
-# - a selector is a code of the catalogue, a severity (error, warning, info)
-#   or ALL; anything else is an InvalidArgumentError naming the known ones;
-# - layers apply in order (the configuration file's, then the command
-#   line's); within a layer `select` replaces what came before, then
-#   `extend-select` adds, `ignore` and `extend-ignore` remove; for each code
-#   the most specific selector of the layer decides (a code beats a
-#   severity, which beats ALL), and on a tie ignoring wins;
-# - globs (exclude, per-file-ignores) are matched against a path relative to
-#   the configuration's folder: a glob without "/" matches any one part of
-#   it (a file or folder name), a glob with "/" matches from the start;
-#   `*` and `?` stay within a part, `**` crosses parts.
+"""Which finding codes a run reports, as ruff selects rules.
+
+Rules:
+- pure: selectors and paths in, decisions out;
+- a selector is a code of the catalogue, a severity (error, warning, info)
+  or ALL; anything else is an InvalidArgumentError naming the known ones;
+- layers apply in order (the configuration file's, then the command
+  line's); within a layer `select` replaces what came before, then
+  `extend-select` adds, `ignore` and `extend-ignore` remove; for each code
+  the most specific selector of the layer decides (a code beats a
+  severity, which beats ALL), and on a tie ignoring wins;
+- globs (exclude, per-file-ignores) are matched against a path relative to
+  the configuration's folder: a glob without "/" matches any one part of
+  it (a file or folder name), a glob with "/" matches from the start;
+  `*` and `?` stay within a part, `**` crosses parts.
+"""
 
 from __future__ import annotations
 

@@ -1,15 +1,17 @@
-# The numbers preflight is built on, as plain data, and nothing else.
-# Rules:
-# - every constant names its source, as docs/ does ("vision guide", "current
-#   docs", a documentation page by title); docs/README.md lists the sources;
-# - where the facts are silent the value is None and the comment says so;
-#   nothing here is guessed, and an assumption is marked as one;
-# - each table has one lookup that normalizes the name and, for an unknown
-#   name, raises UnknownNameError listing the known names and saying how to
-#   pass a custom value instead (as tiktoken does for encodings);
-# - the tables can be extended or overridden without a release
-#   (preflight._inputs.config reads [tool.preflight.models]); this module only holds
-#   the built-in rows and the lookups.
+"""The numbers preflight is built on, as plain data, and nothing else.
+
+Rules:
+- every constant names its source, as docs/ does ("vision guide", "current
+  docs", a documentation page by title); docs/README.md lists the sources;
+- where the facts are silent the value is None and the comment says so;
+  nothing here is guessed, and an assumption is marked as one;
+- each table has one lookup that normalizes the name and, for an unknown
+  name, raises UnknownNameError listing the known names and saying how to
+  pass a custom value instead (as tiktoken does for encodings);
+- the tables can be extended or overridden without a release
+  (preflight._inputs.config reads [tool.preflight.models]); this module only holds
+  the built-in rows and the lookups.
+"""
 
 from __future__ import annotations
 

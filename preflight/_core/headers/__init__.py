@@ -1,18 +1,21 @@
-# A sans-I/O image header parser: bytes in, header facts out. Rules:
-# - parse(data, complete=...) looks only at `data`, a prefix of the file; it
-#   returns a Header, or NeedMore(n): call again with the first n bytes,
-#   where len(data) < n <= READ_BUDGET (n may exceed the strict minimum: a
-#   walk that needs the rest of the file, counting GIF or WebP frames, asks
-#   for all the budget allows at once; a caller that knows the file is
-#   shorter passes what there is, with complete=True); when `complete` says
-#   data is the whole file, running out of data is TruncatedError instead;
-# - it raises only HeaderError subclasses (preflight.errors): EmptyInputError,
-#   NotAnImageError, TruncatedError, CorruptHeaderError, HeaderTooLargeError
-#   (a header that needs more than READ_BUDGET bytes). Every read is bounds-
-#   checked and unsigned, every length validated, every walk moves forward;
-# - the four accepted formats are parsed fully; the formats the API refuses
-#   are named (other.py); anything else is not an image;
-# - Pillow is the reference the tests compare against, not a dependency.
+"""A sans-I/O image header parser: bytes in, header facts out.
+
+Rules:
+- parse(data, complete=...) looks only at `data`, a prefix of the file; it
+  returns a Header, or NeedMore(n): call again with the first n bytes,
+  where len(data) < n <= READ_BUDGET (n may exceed the strict minimum: a
+  walk that needs the rest of the file, counting GIF or WebP frames, asks
+  for all the budget allows at once; a caller that knows the file is
+  shorter passes what there is, with complete=True); when `complete` says
+  data is the whole file, running out of data is TruncatedError instead;
+- it raises only HeaderError subclasses (preflight.errors): EmptyInputError,
+  NotAnImageError, TruncatedError, CorruptHeaderError, HeaderTooLargeError
+  (a header that needs more than READ_BUDGET bytes). Every read is bounds-
+  checked and unsigned, every length validated, every walk moves forward;
+- the four accepted formats are parsed fully; the formats the API refuses
+  are named (other.py); anything else is not an image;
+- Pillow is the reference the tests compare against, not a dependency.
+"""
 
 from __future__ import annotations
 

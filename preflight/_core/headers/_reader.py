@@ -1,8 +1,11 @@
-# Bounds-checked reads over a prefix of a file. Rules:
-# - every read names the absolute offset it needs; reading past the end of
-#   the data raises _NeedMore(offset + size), never IndexError;
-# - all integers are unsigned, big- or little-endian as the format says;
-# - the parser turns _NeedMore into NeedMore / TruncatedError / HeaderTooLarge.
+"""Bounds-checked reads over a prefix of a file.
+
+Rules:
+- every read names the absolute offset it needs; reading past the end of
+  the data raises _NeedMore(offset + size), never IndexError;
+- all integers are unsigned, big- or little-endian as the format says;
+- the parser turns _NeedMore into NeedMore / TruncatedError / HeaderTooLarge.
+"""
 
 from __future__ import annotations
 

@@ -1,22 +1,26 @@
-# The EXIF orientation tag, from a TIFF-structured EXIF block, read as
-# Pillow's exif_transpose reads it (the reference: the engines turn by this
-# value, so check and prepare agree with what Pillow shows). Rules:
-# - bytes in, an orientation out; anything malformed (bad byte order,
-#   offsets outside the block, an absurd entry count) means "no usable
-#   orientation", never an exception: broken metadata does not make an
-#   image unusable;
-# - only IFD0 is read: that is where the orientation of the main image lives;
-# - as in Pillow (TiffImagePlugin.ImageFileDirectory_v2.load): an entry of
-#   an unknown type or with a count of 0 is skipped, as if absent (a later
-#   entry may still give the tag, and an absent tag lets XMP's
-#   tiff:Orientation count); so is one whose values, added to those stored
-#   out of line before it, exceed the block; a value cut short by the end of
-#   the block ends the directory; the first entry read wins;
-#   any numeric type counts (SHORT, LONG, SBYTE, SSHORT, SLONG, RATIONAL,
-#   SRATIONAL, FLOAT, DOUBLE, IFD, LONG8) by its first value, turning when
-#   that equals 2..8; BYTE, ASCII and UNDEFINED values are present but never
-#   turn. libvips differs (it turns a BYTE value, and ignores FLOAT, DOUBLE,
-#   IFD and LONG8): docs/hostile-input.md lists the differences.
+"""The EXIF orientation tag, from a TIFF-structured EXIF block, read as Pillow reads it.
+
+Pillow's exif_transpose is the reference: the engines turn by this value, so
+check and prepare agree with what Pillow shows.
+
+Rules:
+- bytes in, an orientation out; anything malformed (bad byte order,
+  offsets outside the block, an absurd entry count) means "no usable
+  orientation", never an exception: broken metadata does not make an
+  image unusable;
+- only IFD0 is read: that is where the orientation of the main image lives;
+- as in Pillow (TiffImagePlugin.ImageFileDirectory_v2.load): an entry of
+  an unknown type or with a count of 0 is skipped, as if absent (a later
+  entry may still give the tag, and an absent tag lets XMP's
+  tiff:Orientation count); so is one whose values, added to those stored
+  out of line before it, exceed the block; a value cut short by the end of
+  the block ends the directory; the first entry read wins;
+  any numeric type counts (SHORT, LONG, SBYTE, SSHORT, SLONG, RATIONAL,
+  SRATIONAL, FLOAT, DOUBLE, IFD, LONG8) by its first value, turning when
+  that equals 2..8; BYTE, ASCII and UNDEFINED values are present but never
+  turn. libvips differs (it turns a BYTE value, and ignores FLOAT, DOUBLE,
+  IFD and LONG8): docs/hostile-input.md lists the differences.
+"""
 
 from __future__ import annotations
 

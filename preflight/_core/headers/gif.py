@@ -1,18 +1,21 @@
-# GIF: the logical screen and the image descriptors. Rules:
-# - decoders use the frames' own sizes too, so the size is the logical screen
-#   grown to hold every frame seen (left + width, top + height). Pillow grows
-#   its size the same way, but only as it seeks to each frame: after opening
-#   it holds the screen and the first frame (tests/test_headers_differential),
-#   which is first_frame_size when later frames grow it further;
-# - the screen and the first image descriptor are required;
-# - frames are counted to the trailer, or to the end of the file, where, as
-#   in Pillow, a frame cut short still counts. The walk needs the whole file:
-#   when it would go past the read budget it stops and reports what it knows
-#   (frames=None; animated if a second frame or a looping extension was seen);
-# - the mode is Pillow's for the first frame: "P", or "L" when its colour
-#   table is missing or is the identity gray ramp (Pillow drops such tables);
-# - a byte that starts no block (',' '!' ';') is skipped, as Pillow does;
-# - every sub-block chain is walked by its lengths, so the walk always ends.
+"""GIF: the logical screen and the image descriptors.
+
+Rules:
+- decoders use the frames' own sizes too, so the size is the logical screen
+  grown to hold every frame seen (left + width, top + height). Pillow grows
+  its size the same way, but only as it seeks to each frame: after opening
+  it holds the screen and the first frame (tests/test_headers_differential),
+  which is first_frame_size when later frames grow it further;
+- the screen and the first image descriptor are required;
+- frames are counted to the trailer, or to the end of the file, where, as
+  in Pillow, a frame cut short still counts. The walk needs the whole file:
+  when it would go past the read budget it stops and reports what it knows
+  (frames=None; animated if a second frame or a looping extension was seen);
+- the mode is Pillow's for the first frame: "P", or "L" when its colour
+  table is missing or is the identity gray ramp (Pillow drops such tables);
+- a byte that starts no block (',' '!' ';') is skipped, as Pillow does;
+- every sub-block chain is walked by its lengths, so the walk always ends.
+"""
 
 from __future__ import annotations
 

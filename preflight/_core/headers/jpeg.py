@@ -1,21 +1,24 @@
-# JPEG: walk the marker segments from SOI to the first scan (SOS). Rules:
-# - the frame header (any SOF marker: baseline, extended, progressive,
-#   lossless, arithmetic) gives the size, precision and components; its
-#   length must match its component count and its precision be 2..16;
-# - APP1 "Exif" gives the orientation (the first one wins, as in Pillow);
-#   when it has none, the last APP1 XMP packet's tiff:Orientation does, as
-#   in Pillow's getexif (libvips ignores XMP: docs/hostile-input.md);
-#   APP2 "ICC_PROFILE" an ICC profile, wherever they sit before the scan;
-# - bytes between segments that are not a marker are skipped, as libjpeg and
-#   Pillow do (with a warning); 0xFF fill bytes too. A whole file that ends
-#   in such junk before any frame header is corrupt, not truncated. Markers that libjpeg
-#   refuses (reserved JPGn, hierarchical DHP/EXP, a second SOI, a marker code
-#   under 0xC0 other than TEM) are corrupt, as is EOI or SOS before any frame;
-# - a frame with height 0 (defined later by DNL) is refused, as Pillow does;
-# - every segment length is validated and the walk always moves forward;
-# - the walk needs the scan header: without it there are no pixels (a file
-#   that ends before it is truncated). Once the frame is known, a scan beyond
-#   the read budget is not an error: the header is reported as read so far.
+"""JPEG: walk the marker segments from SOI to the first scan (SOS).
+
+Rules:
+- the frame header (any SOF marker: baseline, extended, progressive,
+  lossless, arithmetic) gives the size, precision and components; its
+  length must match its component count and its precision be 2..16;
+- APP1 "Exif" gives the orientation (the first one wins, as in Pillow);
+  when it has none, the last APP1 XMP packet's tiff:Orientation does, as
+  in Pillow's getexif (libvips ignores XMP: docs/hostile-input.md);
+  APP2 "ICC_PROFILE" an ICC profile, wherever they sit before the scan;
+- bytes between segments that are not a marker are skipped, as libjpeg and
+  Pillow do (with a warning); 0xFF fill bytes too. A whole file that ends
+  in such junk before any frame header is corrupt, not truncated. Markers that libjpeg
+  refuses (reserved JPGn, hierarchical DHP/EXP, a second SOI, a marker code
+  under 0xC0 other than TEM) are corrupt, as is EOI or SOS before any frame;
+- a frame with height 0 (defined later by DNL) is refused, as Pillow does;
+- every segment length is validated and the walk always moves forward;
+- the walk needs the scan header: without it there are no pixels (a file
+  that ends before it is truncated). Once the frame is known, a scan beyond
+  the read budget is not an error: the header is reported as read so far.
+"""
 
 from __future__ import annotations
 

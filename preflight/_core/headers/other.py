@@ -1,20 +1,24 @@
-# Formats the API does not accept: recognized by signature and named, so the
-# user learns what the file is and that it needs converting. Rules:
-# - sizes are read where the header gives them cheaply (TIFF, BMP, PSD, ICO,
-#   JPEG 2000, and HEIC/AVIF from the primary item's properties), else None;
-#   a malformed size is None, not an error: the file is refused as
-#   unsupported either way (and prepare refuses to decode a file whose size
-#   it does not know);
-# - the size is that of what a decoder will decode, not what a directory
-#   says: for ICO, the embedded PNG's IHDR or DIB header of the entry Pillow
-#   picks; for TIFF, the first IFD, wherever it sits within the read budget
-#   (NeedMore asks for it), with the first of duplicated tags, as libtiff
-#   and Pillow keep;
-# - SVG is recognized from text: optional BOM and whitespace, then XML
-#   declarations, processing instructions, comments and a doctype, then an
-#   <svg element, within the first 4 KiB. The scan moves forward with each
-#   step (a backtracking regular expression took exponential time on
-#   "<!---->" repeated).
+"""Formats the API does not accept: recognized by signature and named.
+
+So the user learns what the file is and that it needs converting.
+
+Rules:
+- sizes are read where the header gives them cheaply (TIFF, BMP, PSD, ICO,
+  JPEG 2000, and HEIC/AVIF from the primary item's properties), else None;
+  a malformed size is None, not an error: the file is refused as
+  unsupported either way (and prepare refuses to decode a file whose size
+  it does not know);
+- the size is that of what a decoder will decode, not what a directory
+  says: for ICO, the embedded PNG's IHDR or DIB header of the entry Pillow
+  picks; for TIFF, the first IFD, wherever it sits within the read budget
+  (NeedMore asks for it), with the first of duplicated tags, as libtiff
+  and Pillow keep;
+- SVG is recognized from text: optional BOM and whitespace, then XML
+  declarations, processing instructions, comments and a doctype, then an
+  <svg element, within the first 4 KiB. The scan moves forward with each
+  step (a backtracking regular expression took exponential time on
+  "<!---->" repeated).
+"""
 
 from __future__ import annotations
 

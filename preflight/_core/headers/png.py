@@ -1,21 +1,23 @@
-# PNG (and APNG): the IHDR chunk and the chunks before the first IDAT.
-# Rules:
-# - IHDR must be the first chunk, 13 bytes long, with a legal bit depth for
-#   its colour type, compression 0, filter 0, interlace 0 or 1, and a correct
-#   CRC (libpng and Pillow refuse a damaged IHDR; other CRCs are not checked);
-# - acTL before IDAT makes it an APNG (animated when it has over one frame);
-#   as in Pillow, an acTL shorter than 8 bytes is corrupt, one with 0 or over
-#   2**31 frames, or a second acTL, is ignored (a still PNG), and the frames
-#   are acTL's count plus the IDAT image when no fcTL precedes it;
-# - tRNS gives transparency, iCCP an ICC profile, eXIf the EXIF orientation;
-#   as in Pillow's getexif: without eXIf, a text chunk "Raw profile type
-#   exif" (ImageMagick's hex dump of EXIF) stands for it, and without an
-#   orientation there, an XMP text chunk's tiff:Orientation (libvips reads
-#   neither: docs/hostile-input.md); the last chunk of each kind wins;
-# - the walk stops at the first IDAT and never reads pixel data, so an eXIf
-#   after the pixels is not seen (Pillow reads one there once it has decoded
-#   the pixels); chunk lengths over 2**31-1 are corrupt (the PNG spec's
-#   limit), so the walk always ends.
+"""PNG (and APNG): the IHDR chunk and the chunks before the first IDAT.
+
+Rules:
+- IHDR must be the first chunk, 13 bytes long, with a legal bit depth for
+  its colour type, compression 0, filter 0, interlace 0 or 1, and a correct
+  CRC (libpng and Pillow refuse a damaged IHDR; other CRCs are not checked);
+- acTL before IDAT makes it an APNG (animated when it has over one frame);
+  as in Pillow, an acTL shorter than 8 bytes is corrupt, one with 0 or over
+  2**31 frames, or a second acTL, is ignored (a still PNG), and the frames
+  are acTL's count plus the IDAT image when no fcTL precedes it;
+- tRNS gives transparency, iCCP an ICC profile, eXIf the EXIF orientation;
+  as in Pillow's getexif: without eXIf, a text chunk "Raw profile type
+  exif" (ImageMagick's hex dump of EXIF) stands for it, and without an
+  orientation there, an XMP text chunk's tiff:Orientation (libvips reads
+  neither: docs/hostile-input.md); the last chunk of each kind wins;
+- the walk stops at the first IDAT and never reads pixel data, so an eXIf
+  after the pixels is not seen (Pillow reads one there once it has decoded
+  the pixels); chunk lengths over 2**31-1 are corrupt (the PNG spec's
+  limit), so the walk always ends.
+"""
 
 from __future__ import annotations
 

@@ -1,12 +1,15 @@
-# WebP: the RIFF container and its first image chunk. Rules:
-# - "RIFF" size "WEBP", then VP8 (lossy), VP8L (lossless) or VP8X (extended);
-# - VP8: a shown key frame, its start code 9d 01 2a and 14-bit sizes; VP8L:
-#   signature 0x2f, version 0 and 14-bit sizes minus one; VP8X: a 10-byte
-#   chunk, 24-bit canvas size minus one (under 2**32 pixels) and flags for
-#   alpha, animation, EXIF and ICC; what libwebp refuses is corrupt;
-# - for VP8X with the EXIF flag (or animation) the chunks are walked by their
-#   lengths (padded to even) within the read budget, for the orientation and
-#   the number of ANMF frames; past the budget those are reported unknown.
+"""WebP: the RIFF container and its first image chunk.
+
+Rules:
+- "RIFF" size "WEBP", then VP8 (lossy), VP8L (lossless) or VP8X (extended);
+- VP8: a shown key frame, its start code 9d 01 2a and 14-bit sizes; VP8L:
+  signature 0x2f, version 0 and 14-bit sizes minus one; VP8X: a 10-byte
+  chunk, 24-bit canvas size minus one (under 2**32 pixels) and flags for
+  alpha, animation, EXIF and ICC; what libwebp refuses is corrupt;
+- for VP8X with the EXIF flag (or animation) the chunks are walked by their
+  lengths (padded to even) within the read budget, for the orientation and
+  the number of ANMF frames; past the budget those are reported unknown.
+"""
 
 from __future__ import annotations
 
