@@ -1,21 +1,23 @@
-# Configuration files: models and prices added or overridden without a
-# release. Rules:
-# - two places, read with tomllib (tomli before Python 3.11): the
-#   [tool.preflight.models] table of the nearest pyproject.toml (found from a
-#   folder upward, as ruff finds its configuration) or of a preflight.toml
-#   ([models] at its top level), and a TOML file named by the environment
-#   variable PREFLIGHT_MODELS ([models] at its top level, or model tables at
-#   its top level); the environment's file is applied last, so it wins;
-# - a row names a model id; for a known id only the keys given change, a new
-#   id needs a price (or `price = "unpublished"`) and gets the smaller image
-#   cap and the standard tier unless it says otherwise (see docs/configuration.md);
-# - every key and value is validated: an unknown key or a bad value is a
-#   ConfigError (a UsageError: the CLI exits 2) naming the file and the key;
-# - the same file holds the command-line settings ([tool.preflight] of a
-#   pyproject.toml, the top level of a preflight.toml): kebab-case keys as
-#   ruff spells them (SETTINGS_KEYS), validated the same way; the CLI makes
-#   them the defaults of its flags, so a flag given on the command line wins;
-# - this is the shell: the pure core only ever sees the resulting table.
+"""Configuration files: models and prices added or overridden without a release.
+
+Rules:
+- two places, read with tomllib (tomli before Python 3.11): the
+  [tool.preflight.models] table of the nearest pyproject.toml (found from a
+  folder upward, as ruff finds its configuration) or of a preflight.toml
+  ([models] at its top level), and a TOML file named by the environment
+  variable PREFLIGHT_MODELS ([models] at its top level, or model tables at
+  its top level); the environment's file is applied last, so it wins;
+- a row names a model id; for a known id only the keys given change, a new
+  id needs a price (or `price = "unpublished"`) and gets the smaller image
+  cap and the standard tier unless it says otherwise (see docs/configuration.md);
+- every key and value is validated: an unknown key or a bad value is a
+  ConfigError (a UsageError: the CLI exits 2) naming the file and the key;
+- the same file holds the command-line settings ([tool.preflight] of a
+  pyproject.toml, the top level of a preflight.toml): kebab-case keys as
+  ruff spells them (SETTINGS_KEYS), validated the same way; the CLI makes
+  them the defaults of its flags, so a flag given on the command line wins;
+- this is the shell: the pure core only ever sees the resulting table.
+"""
 
 from __future__ import annotations
 

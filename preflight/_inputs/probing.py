@@ -1,19 +1,23 @@
-# probe(): what an image file is, from its first bytes. The I/O shell around
-# the pure header parser. Rules:
-# - read only what the parser asks for: a first read of 4 KiB (the whole
-#   file, when it is smaller), then on NeedMore the longer prefix it asks
-#   for, never past the parser's 8 MiB budget; plus the last 64 bytes of the
-#   file to tell a file cut short. From a file object each byte is read
-#   once; from a path the longer prefix is read again from the start (see
-#   _probe_path). One exception: a JPEG that does not end with its end
-#   marker is read whole, within the budget, to tell a file cut short from
-#   data appended after the image (_settle_jpeg_end);
-# - never decode pixels; never move a caller's file object without putting
-#   it back where it was (when it can seek);
-# - a source that cannot be read raises SourceError (an OSError) naming it:
-#   a file object in text mode, closed, not open for reading, or raising
-#   anything of its own while read, too (never an unrelated exception);
-#   bytes that are not a readable image raise the parser's HeaderError.
+"""probe(): what an image file is, from its first bytes.
+
+The I/O shell around the pure header parser.
+
+Rules:
+- read only what the parser asks for: a first read of 4 KiB (the whole
+  file, when it is smaller), then on NeedMore the longer prefix it asks
+  for, never past the parser's 8 MiB budget; plus the last 64 bytes of the
+  file to tell a file cut short. From a file object each byte is read
+  once; from a path the longer prefix is read again from the start (see
+  _probe_path). One exception: a JPEG that does not end with its end
+  marker is read whole, within the budget, to tell a file cut short from
+  data appended after the image (_settle_jpeg_end);
+- never decode pixels; never move a caller's file object without putting
+  it back where it was (when it can seek);
+- a source that cannot be read raises SourceError (an OSError) naming it:
+  a file object in text mode, closed, not open for reading, or raising
+  anything of its own while read, too (never an unrelated exception);
+  bytes that are not a readable image raise the parser's HeaderError.
+"""
 
 from __future__ import annotations
 

@@ -1,21 +1,25 @@
-# Images in object storage: any fsspec URL (s3://, gs://, az://, http(s)://,
-# file://, memory://, ...) as a source, and as a place to write to. Rules:
-# - fsspec and the cloud file systems are optional extras, imported inside
-#   the functions here, never at `import preflight`; a protocol whose package
-#   is missing is a MissingExtraError (a UsageError) naming the pip extra;
-# - probing reads only header bytes, by range: the first FIRST_READ bytes and
-#   the last TAIL_READ (the end check) in one concurrent round trip (a small
-#   object in one request, whole), then only the missing part of the longer
-#   prefix the parser asks for (NeedMore). The size comes from the listing
-#   when the caller has it, else from one info call (HEAD: no body);
-# - the decisions are the local path's: the same parser, the same end check,
-#   the same settling of a JPEG without its end marker (read whole, within
-#   the parser's budget);
-# - a missing object, no permission or a network failure is a SourceError
-#   naming the URL (inspect: an `unreadable` finding), whatever the file
-#   system raised: third-party file systems raise their own exception types;
-# - whole reads (prepare, check --decode) are bounded by preflight._inputs.sources'
-#   stream bound; writes are atomic where the file system allows (write_url).
+"""Images in object storage: any fsspec URL as a source, and as a place to write to.
+
+For example s3://, gs://, az://, http(s)://, file://, memory://.
+
+Rules:
+- fsspec and the cloud file systems are optional extras, imported inside
+  the functions here, never at `import preflight`; a protocol whose package
+  is missing is a MissingExtraError (a UsageError) naming the pip extra;
+- probing reads only header bytes, by range: the first FIRST_READ bytes and
+  the last TAIL_READ (the end check) in one concurrent round trip (a small
+  object in one request, whole), then only the missing part of the longer
+  prefix the parser asks for (NeedMore). The size comes from the listing
+  when the caller has it, else from one info call (HEAD: no body);
+- the decisions are the local path's: the same parser, the same end check,
+  the same settling of a JPEG without its end marker (read whole, within
+  the parser's budget);
+- a missing object, no permission or a network failure is a SourceError
+  naming the URL (inspect: an `unreadable` finding), whatever the file
+  system raised: third-party file systems raise their own exception types;
+- whole reads (prepare, check --decode) are bounded by preflight._inputs.sources'
+  stream bound; writes are atomic where the file system allows (write_url).
+"""
 
 from __future__ import annotations
 

@@ -1,16 +1,21 @@
-# A file of image sizes in, three int64 arrays out (widths, heights,
-# counts): the input of a cost plan (preflight._runs.costplan). Rules:
-# - CSV with a header naming `width` and `height` and optionally `count`
-#   (any order, other columns ignored, names case-insensitive); Parquet with
-#   those columns (pyarrow, an optional extra); a binary stream (stdin) is
-#   read as CSV;
-# - fast where it can be: pyarrow's multithreaded CSV reader when installed,
-#   else pandas' C reader, else numpy alone (slower, always there); every
-#   reader's arrays pass the same checks;
-# - a bad file is one line of DataError (SizesFileError) naming the file and,
-#   for a bad row, its line number: a missing column, a value that is not a
-#   whole number, a size under 1 (a count under 0), a number past 2**62, no
-#   rows, a row with the wrong number of fields.
+"""A file of image sizes in, three int64 arrays out: the input of a cost plan.
+
+The arrays are widths, heights and counts; preflight._runs.costplan plans
+them.
+
+Rules:
+- CSV with a header naming `width` and `height` and optionally `count`
+  (any order, other columns ignored, names case-insensitive); Parquet with
+  those columns (pyarrow, an optional extra); a binary stream (stdin) is
+  read as CSV;
+- fast where it can be: pyarrow's multithreaded CSV reader when installed,
+  else pandas' C reader, else numpy alone (slower, always there); every
+  reader's arrays pass the same checks;
+- a bad file is one line of DataError (SizesFileError) naming the file and,
+  for a bad row, its line number: a missing column, a value that is not a
+  whole number, a size under 1 (a count under 0), a number past 2**62, no
+  rows, a row with the wrong number of fields.
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
-# Walking folders for image files: the one walker every command and runner
-# uses (the CLI, object-storage prefixes of local paths, the Dask runner).
-# Rules: recursive in sorted order, iterative (a tree thousands of folders
-# deep cannot overflow the stack), never into a symbolic link to a directory
-# (a link loop cannot trap it), only regular files (or links to them, or
-# broken links, then reported as unreadable): a FIFO would block the walk, a
-# device would be read to its end; by default only image extensions.
+"""Walking folders for image files: the one walker every command and runner uses.
+
+Its users: the CLI, object-storage prefixes of local paths, the Dask runner.
+Rules: recursive in sorted order, iterative (a tree thousands of folders
+deep cannot overflow the stack), never into a symbolic link to a directory
+(a link loop cannot trap it), only regular files (or links to them, or
+broken links, then reported as unreadable): a FIFO would block the walk, a
+device would be read to its end; by default only image extensions.
+"""
 
 from __future__ import annotations
 
