@@ -1,13 +1,15 @@
-# inspect(): probe a source, estimate it and check it, in one call that never
-# raises for a bad file. Rules:
-# - anything wrong with the file itself (missing, unreadable, empty,
-#   truncated, not an image) becomes an error finding in the Report;
-# - bad arguments (an unknown model, a bad surface) still raise: they are the
-#   caller's mistake, not the file's;
-# - this is I/O shell: the decisions are made by the pure check();
-# - quality=True appends the quality findings (preflight._imaging.quality: one
-#   shrink-on-load decode); an image that does not decode gets the
-#   `undecodable` error finding, as with decode=True.
+"""inspect(): probe, estimate and check a source in one call that never raises for a bad file.
+
+Rules:
+- anything wrong with the file itself (missing, unreadable, empty,
+  truncated, not an image) becomes an error finding in the Report;
+- bad arguments (an unknown model, a bad surface) still raise: they are the
+  caller's mistake, not the file's;
+- this is I/O shell: the decisions are made by the pure check();
+- quality=True appends the quality findings (preflight._imaging.quality: one
+  shrink-on-load decode); an image that does not decode gets the
+  `undecodable` error finding, as with decode=True.
+"""
 
 from __future__ import annotations
 

@@ -1,16 +1,19 @@
-# Ctrl-C and SIGTERM that always stop a run. Rules:
-# - Python runs a signal handler between bytecodes; while libvips works in C
-#   and calls back into Python (its log handler is a cffi callback), the
-#   KeyboardInterrupt the handler raises is raised inside that callback,
-#   where cffi prints "Exception ignored" and drops it, and the run went on.
-#   So the handlers installed here *remember* the signal; inside a libvips
-#   call (in_c_call()) they raise nothing (nothing would be printed or
-#   lost) and the call's end raises it (checkpoint()); elsewhere they raise
-#   at once. An interrupt costs at most one libvips operation;
-# - SIGTERM is raised as Terminated, a KeyboardInterrupt, so that every
-#   cleanup path (temporary files, the manifest) runs for both;
-# - nothing changes until install() is called (the command line does; a
-#   library caller keeps its own handlers), and only in the main thread.
+"""Ctrl-C and SIGTERM that always stop a run.
+
+Rules:
+- Python runs a signal handler between bytecodes; while libvips works in C
+  and calls back into Python (its log handler is a cffi callback), the
+  KeyboardInterrupt the handler raises is raised inside that callback,
+  where cffi prints "Exception ignored" and drops it, and the run went on.
+  So the handlers installed here *remember* the signal; inside a libvips
+  call (in_c_call()) they raise nothing (nothing would be printed or
+  lost) and the call's end raises it (checkpoint()); elsewhere they raise
+  at once. An interrupt costs at most one libvips operation;
+- SIGTERM is raised as Terminated, a KeyboardInterrupt, so that every
+  cleanup path (temporary files, the manifest) runs for both;
+- nothing changes until install() is called (the command line does; a
+  library caller keeps its own handlers), and only in the main thread.
+"""
 
 from __future__ import annotations
 

@@ -1,27 +1,30 @@
-# prepare(): the bytes to send, for any image an engine can decode. Rules:
-# - pass-through first: an input the API takes as it is (a supported format,
-#   a size its tier keeps and the target allows, no EXIF rotation, not
-#   animated, not CMYK, not cut short, within the byte limit) comes back
-#   byte for byte, never re-encoded (its metadata included);
-# - otherwise one shrink-on-load decode to exactly the size the pure core
-#   chose (from the displayed size, after orientation), then one encode;
-#   more encodes only when the result is over the byte budget (measured on
-#   base64): lossy formats lower their quality first, a PNG tries a palette
-#   (and becomes a JPEG if the format was automatic and nothing is
-#   transparent), and only then the dimensions shrink, sizes from the core;
-# - format "auto": PNG when something is transparent or the image is a flat
-#   graphic (few distinct colours), JPEG for photos and for lossy sources;
-#   without an alpha channel the image is flattened onto white;
-# - untrusted input: the header's declared size is checked against a pixel
-#   cap before anything is decoded; a format with no size in its header is
-#   refused for the same reason;
-# - the source is only ever read; save() writes atomically and refuses to
-#   overwrite the source;
-# - check_quality=True adds the quality findings (preflight._imaging.quality) measured
-#   on prepare's own decode (what is sent, at the size the model sees it);
-#   target="effective" measures first, then sends the image at the size that
-#   carries all its detail (effective_size): prepare is the one place that
-#   resolves that measured target into a box.
+"""prepare(): the bytes to send, for any image an engine can decode.
+
+Rules:
+- pass-through first: an input the API takes as it is (a supported format,
+  a size its tier keeps and the target allows, no EXIF rotation, not
+  animated, not CMYK, not cut short, within the byte limit) comes back
+  byte for byte, never re-encoded (its metadata included);
+- otherwise one shrink-on-load decode to exactly the size the pure core
+  chose (from the displayed size, after orientation), then one encode;
+  more encodes only when the result is over the byte budget (measured on
+  base64): lossy formats lower their quality first, a PNG tries a palette
+  (and becomes a JPEG if the format was automatic and nothing is
+  transparent), and only then the dimensions shrink, sizes from the core;
+- format "auto": PNG when something is transparent or the image is a flat
+  graphic (few distinct colours), JPEG for photos and for lossy sources;
+  without an alpha channel the image is flattened onto white;
+- untrusted input: the header's declared size is checked against a pixel
+  cap before anything is decoded; a format with no size in its header is
+  refused for the same reason;
+- the source is only ever read; save() writes atomically and refuses to
+  overwrite the source;
+- check_quality=True adds the quality findings (preflight._imaging.quality) measured
+  on prepare's own decode (what is sent, at the size the model sees it);
+  target="effective" measures first, then sends the image at the size that
+  carries all its detail (effective_size): prepare is the one place that
+  resolves that measured target into a box.
+"""
 
 from __future__ import annotations
 

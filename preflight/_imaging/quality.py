@@ -1,25 +1,29 @@
-# The quality analysis: the vision guide's image-quality advice ("sharp, not
-# blurry or pixelated"; "text legible and not too small") as measured
-# warnings. Rules:
-# - opt-in and one decode: the image is decoded once, with shrink-on-load, at
-#   the size the API will process (api_size for the tier), so every measure
-#   is of what the model will see; nothing the API's own downscale removes
-#   is reported;
-# - measured with numpy only, on samples of the decoded image shared by all
-#   the measures (a few hundred thousand values, whatever the size: the
-#   analysis costs a small fraction of the decode); scikit-image or OpenCV
-#   would add a large dependency for no metric we need (the one scikit-image
-#   has, blur_effect, is reimplemented below in a dozen lines);
-# - a finding needs its evidence to agree: an enlargement must show both a
-#   spectral cut-off and an interpolation periodicity (or repeated pixels);
-#   a margin must be uniform and end along the whole side, where the
-#   content starts;
-# - measuring (analyze_quality, measure_pixels) is separate from deciding
-#   (quality_findings, pure: measures and thresholds in, findings out);
-# - the thresholds are preflight's own, chosen on the evaluation set that
-#   benchmarks/quality_eval.py builds (docs/quality.md has the table): the
-#   vision guide gives no numbers for any of these;
-# - findings are data ("warning" severity), never exceptions.
+"""The quality analysis: the vision guide's image-quality advice as measured warnings.
+
+The advice: "sharp, not blurry or pixelated"; "text legible and not too
+small".
+
+Rules:
+- opt-in and one decode: the image is decoded once, with shrink-on-load, at
+  the size the API will process (api_size for the tier), so every measure
+  is of what the model will see; nothing the API's own downscale removes
+  is reported;
+- measured with numpy only, on samples of the decoded image shared by all
+  the measures (a few hundred thousand values, whatever the size: the
+  analysis costs a small fraction of the decode); scikit-image or OpenCV
+  would add a large dependency for no metric we need (the one scikit-image
+  has, blur_effect, is reimplemented below in a dozen lines);
+- a finding needs its evidence to agree: an enlargement must show both a
+  spectral cut-off and an interpolation periodicity (or repeated pixels);
+  a margin must be uniform and end along the whole side, where the
+  content starts;
+- measuring (analyze_quality, measure_pixels) is separate from deciding
+  (quality_findings, pure: measures and thresholds in, findings out);
+- the thresholds are preflight's own, chosen on the evaluation set that
+  benchmarks/quality_eval.py builds (docs/quality.md has the table): the
+  vision guide gives no numbers for any of these;
+- findings are data ("warning" severity), never exceptions.
+"""
 
 from __future__ import annotations
 

@@ -1,19 +1,23 @@
-# tile(): the vision guide's remedy for fine detail in a large image (a long
-# screenshot, a document page, a wide chart): send it as overlapping crops
-# that the API keeps at full resolution, plus one downscaled overview so no
-# context is cropped away. Rules:
-# - the layout is pure (tile_layout: sizes in, boxes out): every tile fits
-#   the tier unresized (api_size(w, h, tier) == (w, h)), neighbours overlap
-#   by at least `overlap` pixels, the tiles cover the whole image, and the
-#   layout uses the fewest tiles, then the fewest tokens;
-# - one full-resolution decode, then crops, and one resize for the overview;
-# - the images come overview first, then the tiles in reading order (rows top
-#   to bottom, each left to right), labelled "Image 1:", "Image 2:", ... as
-#   the vision guide asks for several images in one request;
-# - the tokens are counted against sending the whole image once (at the size
-#   the API would process it);
-# - tile() takes `options=` or the same keywords, like every public function:
-#   the tier, rule, image cap and byte limit come from the Options.
+"""tile(): the vision guide's remedy for fine detail in a large image.
+
+A long screenshot, a document page or a wide chart is sent as overlapping
+crops that the API keeps at full resolution, plus one downscaled overview so
+no context is cropped away.
+
+Rules:
+- the layout is pure (tile_layout: sizes in, boxes out): every tile fits
+  the tier unresized (api_size(w, h, tier) == (w, h)), neighbours overlap
+  by at least `overlap` pixels, the tiles cover the whole image, and the
+  layout uses the fewest tiles, then the fewest tokens;
+- one full-resolution decode, then crops, and one resize for the overview;
+- the images come overview first, then the tiles in reading order (rows top
+  to bottom, each left to right), labelled "Image 1:", "Image 2:", ... as
+  the vision guide asks for several images in one request;
+- the tokens are counted against sending the whole image once (at the size
+  the API would process it);
+- tile() takes `options=` or the same keywords, like every public function:
+  the tier, rule, image cap and byte limit come from the Options.
+"""
 
 from __future__ import annotations
 

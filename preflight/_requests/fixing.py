@@ -1,18 +1,22 @@
-# prepare_request(): a Messages request body in, one the API accepts out.
-# The shell around check_request (core/bodies) and prepare(). Rules:
-# - the input is never mutated: the new body shares every part that did not
-#   change and copies only the containers on the way to a changed block;
-# - an image is prepared only when the API would reject or resize it; every
-#   other image stays byte for byte (and its block unchanged);
-# - each image is prepared from its own bytes with images_in_request set to
-#   the request's image count, so the many-image side limit applies to
-#   every image when the request holds more than 20 (history and tool
-#   results included); prepare() fits each image's byte budget;
-# - then the body limit: when the serialized body is still too large, the
-#   largest images shrink first (water-filling: every image above one common
-#   budget is prepared again under it) until the body fits;
-# - idempotent: a body this returns needs nothing more, so preparing it
-#   again returns it unchanged.
+"""prepare_request(): a Messages request body in, one the API accepts out.
+
+The shell around check_request (core/bodies) and prepare().
+
+Rules:
+- the input is never mutated: the new body shares every part that did not
+  change and copies only the containers on the way to a changed block;
+- an image is prepared only when the API would reject or resize it; every
+  other image stays byte for byte (and its block unchanged);
+- each image is prepared from its own bytes with images_in_request set to
+  the request's image count, so the many-image side limit applies to
+  every image when the request holds more than 20 (history and tool
+  results included); prepare() fits each image's byte budget;
+- then the body limit: when the serialized body is still too large, the
+  largest images shrink first (water-filling: every image above one common
+  budget is prepared again under it) until the body fits;
+- idempotent: a body this returns needs nothing more, so preparing it
+  again returns it unchanged.
+"""
 
 from __future__ import annotations
 

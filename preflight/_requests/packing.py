@@ -1,19 +1,23 @@
-# pack_images(): many images and a prompt in, the fewest Messages request
-# bodies out, each passing check_request. Rules:
-# - images stay in order; with several in a request each is introduced by
-#   an "Image N:" text block and the prompt comes last (the vision guide's
-#   layout, docs/limits.md);
-# - two ways to send images larger than 2000 px when there are more than
-#   20: up to 20 per request at full size, or every image downscaled to
-#   2000 px a side and requests filled to the model's cap. Both are sized
-#   by the pure core before anything is decoded, compared by image tokens
-#   and by requests, and chosen by `prefer` ("tokens", the default;
-#   "requests"; or "detail", full size); the reason says which and why;
-# - requests are filled in order, next-fit, under the count limit and the
-#   body limit (compact JSON, as sent): for items that must stay in order
-#   this gives the fewest requests;
-# - an image that cannot be read or prepared is reported with its index,
-#   never silently dropped.
+"""pack_images(): many images and a prompt in, the fewest Messages request bodies out.
+
+Each body passes check_request.
+
+Rules:
+- images stay in order; with several in a request each is introduced by
+  an "Image N:" text block and the prompt comes last (the vision guide's
+  layout, docs/limits.md);
+- two ways to send images larger than 2000 px when there are more than
+  20: up to 20 per request at full size, or every image downscaled to
+  2000 px a side and requests filled to the model's cap. Both are sized
+  by the pure core before anything is decoded, compared by image tokens
+  and by requests, and chosen by `prefer` ("tokens", the default;
+  "requests"; or "detail", full size); the reason says which and why;
+- requests are filled in order, next-fit, under the count limit and the
+  body limit (compact JSON, as sent): for items that must stay in order
+  this gives the fewest requests;
+- an image that cannot be read or prepared is reported with its index,
+  never silently dropped.
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,18 @@
-# A cost plan: what a set of image sizes costs on one or more models, as
-# sent or "after prepare" (resized client-side to a Target first). Rules:
-# - pure except for numpy: arrays in, a frozen CostPlan out;
-# - the numbers come from the vectorized core (planning.plan, and
-#   planning.target_sizes for a target: the same search as target_size),
-#   never from a second copy of a rule;
-# - exact: tokens and images are ints, costs Decimal, summed exactly; a
-#   model sharing a tier and rule with another is planned once and priced
-#   again; to_dict() writes every exact number as a string;
-# - a histogram of tokens per image (fixed buckets) with each bucket's share
-#   of the images and of the cost.
+"""A cost plan: what a set of image sizes costs on one or more models.
+
+As sent, or "after prepare" (resized client-side to a Target first).
+
+Rules:
+- pure except for numpy: arrays in, a frozen CostPlan out;
+- the numbers come from the vectorized core (planning.plan, and
+  planning.target_sizes for a target: the same search as target_size),
+  never from a second copy of a rule;
+- exact: tokens and images are ints, costs Decimal, summed exactly; a
+  model sharing a tier and rule with another is planned once and priced
+  again; to_dict() writes every exact number as a string;
+- a histogram of tokens per image (fixed buckets) with each bucket's share
+  of the images and of the cost.
+"""
 
 from __future__ import annotations
 

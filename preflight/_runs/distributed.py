@@ -1,20 +1,24 @@
-# check, prepare and estimate-from-sizes on an existing Dask distributed
-# cluster (docs/remote.md). Rules:
-# - dask is an optional extra (`dask`), imported inside the functions here;
-#   nothing of it loads at `import preflight`;
-# - partitions of sources (paths or URLs) go to the workers, which run the
-#   same inspect / prepare / plan as one process does: every answer equals
-#   the single-process one, and comes back in input order (a bag keeps its
-#   partitions' order; futures are gathered in the order submitted);
-# - totals are exact: ints and Decimals, summed per partition on the
-#   workers and across partitions here, never as floats;
-# - a bad file is a finding (check) or an error entry (prepare), made on the
-#   worker: no task fails for the data; the caller's mistakes (bad options)
-#   raise here, before anything is sent;
-# - what crosses the wire pickles: frozen dataclasses, dicts, ints,
-#   Decimals, numpy arrays, and module-level functions by reference;
-# - prepare names its outputs here, in input order (the workers hold the
-#   encoded bytes meanwhile), so names never depend on which worker ends first.
+"""check, prepare and estimate-from-sizes on an existing Dask distributed cluster.
+
+See docs/remote.md.
+
+Rules:
+- dask is an optional extra (`dask`), imported inside the functions here;
+  nothing of it loads at `import preflight`;
+- partitions of sources (paths or URLs) go to the workers, which run the
+  same inspect / prepare / plan as one process does: every answer equals
+  the single-process one, and comes back in input order (a bag keeps its
+  partitions' order; futures are gathered in the order submitted);
+- totals are exact: ints and Decimals, summed per partition on the
+  workers and across partitions here, never as floats;
+- a bad file is a finding (check) or an error entry (prepare), made on the
+  worker: no task fails for the data; the caller's mistakes (bad options)
+  raise here, before anything is sent;
+- what crosses the wire pickles: frozen dataclasses, dicts, ints,
+  Decimals, numpy arrays, and module-level functions by reference;
+- prepare names its outputs here, in input order (the workers hold the
+  encoded bytes meanwhile), so names never depend on which worker ends first.
+"""
 
 from __future__ import annotations
 

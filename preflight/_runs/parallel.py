@@ -1,23 +1,25 @@
-# Every core of one machine: an ordered map over a process pool, and a
-# progress display. Rules:
-# - results come back in input order whatever `jobs` is, so jobs=1 and
-#   jobs=N give identical output; jobs=1 runs in this process (no pool);
-# - items are fed in chunks with a bounded number of chunks in flight, so
-#   memory stays flat over any number of items (the input is an iterator,
-#   read as the work goes);
-# - the work must be picklable (a module-level function and plain data):
-#   workers start by forkserver (else spawn), never by a plain fork, which
-#   hangs a child forked while libvips' threads hold a lock (seen here);
-# - an exception of the function for an item comes back for that item (raised
-#   at its place in the output, or yielded with return_exceptions=True); a
-#   worker process that dies (a crash, the OOM killer) is a WorkerCrashError
-#   (a DataError) for the item it was running, never a hang: the items of
-#   that chunk are re-run one at a time to find which;
-# - Ctrl-C: workers ignore SIGINT, the parent cancels what is pending,
-#   terminates the workers and re-raises KeyboardInterrupt at once;
-# - progress goes to stderr only when it is a terminal, only with rich
-#   installed (extra "progress"), only for runs over a second, and never
-#   when the caller disables it (machine formats, --no-progress).
+"""Every core of one machine: an ordered map over a process pool, and a progress display.
+
+Rules:
+- results come back in input order whatever `jobs` is, so jobs=1 and
+  jobs=N give identical output; jobs=1 runs in this process (no pool);
+- items are fed in chunks with a bounded number of chunks in flight, so
+  memory stays flat over any number of items (the input is an iterator,
+  read as the work goes);
+- the work must be picklable (a module-level function and plain data):
+  workers start by forkserver (else spawn), never by a plain fork, which
+  hangs a child forked while libvips' threads hold a lock (seen here);
+- an exception of the function for an item comes back for that item (raised
+  at its place in the output, or yielded with return_exceptions=True); a
+  worker process that dies (a crash, the OOM killer) is a WorkerCrashError
+  (a DataError) for the item it was running, never a hang: the items of
+  that chunk are re-run one at a time to find which;
+- Ctrl-C: workers ignore SIGINT, the parent cancels what is pending,
+  terminates the workers and re-raises KeyboardInterrupt at once;
+- progress goes to stderr only when it is a terminal, only with rich
+  installed (extra "progress"), only for runs over a second, and never
+  when the caller disables it (machine formats, --no-progress).
+"""
 
 from __future__ import annotations
 

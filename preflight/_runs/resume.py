@@ -1,23 +1,26 @@
-# Resumable prepare: which inputs a previous run already did. Rules:
-# - the previous run's manifest (preflight-manifest.jsonl: a header line,
-#   one line per input, a summary line) is read as it was left, an
-#   interrupted run's included: a missing summary or a cut last line is
-#   fine, a line that is not JSON is skipped;
-# - an input is done when its manifest line says "ok" and nothing it was
-#   made from has changed: the same source path, size, mtime_ns and content
-#   hash, the same options (one hash over everything that shapes an output),
-#   and its output still there with the recorded size; anything else, or
-#   force, means do it again;
-# - cheap checks first (stat), the content hash last: a re-run of a finished
-#   job reads each source once and decodes nothing;
-# - the content hash is BLAKE2b (hashlib, 256 bits): in every Python, no
-#   extra package, faster than SHA-256 where the CPU has no SHA instructions,
-#   and cryptographic, so two different sources never pass for one.
-#
-# The manifest fields this needs (the writer adds them):
-#   header:  "options_hash": options_digest(options, settings)
-#   entry:   "source_size", "source_mtime_ns", "source_hash": file_digest(path)
-#            (with "output" and "bytes", which it already has)
+"""Resumable prepare: which inputs a previous run already did.
+
+Rules:
+- the previous run's manifest (preflight-manifest.jsonl: a header line,
+  one line per input, a summary line) is read as it was left, an
+  interrupted run's included: a missing summary or a cut last line is
+  fine, a line that is not JSON is skipped;
+- an input is done when its manifest line says "ok" and nothing it was
+  made from has changed: the same source path, size, mtime_ns and content
+  hash, the same options (one hash over everything that shapes an output),
+  and its output still there with the recorded size; anything else, or
+  force, means do it again;
+- cheap checks first (stat), the content hash last: a re-run of a finished
+  job reads each source once and decodes nothing;
+- the content hash is BLAKE2b (hashlib, 256 bits): in every Python, no
+  extra package, faster than SHA-256 where the CPU has no SHA instructions,
+  and cryptographic, so two different sources never pass for one.
+
+The manifest fields this needs (the writer adds them):
+  header:  "options_hash": options_digest(options, settings)
+  entry:   "source_size", "source_mtime_ns", "source_hash": file_digest(path)
+           (with "output" and "bytes", which it already has)
+"""
 
 from __future__ import annotations
 

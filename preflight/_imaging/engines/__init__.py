@@ -1,7 +1,10 @@
-# Choosing an image engine. Rules: pyvips when it imports and libvips loads,
-# else Pillow; PREFLIGHT_ENGINE=pillow|vips or engine=... picks one; asking
-# for vips without it installed is an EngineUnavailableError that says how to install
-# it. Engines are made once per process (libvips settings are global).
+"""Choosing an image engine.
+
+Rules: pyvips when it imports and libvips loads, else Pillow;
+PREFLIGHT_ENGINE=pillow|vips or engine=... picks one; asking for vips
+without it installed is an EngineUnavailableError that says how to install
+it. Engines are made once per process (libvips settings are global).
+"""
 
 from __future__ import annotations
 

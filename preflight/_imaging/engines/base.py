@@ -1,14 +1,17 @@
-# The one small interface both image engines implement. Rules:
-# - the pure core decides every size; an engine only carries it out, and must
-#   produce exactly the (width, height) it is asked for;
-# - load() decodes with shrink-on-load, takes the first frame of an
-#   animation, applies the EXIF orientation to the pixels and returns 8-bit
-#   sRGB (or grey), with an alpha band only if the source has one;
-# - load() checks the size its library is about to decode against the pixel
-#   cap and against the probe (engines.guard) before any pixel is decoded;
-# - engines raise preflight errors only (DecodeError, UnsupportedFormatError,
-#   UnsafeImageError, EngineError, SourceError), never their library's own
-#   exceptions.
+"""The one small interface both image engines implement.
+
+Rules:
+- the pure core decides every size; an engine only carries it out, and must
+  produce exactly the (width, height) it is asked for;
+- load() decodes with shrink-on-load, takes the first frame of an
+  animation, applies the EXIF orientation to the pixels and returns 8-bit
+  sRGB (or grey), with an alpha band only if the source has one;
+- load() checks the size its library is about to decode against the pixel
+  cap and against the probe (engines.guard) before any pixel is decoded;
+- engines raise preflight errors only (DecodeError, UnsupportedFormatError,
+  UnsafeImageError, EngineError, SourceError), never their library's own
+  exceptions.
+"""
 
 from __future__ import annotations
 

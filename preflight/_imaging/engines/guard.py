@@ -1,20 +1,24 @@
-# The checks an engine makes on what its own library is about to decode,
-# after the library has read the header and before any pixel is decoded.
-# Rules:
-# - the pixel cap is checked on the library's width x height, not only on
-#   the header parser's: a container may hold something other than what it
-#   declares, and the file may have changed since it was probed (probe and
-#   the decoder open it separately);
-# - the library's size must be one the probe allows for (the stored size;
-#   the first frame's canvas of a GIF; the displayed size where the library
-#   orients as it reads); anything else is a DecodeError: the file changed
-#   since it was probed, or it lies about its size;
-# - a progressive (or multi-scan) JPEG is decoded from a buffer of every
-#   DCT coefficient of the image, whatever the output size (shrink-on-load
-#   does not help): its size (info.coefficient_buffer_bytes, libjpeg's own
-#   arithmetic) is checked against a memory cap before decoding;
-# - pure functions of sizes and the environment: the engines call them with
-#   their library's numbers.
+"""The checks an engine makes on what its own library is about to decode.
+
+They run after the library has read the header and before any pixel is
+decoded.
+
+Rules:
+- the pixel cap is checked on the library's width x height, not only on
+  the header parser's: a container may hold something other than what it
+  declares, and the file may have changed since it was probed (probe and
+  the decoder open it separately);
+- the library's size must be one the probe allows for (the stored size;
+  the first frame's canvas of a GIF; the displayed size where the library
+  orients as it reads); anything else is a DecodeError: the file changed
+  since it was probed, or it lies about its size;
+- a progressive (or multi-scan) JPEG is decoded from a buffer of every
+  DCT coefficient of the image, whatever the output size (shrink-on-load
+  does not help): its size (info.coefficient_buffer_bytes, libjpeg's own
+  arithmetic) is checked against a memory cap before decoding;
+- pure functions of sizes and the environment: the engines call them with
+  their library's numbers.
+"""
 
 from __future__ import annotations
 

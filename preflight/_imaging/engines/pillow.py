@@ -1,20 +1,23 @@
-# The Pillow engine: the fallback that is always installed. Rules:
-# - JPEG shrink-on-load with draft() (DCT scaling to the smallest scale that
-#   is still at least the target), then a Lanczos resize with reducing_gap,
-#   cut into row strips resized on threads (Pillow releases the GIL there);
-# - only the plugin of the format the header parser named may open the data,
-#   so bytes that merely look like another format never reach other decoders;
-# - Pillow's decompression-bomb guard stays as it is, globally: preflight's
-#   own pixel cap is checked on the header before any decode, again on the
-#   size Pillow reads once it has opened the file (guard.check_decode_size;
-#   for ICO, whose open() decodes, on the embedded image's header first),
-#   and Pillow's refusal is reported as UnsafeImageError;
-# - the file is opened once, and that one handle is read by Pillow;
-# - truncated data fails (Pillow's LOAD_TRUNCATED_IMAGES is left False);
-# - HEIC is read when pillow-heif is installed (registered on first use);
-# - the orientation applied is the header parser's, as in the vips engine;
-#   where Pillow turns the image itself as it loads it (TIFF; HEIC through
-#   pillow-heif) it is not turned twice.
+"""The Pillow engine: the fallback that is always installed.
+
+Rules:
+- JPEG shrink-on-load with draft() (DCT scaling to the smallest scale that
+  is still at least the target), then a Lanczos resize with reducing_gap,
+  cut into row strips resized on threads (Pillow releases the GIL there);
+- only the plugin of the format the header parser named may open the data,
+  so bytes that merely look like another format never reach other decoders;
+- Pillow's decompression-bomb guard stays as it is, globally: preflight's
+  own pixel cap is checked on the header before any decode, again on the
+  size Pillow reads once it has opened the file (guard.check_decode_size;
+  for ICO, whose open() decodes, on the embedded image's header first),
+  and Pillow's refusal is reported as UnsafeImageError;
+- the file is opened once, and that one handle is read by Pillow;
+- truncated data fails (Pillow's LOAD_TRUNCATED_IMAGES is left False);
+- HEIC is read when pillow-heif is installed (registered on first use);
+- the orientation applied is the header parser's, as in the vips engine;
+  where Pillow turns the image itself as it loads it (TIFF; HEIC through
+  pillow-heif) it is not turned twice.
+"""
 
 from __future__ import annotations
 

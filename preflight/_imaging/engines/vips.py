@@ -1,19 +1,21 @@
-# The pyvips engine: the default when pyvips imports and libvips loads.
-# Rules:
-# - the file is opened once, as one libvips source: its header is read
-#   (new_from_source, lazy) and checked against the pixel cap and the probe
-#   (guard.check_decode_size) before one call does the decode from that same
-#   source: thumbnail_source with shrink-on-load, first page only, CMYK and
-#   ICC to sRGB, and an exact target size (size="force": the core already
-#   kept the aspect ratio and never upscales);
-# - the orientation applied is the header parser's (info.orientation), not
-#   libvips' own EXIF reading, so geometry and pixels agree with the core
-#   and with the Pillow engine even when a damaged EXIF block reads
-#   differently (thumbnail's auto-rotation is off);
-# - hardened for untrusted input, once, when the engine is made: libvips'
-#   operation cache off, the operations libvips marks untrusted blocked, and
-#   loads that fail on truncated data instead of filling it with grey;
-# - pyvips is untyped: it stays in this module, behind the Engine interface.
+"""The pyvips engine: the default when pyvips imports and libvips loads.
+
+Rules:
+- the file is opened once, as one libvips source: its header is read
+  (new_from_source, lazy) and checked against the pixel cap and the probe
+  (guard.check_decode_size) before one call does the decode from that same
+  source: thumbnail_source with shrink-on-load, first page only, CMYK and
+  ICC to sRGB, and an exact target size (size="force": the core already
+  kept the aspect ratio and never upscales);
+- the orientation applied is the header parser's (info.orientation), not
+  libvips' own EXIF reading, so geometry and pixels agree with the core
+  and with the Pillow engine even when a damaged EXIF block reads
+  differently (thumbnail's auto-rotation is off);
+- hardened for untrusted input, once, when the engine is made: libvips'
+  operation cache off, the operations libvips marks untrusted blocked, and
+  loads that fail on truncated data instead of filling it with grey;
+- pyvips is untyped: it stays in this module, behind the Engine interface.
+"""
 
 from __future__ import annotations
 
