@@ -1,17 +1,22 @@
-# Every exception preflight raises on purpose. Rules:
-# - one root, PreflightError, so callers can catch everything of ours at once;
-# - two branches: UsageError, the caller's mistakes (a bad size, option, name,
-#   configuration or output path: fix the call), and DataError, bad data or a
-#   failing environment (a file that is not a readable image, cannot be
-#   decoded or read, an engine that fails): the CLI exits 2 for the first
-#   only, 1 for the second;
-# - each class also inherits the matching built-in (ValueError for bad values,
-#   OSError for trouble reading or writing, ImportError for a missing extra),
-#   so code that knows nothing of preflight still catches it naturally;
-# - each class carries a stable `code` (kebab-case) that never changes between
-#   releases: scripts and JSON output key on it, not on the message.
-# Findings about an image (reject / resize / warn) are data (preflight._core.
-# findings), never exceptions: these are for calls that cannot answer at all.
+"""Every exception preflight raises on purpose.
+
+Rules:
+- one root, PreflightError, so callers can catch everything of ours at once;
+- two branches: UsageError, the caller's mistakes (a bad size, option, name,
+  configuration or output path: fix the call), and DataError, bad data or a
+  failing environment (a file that is not a readable image, cannot be
+  decoded or read, an engine that fails): the CLI exits 2 for the first
+  only, 1 for the second;
+- each class also inherits the matching built-in (ValueError for bad values,
+  OSError for trouble reading or writing, ImportError for a missing extra),
+  so code that knows nothing of preflight still catches it naturally;
+- each class carries a stable `code` (kebab-case) that never changes between
+  releases: scripts and JSON output key on it, not on the message.
+
+Findings about an image (reject / resize / warn) are data
+(preflight._core.findings), never exceptions: these are for calls that
+cannot answer at all.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,12 @@
-# The `preflight` command. Rules: each subcommand lives in its own module with
-# add_parser(subparsers) and run(args) -> exit code; this module only wires
-# them together and turns errors into one line and an exit code (see _common).
+"""The command line, the top layer: the `preflight` command and its entry points.
+
+It may import every layer below it (preflight._runs, _requests, _imaging,
+_inputs, _core, and preflight.errors); within the library only
+preflight.__main__ imports it, and the installed `preflight` command runs
+it. Rules: each subcommand lives in its own module with
+add_parser(subparsers) and run(args) -> exit code; this module only wires
+them together and turns errors into one line and an exit code (see _common).
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
-# `preflight check PATH...`: every file's findings, from its header alone.
-# Directories are walked as every subcommand walks them (cli/_common); by
-# default only files with an image extension are looked at, `--all` looks at
-# every file; exclude globs and .gitignore apply to what a walk finds
-# (cli/paths). Output goes through cli/reporters: the text shows problems
-# only (error and warning findings) and a summary, as ruff shows only
-# violations; -v also shows clean files and info findings.
+"""`preflight check PATH...`: every file's findings, from its header alone.
+
+Directories are walked as every subcommand walks them (cli/_common); by
+default only files with an image extension are looked at, `--all` looks at
+every file; exclude globs and .gitignore apply to what a walk finds
+(cli/paths). Output goes through cli/reporters: the text shows problems only
+(error and warning findings) and a summary, as ruff shows only violations;
+-v also shows clean files and info findings.
+"""
 
 from __future__ import annotations
 

@@ -1,19 +1,22 @@
-# Conventions every preflight subcommand follows. Rules:
-# - exit 0 when all is well, 1 when something would be rejected or could not
-#   be done, 2 for bad usage; 130 on Ctrl-C;
-# - a usage error or a PreflightError is one clear line on stderr, never a
-#   traceback;
-# - `--format text|json` (check, estimate, prepare: also jsonl, github,
-#   sarif, junit; cli/reporters): text for people, JSON (exact numbers,
-#   costs as strings) for scripts;
-# - settings come from [tool.preflight] (preflight/config): they become the
-#   defaults of the flags, so a flag given on the command line wins;
-# - options shared by subcommands are declared here once;
-# - directories are walked recursively in sorted order, without following
-#   symlinked directories (a link loop cannot trap the walk), and only
-#   regular files (or links to them, or broken links, which are then
-#   reported as unreadable) are taken: a FIFO would block the walk forever,
-#   a device would be read to its end.
+"""Conventions every preflight subcommand follows.
+
+Rules:
+- exit 0 when all is well, 1 when something would be rejected or could not
+  be done, 2 for bad usage; 130 on Ctrl-C;
+- a usage error or a PreflightError is one clear line on stderr, never a
+  traceback;
+- `--format text|json` (check, estimate, prepare: also jsonl, github,
+  sarif, junit; cli/reporters): text for people, JSON (exact numbers,
+  costs as strings) for scripts;
+- settings come from [tool.preflight] (preflight/config): they become the
+  defaults of the flags, so a flag given on the command line wins;
+- options shared by subcommands are declared here once;
+- directories are walked recursively in sorted order, without following
+  symlinked directories (a link loop cannot trap the walk), and only
+  regular files (or links to them, or broken links, which are then
+  reported as unreadable) are taken: a FIFO would block the walk forever,
+  a device would be read to its end.
+"""
 
 from __future__ import annotations
 

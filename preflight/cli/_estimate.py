@@ -1,7 +1,9 @@
-# `preflight estimate WxH ...`: what the API does with images of these sizes
-# and what they cost. Pure arithmetic: no files are read. Text is a table of
-# every size, each rejection's reasons and a total (-q: reasons and total
-# only); the other formats come from cli/reporters, one result per size.
+"""`preflight estimate WxH ...`: what the API does with these sizes and what they cost.
+
+Pure arithmetic: no files are read. Text is a table of every size, each
+rejection's reasons and a total (-q: reasons and total only); the other
+formats come from cli/reporters, one result per size.
+"""
 
 from __future__ import annotations
 

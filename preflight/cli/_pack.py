@@ -1,8 +1,11 @@
-# `preflight pack PATH... --prompt TEXT --out DIR`: pack images into the
-# fewest Messages request bodies (pack_images) and write one JSON body per
-# request, DIR/request-001.json and on, then print the plan. Directories
-# are walked as every subcommand walks them. Exit 1 when an image could not
-# be packed (or a body would be rejected), 0 otherwise, 2 for bad usage.
+"""`preflight pack PATH... --prompt TEXT --out DIR`: images packed into request bodies.
+
+It packs the images into the fewest Messages request bodies (pack_images)
+and writes one JSON body per request, DIR/request-001.json and on, then
+prints the plan. Directories are walked as every subcommand walks them. Exit
+1 when an image could not be packed (or a body would be rejected), 0
+otherwise, 2 for bad usage.
+"""
 
 from __future__ import annotations
 

@@ -1,14 +1,19 @@
-# Which files a run looks at: the paths given (or read from stdin with `-`),
-# directories walked (cli/_common.walk_files), then what the walk found
-# filtered by the configuration's exclude globs and by .gitignore. Rules:
-# - a file named outright is always looked at (as ruff does), unless
-#   --force-exclude: pre-commit names every file, so its hook passes it;
-# - .gitignore is asked of git itself (`git check-ignore --stdin -z`, one
-#   call per work tree), so every git rule (nested files, negations, global
-#   excludes) holds and no new dependency is needed; outside a work tree, or
-#   without git, nothing is ignored; a walk never enters `.git` then;
-# - `-` reads paths from stdin, one a line, or NUL-separated with `-0`
-#   (`find -print0`); they are taken as if given on the command line.
+"""Which files a run looks at: the paths given, folders walked, then filtered.
+
+The paths are given on the command line (or read from stdin with `-`),
+directories are walked (cli/_common.walk_files), then what the walk found is
+filtered by the configuration's exclude globs and by .gitignore.
+
+Rules:
+- a file named outright is always looked at (as ruff does), unless
+  --force-exclude: pre-commit names every file, so its hook passes it;
+- .gitignore is asked of git itself (`git check-ignore --stdin -z`, one
+  call per work tree), so every git rule (nested files, negations, global
+  excludes) holds and no new dependency is needed; outside a work tree, or
+  without git, nothing is ignored; a walk never enters `.git` then;
+- `-` reads paths from stdin, one a line, or NUL-separated with `-0`
+  (`find -print0`); they are taken as if given on the command line.
+"""
 
 from __future__ import annotations
 

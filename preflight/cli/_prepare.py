@@ -1,20 +1,22 @@
-# `preflight prepare PATH... --out DIR`: make every image ready to send.
-# Rules:
-# - the input tree is mirrored under DIR, with extensions that match the
-#   output format; two inputs never share an output (a second a.jpg becomes
-#   a-2.jpg), no output is written over an input or over the manifest;
-# - inputs are only read; a bad input is reported and skipped while the rest
-#   are still done; exit 1 if any input could not be prepared;
-# - it streams: each output is written (atomically) and released before the
-#   next input is read, and its line is appended to the manifest
-#   (preflight-manifest.jsonl: a header line, one line per input, a summary
-#   line), flushed at once; Ctrl-C and SIGTERM are held while an output and
-#   its line are committed, so an interrupted run leaves only complete
-#   outputs and a manifest that lists exactly them (and exits 130 / 143);
-# - stdout goes through cli/reporters (--format): text is a line per input
-#   (-q: failures only) and a summary; a failure is a finding whose code is
-#   the error's, so --ignore and per-file-ignores apply to it; `-` reads
-#   the paths from stdin (an image from stdin is /dev/stdin, as before).
+"""`preflight prepare PATH... --out DIR`: make every image ready to send.
+
+Rules:
+- the input tree is mirrored under DIR, with extensions that match the
+  output format; two inputs never share an output (a second a.jpg becomes
+  a-2.jpg), no output is written over an input or over the manifest;
+- inputs are only read; a bad input is reported and skipped while the rest
+  are still done; exit 1 if any input could not be prepared;
+- it streams: each output is written (atomically) and released before the
+  next input is read, and its line is appended to the manifest
+  (preflight-manifest.jsonl: a header line, one line per input, a summary
+  line), flushed at once; Ctrl-C and SIGTERM are held while an output and
+  its line are committed, so an interrupted run leaves only complete
+  outputs and a manifest that lists exactly them (and exits 130 / 143);
+- stdout goes through cli/reporters (--format): text is a line per input
+  (-q: failures only) and a summary; a failure is a finding whose code is
+  the error's, so --ignore and per-file-ignores apply to it; `-` reads
+  the paths from stdin (an image from stdin is /dev/stdin, as before).
+"""
 
 from __future__ import annotations
 

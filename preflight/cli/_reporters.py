@@ -1,18 +1,22 @@
-# Output formats shared by every subcommand that reports on files (or
-# sizes): --format text|json|jsonl|github|sarif|junit. Rules:
-# - a subcommand turns each file into a Result (its name, its selected
-#   findings, its JSON object, its own text lines) and hands it to a
-#   Reporter as soon as it has it, then hands over the summary: json, jsonl,
-#   github and text stream; sarif and junit are written at the end;
-# - the machine formats carry a schema version (json, jsonl) or are the
-#   standard's (SARIF 2.1.0, JUnit XML); a field is only ever added within a
-#   schema version, never renamed or removed;
-# - text shows problems (error and warning findings), one line each, and the
-#   summary; -v adds info findings and each result's own verbose lines, -q
-#   drops the command's own lines and notes, -s prints nothing; github shows
-#   problems too (info with -v), json, jsonl and sarif carry every selected
-#   finding;
-# - colours only on a terminal, and never with NO_COLOR set (no-color.org).
+"""Output formats shared by every subcommand that reports on files (or sizes).
+
+--format text|json|jsonl|github|sarif|junit.
+
+Rules:
+- a subcommand turns each file into a Result (its name, its selected
+  findings, its JSON object, its own text lines) and hands it to a
+  Reporter as soon as it has it, then hands over the summary: json, jsonl,
+  github and text stream; sarif and junit are written at the end;
+- the machine formats carry a schema version (json, jsonl) or are the
+  standard's (SARIF 2.1.0, JUnit XML); a field is only ever added within a
+  schema version, never renamed or removed;
+- text shows problems (error and warning findings), one line each, and the
+  summary; -v adds info findings and each result's own verbose lines, -q
+  drops the command's own lines and notes, -s prints nothing; github shows
+  problems too (info with -v), json, jsonl and sarif carry every selected
+  finding;
+- colours only on a terminal, and never with NO_COLOR set (no-color.org).
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-# `preflight request BODY.json [--fix OUT.json]`: check a whole Messages
-# request body as the API would (check_request), and optionally write a
-# fixed body (prepare_request). `-` reads the body from stdin. The body's
-# model is used unless --model names one. Exit 1 when the API would reject
-# the body (with --fix: the fixed body), 0 otherwise, 2 for bad usage.
+"""`preflight request BODY.json [--fix OUT.json]`: check a whole Messages request body.
+
+It checks the body as the API would (check_request), and optionally writes a
+fixed body (prepare_request). `-` reads the body from stdin. The body's
+model is used unless --model names one. Exit 1 when the API would reject the
+body (with --fix: the fixed body), 0 otherwise, 2 for bad usage.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-# `preflight rule CODE...` / `preflight rule --all`: what a finding code
-# means, how to fix it and where the fact comes from, as `ruff rule` does.
-# The text is Markdown; `--all` prints the whole catalogue, which is also
-# docs/rules.md word for word (tests/test_catalogue.py checks it).
+"""`preflight rule CODE...` / `preflight rule --all`: what a finding code means.
+
+Also how to fix it and where the fact comes from, as `ruff rule` does. The
+text is Markdown; `--all` prints the whole catalogue, which is also
+docs/rules.md word for word (tests/test_catalogue.py checks it).
+"""
 
 from __future__ import annotations
 
