@@ -21,7 +21,7 @@ import preflight
 from preflight._imaging.engines import get_engine
 from preflight.errors import DecodeError, UnsafeImageError
 
-PREPARE_MODULE = sys.modules["preflight._inputs.sources"]  # where prepare opens its source
+PREPARE_MODULE = sys.modules["preflight._inputs.probing"]  # where prepare opens its source
 
 
 def png(width: int, height: int) -> bytes:
@@ -57,7 +57,7 @@ def test_file_replaced_between_probe_and_decode_in_prepare(
 ) -> None:
     path = tmp_path / "photo.jpg"
     path.write_bytes(encode(photo(300, 200), "JPEG"))
-    real_probe = PREPARE_MODULE.probe
+    real_probe = PREPARE_MODULE.probe_input
 
     def probe_then_swap(source: Any) -> Any:
         info = real_probe(source)
@@ -66,7 +66,7 @@ def test_file_replaced_between_probe_and_decode_in_prepare(
         replacement.replace(path)  # atomically, as an attacker (or a sync tool) would
         return info
 
-    monkeypatch.setattr(PREPARE_MODULE, "probe", probe_then_swap)
+    monkeypatch.setattr(PREPARE_MODULE, "probe_input", probe_then_swap)
     with pytest.raises(UnsafeImageError, match="3000x2000"):
         preflight.prepare(path, engine=engine, target="box:100x100", pixel_cap=1_000_000)
 

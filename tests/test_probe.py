@@ -148,9 +148,8 @@ def test_permission_denied_as_any_user(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_reads_without_pread_as_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
-    probe_module = importlib.import_module(
-        "preflight._inputs.probing"
-    )  # the attribute is the function
+    # the module, not the function of the same name
+    probe_module = importlib.import_module("preflight._inputs.input")
     expected = preflight.probe(SAMPLE)
     monkeypatch.setattr(probe_module, "_pread", probe_module._pread_by_seek)
     assert preflight.probe(SAMPLE) == expected

@@ -39,7 +39,8 @@ pytest.importorskip("aiohttp", reason="the 'remote' extra (aiohttp) is not insta
 from preflight._core.headers import FIRST_READ, TAIL_READ  # noqa: E402
 from preflight._imaging.inspection import inspect_url  # noqa: E402
 from preflight._inputs import remote  # noqa: E402
-from preflight._inputs.probing import probe_url  # noqa: E402
+from preflight._inputs.probing import probe_input  # noqa: E402
+from preflight._inputs.sources import open_input  # noqa: E402
 
 SAMPLES = sorted((FIXTURES / "samples").iterdir())
 HOSTILE = sorted((FIXTURES / "hostile").iterdir())
@@ -56,6 +57,7 @@ class RangeServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.served = 0
         self.requests: list[tuple[str, str, str | None]] = []
+        self.release = threading.Event()  # lets a "silent/" handler go
 
     @property
     def base(self) -> str:
@@ -82,12 +84,19 @@ class _Handler(BaseHTTPRequestHandler):
         if name.startswith("forbidden/"):
             self._status(403)
             return
+        if name.startswith("silent/"):
+            # Accepts, reads the request, never answers (bounded: 20 s).
+            self.server.release.wait(timeout=20)
+            self.close_connection = True
+            return
         data = self.server.files.get(name)
         if data is None:
             self._status(404)
             return
         start, end, status = 0, len(data), 200
         asked = self.headers.get("Range")
+        if name.startswith(("norange/", "gzip/")):
+            asked = None  # as `python -m http.server` does: the whole object, always
         if asked and body:
             first, _, last = asked.removeprefix("bytes=").partition("-")
             if first:
@@ -100,13 +109,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Accept-Ranges", "bytes")
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
+        if name.startswith("gzip/"):
+            self.send_header("Content-Encoding", "gzip")  # unasked for
         self.end_headers()
         if body:
             # Counted before it is sent: a client that has read it all must
             # find it counted (counting after raced with the assertions).
             with self.server.lock:
                 self.server.served += end - start
-            self.wfile.write(data[start:end])
+            try:
+                for at in range(start, end, 1 << 16):
+                    self.wfile.write(data[at : min(end, at + (1 << 16))])
+            except OSError:  # the client closed the connection: it had enough
+                self.close_connection = True
 
     def _status(self, code: int) -> None:
         self.send_response(code)
@@ -190,9 +205,10 @@ def test_a_5_mb_jpeg_is_probed_with_at_most_64_kib_fetched(http: RangeServer) ->
     url = f"{http.base}/big.jpg"
     info = preflight.probe(url)
     assert http.served <= 64 * 1024
-    # The first read and the tail, nothing else: one HEAD, two ranged GETs.
+    # The first read and the tail, nothing else: two ranged GETs, and no
+    # metadata request (the first answer's Content-Range gives the size).
     assert http.served == FIRST_READ + TAIL_READ
-    assert sorted(method for method, _, _ in http.requests) == ["GET", "GET", "HEAD"]
+    assert [method for method, _, _ in http.requests] == ["GET", "GET"]
     assert info.path == url
     _same(info, preflight.probe(data))
 
@@ -200,7 +216,7 @@ def test_a_5_mb_jpeg_is_probed_with_at_most_64_kib_fetched(http: RangeServer) ->
 def test_the_size_from_a_listing_saves_the_info_request(http: RangeServer) -> None:
     data = _big_jpeg()
     http.files["listed.jpg"] = data
-    info = probe_url(f"{http.base}/listed.jpg", size=len(data))
+    info = preflight.probe(f"{http.base}/listed.jpg", size=len(data))
     assert [method for method, _, _ in http.requests] == ["GET", "GET"]
     _same(info, preflight.probe(data))
 
@@ -214,7 +230,6 @@ def test_a_header_past_the_first_read_fetches_only_the_missing_part(http: RangeS
     # First read, tail, then the rest of the prefix the parser asked for,
     # starting where the first read ended: no byte fetched twice.
     tail_start = len(data) - TAIL_READ
-    # (the first two are concurrent: either may arrive first)
     first_two = sorted(r or "" for r in ranges[:2])
     assert first_two == [f"bytes=0-{FIRST_READ - 1}", f"bytes={tail_start}-{len(data) - 1}"]
     spans = [tuple(map(int, r.removeprefix("bytes=").split("-"))) for r in ranges[2:] if r]
@@ -227,11 +242,63 @@ def test_a_header_past_the_first_read_fetches_only_the_missing_part(http: RangeS
     assert sum(end - start + 1 for start, end in asked) == spans[-1][1] + 1 + TAIL_READ
 
 
+def test_a_server_without_range_is_read_only_as_far_as_the_header(http: RangeServer) -> None:
+    data = _big_jpeg()
+    http.files["norange/big.jpg"] = data
+    with open_input(f"{http.base}/norange/big.jpg") as opened:
+        info = probe_input(opened)
+        fetched = opened.fetched  # type: ignore[attr-defined]
+    # One request, read no further than the header, then closed: never the
+    # whole object, never twice, and no metadata request.
+    assert [method for method, _, _ in http.requests] == ["GET"]
+    assert fetched <= 64 * 1024
+    expected = preflight.probe(data)
+    assert (info.format, info.width, info.height, info.file_bytes) == (
+        expected.format,
+        expected.width,
+        expected.height,
+        len(data),  # from Content-Length
+    )
+    assert not info.truncated  # the end is not fetched, so not judged
+
+
+def test_a_server_without_range_still_gives_whole_reads(http: RangeServer) -> None:
+    data = (FIXTURES / "samples" / "baseline.jpg").read_bytes()
+    http.files["norange/small.jpg"] = data
+    with open_input(f"{http.base}/norange/small.jpg") as opened:
+        assert opened.whole() == data
+    report = preflight.inspect(f"{http.base}/norange/small.jpg", decode=True)
+    assert not report.rejected, report.findings
+
+
+def test_a_compressed_body_is_not_inflated(http: RangeServer) -> None:
+    import gzip
+
+    bomb = gzip.compress(b"\0" * (64 << 20), compresslevel=9)  # 64 MiB inflated
+    http.files["gzip/bomb.png"] = bomb
+    with open_input(f"{http.base}/gzip/bomb.png") as opened:
+        with pytest.raises(HeaderError):
+            probe_input(opened)
+        assert opened.fetched <= len(bomb)  # type: ignore[attr-defined]
+    report = preflight.inspect(f"{http.base}/gzip/bomb.png")
+    assert [f.code for f in report.findings] == ["not-an-image"]
+
+
+def test_a_silent_server_is_a_timeout_not_a_hang(http: RangeServer) -> None:
+    http.release.clear()
+    try:
+        opened = open_input(f"{http.base}/silent/x.jpg", timeout=0.5)
+        with opened, pytest.raises(SourceError, match="timed out"):
+            probe_input(opened)
+    finally:
+        http.release.set()
+
+
 def test_a_small_object_is_one_request_whole(http: RangeServer) -> None:
     data = (FIXTURES / "samples" / "still.gif").read_bytes()
     assert len(data) <= remote.WHOLE_READ
     http.files["small.gif"] = data
-    info = probe_url(f"{http.base}/small.gif", size=len(data))
+    info = preflight.probe(f"{http.base}/small.gif", size=len(data))
     assert [method for method, _, _ in http.requests] == ["GET"]
     assert http.served == len(data)
     _same(info, preflight.probe(data))
@@ -307,7 +374,7 @@ def test_cut_or_damaged_objects_fail_as_the_bytes_do(path: Path, cut: int, garba
     data = data[: len(data) - cut % max(1, len(data))] + garbage
     fs = fsspec.filesystem("memory")
     fs.pipe_file("/property/object", data)
-    found = _outcome(lambda: probe_url("memory://property/object"))
+    found = _outcome(lambda: preflight.probe("memory://property/object"))
     expected = _outcome(lambda: preflight.probe(data))
     if isinstance(expected, ImageInfo):
         assert isinstance(found, ImageInfo)
@@ -370,8 +437,8 @@ def test_write_url_is_atomic_where_it_can_be(tmp_path: Path, memory: object) -> 
 def test_whole_reads_are_bounded(memory: object) -> None:
     fsspec.filesystem("memory").pipe_file("/big/object", b"\0" * 2000)
     with pytest.raises(SourceError, match="over the"):
-        remote.read_url("memory://big/object", limit=1000)
-    assert len(remote.read_url("memory://big/object", limit=2000)) == 2000
+        open_input("memory://big/object").whole(1000)
+    assert len(open_input("memory://big/object").whole(2000)) == 2000
 
 
 # --- the caller's mistakes ---------------------------------------------------------

@@ -16,3 +16,8 @@ MAX_STREAM_BYTES = 512 << 20
 # default), about 13,377 x 13,377: far above the API's 8000 x 8000, and the
 # same for both engines, so neither decodes what the other refuses.
 DEFAULT_PIXEL_CAP = 178_956_970
+
+# Seconds a network request may wait to connect, and then for each read,
+# before it is reported as timed out (a server that accepts and never
+# answers). `--timeout` and `timeout=` change it.
+NETWORK_TIMEOUT = 30.0

@@ -6,7 +6,9 @@ Rules:
 - bad arguments (an unknown model, a bad surface) still raise: they are the
   caller's mistake, not the file's;
 - this is I/O shell: the decisions are made by the pure check();
-- quality=True appends the quality findings (preflight._imaging.quality: one
+- how far to look is a CheckSettings (or the same keywords), validated once
+  at the entry: decode=True decodes the pixel data; measure_quality=True
+  appends the quality findings (preflight._imaging.quality: one
   shrink-on-load decode); an image that does not decode gets the
   `undecodable` error finding, as with decode=True.
 """
@@ -14,8 +16,8 @@ Rules:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, BinaryIO
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from preflight._core.assessment import assess
 from preflight._core.cost import plain_decimal
@@ -27,20 +29,25 @@ from preflight._core.findings import (
     has_error,
 )
 from preflight._core.info import ImageInfo
-from preflight._core.options import OptionKeywords, Options, make_options
+from preflight._core.options import OptionKeywords, Options
 from preflight._core.rules import header_failure_finding, undecodable_finding
-from preflight._inputs.probing import probe, probe_url
-from preflight._inputs.remote import is_url, open_url, read_url
+from preflight._core.settings import CheckKeywords, CheckSettings, check_call
+from preflight._inputs.input import BytesInput, Input
+from preflight._inputs.probing import probe_input
+from preflight._inputs.sources import Source, open_input
 from preflight.errors import (
     HeaderError,
-    InvalidArgumentError,
     SourceError,
 )
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+    class InspectKeywords(OptionKeywords, CheckKeywords, total=False):
+        """inspect()'s keywords: the Options' and the CheckSettings' (and, for
+        one release, the 0.2 name quality= for measure_quality=)."""
+
+        quality: bool
 
 
 @dataclass(frozen=True)
@@ -98,84 +105,81 @@ def inspect(
     source: Source,
     options: Options | None = None,
     *,
+    settings: CheckSettings | None = None,
     declared_media_type: str | None = None,
-    decode: bool = False,
-    quality: bool = False,
-    **keywords: Unpack[OptionKeywords],
+    size: int | None = None,
+    **keywords: Unpack[InspectKeywords],
 ) -> Report:
     """Probe, estimate and check one image. Never raises for a bad file;
-    bad options (the caller's mistake) raise UsageError. `decode=True` also
+    bad options or settings (the caller's mistake) raise UsageError.
+    `settings` (a CheckSettings, or the same keywords): `decode=True` also
     decodes the pixel data (check --decode): a header that reads over data
     that does not is an `undecodable` error, as the API answers it.
-    `quality=True` also measures the pixels (preflight.analyze_quality) and
-    appends its warnings, for an image the API would take."""
-    if type(source) is str and "://" in source and is_url(source):
-        return inspect_url(
-            source, options, declared_media_type=declared_media_type, decode=decode, **keywords
-        )
-    chosen = make_options(options, **keywords)
-    if not isinstance(decode, bool):
-        raise InvalidArgumentError(f"decode must be True or False, got {decode!r}")
-    if not isinstance(quality, bool):
-        raise InvalidArgumentError(f"quality must be True or False, got {quality!r}")
-    path = _source_name(source)
+    `measure_quality=True` also measures the pixels (preflight.analyze_quality)
+    and appends its warnings, for an image the API would take."""
+    chosen, check = check_call(options, settings, dict(keywords), where="inspect", stacklevel=2)
     try:
-        if decode or quality:
-            source = _whole(source)
-        info = probe(source)
+        # One way in: a missing extra or an unknown URL scheme raises here
+        # (the caller's to fix); a source that cannot be opened is a finding.
+        opened = open_input(source, size=size)
+    except SourceError as error:
+        return Report(_source_name(source), None, None, (failure_finding(error),))
+    try:
+        return _inspect_input(opened, chosen, check, declared_media_type)
+    finally:
+        if opened is not source:
+            opened.close()
+
+
+def _inspect_input(
+    opened: Input,
+    chosen: Options,
+    check: CheckSettings,
+    declared_media_type: str | None,
+) -> Report:
+    path = opened.name if opened.named else None
+    data: bytes | None = None
+    try:
+        if check.reads_pixels:
+            # Read once, whole: the header and the decode see the same bytes.
+            data = opened.whole()
+            info = probe_input(BytesInput(data, path))
+        else:
+            info = probe_input(opened)
     except (HeaderError, SourceError) as error:
         return Report(path, None, None, (failure_finding(error),))
     result, found = assess(info, chosen, declared_media_type=declared_media_type)
-    if decode and info.media_type is not None and not any(f.is_error for f in found):
-        assert isinstance(source, bytes)
-        failure = _decode_check(source, info)
+    if check.decode and info.media_type is not None and not any(f.is_error for f in found):
+        assert data is not None
+        failure = _decode_check(data, info, check)
         if failure is not None:
             found.insert(0, undecodable_finding(info.format_label, failure))
-    if quality and info.media_type is not None and not any(f.is_error for f in found):
-        assert isinstance(source, bytes)
-        found.extend(_quality_findings(source, info, chosen))
+    if check.measure_quality and info.media_type is not None and not any(f.is_error for f in found):
+        assert data is not None
+        found.extend(_quality_findings(data, info, chosen, check))
     return Report(path, info, result, tuple(found))
 
 
-def _quality_findings(data: bytes, info: ImageInfo, options: Options) -> list[Finding]:
+def _quality_findings(
+    data: bytes, info: ImageInfo, options: Options, check: CheckSettings
+) -> list[Finding]:
     """The quality warnings, or the `undecodable` error when the pixels do
     not decode (no engine for them, over the pixel cap, damaged data)."""
     from preflight._imaging.quality import analyze_quality
     from preflight.errors import PreflightError
 
     try:
-        return list(analyze_quality(data, options).findings)
+        return list(analyze_quality(data, options, settings=check).findings)
     except PreflightError as error:
         return [undecodable_finding(info.format_label, f"for the quality analysis: {error}")]
 
 
-def _whole(source: Source) -> bytes:
-    """The whole content of a source, read once (the header and the decode
-    then see the same bytes)."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
-    if isinstance(source, (str, os.PathLike)):
-        try:
-            with open(source, "rb") as handle:
-                return handle.read()
-        except (OSError, ValueError) as error:
-            detail = error.strerror if isinstance(error, OSError) else None
-            raise SourceError(f"{os.fsdecode(source)}: cannot read ({detail or error})") from None
-    try:
-        data = source.read()
-    except (OSError, ValueError) as error:
-        raise SourceError(f"{_source_name(source) or '<stream>'}: cannot read ({error})") from None
-    if not isinstance(data, bytes):
-        raise SourceError(f"{_source_name(source) or '<stream>'}: not opened in binary mode")
-    return data
-
-
-def _decode_check(data: bytes, info: ImageInfo) -> str | None:
+def _decode_check(data: bytes, info: ImageInfo, check: CheckSettings) -> str | None:
     from preflight._imaging.preparation import decode_failure
     from preflight.errors import PreflightError
 
     try:
-        return decode_failure(data, info)
+        return decode_failure(data, info, engine=check.engine, pixel_cap=check.pixel_cap)
     except PreflightError as error:  # no engine for it, over a cap: it does not decode here
         return str(error)
 
@@ -184,28 +188,18 @@ def inspect_url(
     url: str,
     options: Options | None = None,
     *,
+    settings: CheckSettings | None = None,
     size: int | None = None,
     declared_media_type: str | None = None,
-    decode: bool = False,
-    **keywords: Unpack[OptionKeywords],
+    **keywords: Unpack[InspectKeywords],
 ) -> Report:
-    """inspect() for a URL (size: from the listing, when known): never raises
-    for a bad or unreachable object, which is a finding."""
-    chosen = make_options(options, **keywords)
-    if not isinstance(decode, bool):
-        raise InvalidArgumentError(f"decode must be True or False, got {decode!r}")
-    open_url(url)  # a missing extra or unknown protocol is the caller's to fix: it raises
-    if decode:
-        try:
-            data = read_url(url, size=size)
-        except SourceError as error:
-            return Report(url, None, None, (failure_finding(error),))
-        report = inspect(data, chosen, declared_media_type=declared_media_type, decode=True)
-        info = None if report.info is None else replace(report.info, path=url)
-        return replace(report, path=url, info=info)
-    try:
-        info = probe_url(url, size=size)
-    except (HeaderError, SourceError) as error:
-        return Report(url, None, None, (failure_finding(error),))
-    result, found = assess(info, chosen, declared_media_type=declared_media_type)
-    return Report(url, info, result, tuple(found))
+    """inspect() for a URL whose size a listing gave (it saves a request);
+    never raises for a bad or unreachable object, which is a finding."""
+    return inspect(
+        url,
+        options,
+        settings=settings,
+        size=size,
+        declared_media_type=declared_media_type,
+        **keywords,
+    )

@@ -19,8 +19,9 @@ from preflight._core.formats import FORMATS
 from preflight._core.info import ImageInfo
 from preflight._imaging.engines import get_engine, other_engine
 from preflight._imaging.engines.base import Engine, SourceData
-from preflight._inputs.sources import Source, read_source
-from preflight.errors import InvalidArgumentError, UnsafeImageError, UnsupportedFormatError
+from preflight._inputs.probing import read_source
+from preflight._inputs.sources import Source
+from preflight.errors import DecodeError, InvalidArgumentError
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,16 @@ def open_source(
     runner = engine_for(info, engine)  # first: it says what to install, or what is blocked
     still = info.still_size
     if info.width is None or info.height is None or still is None:
-        raise UnsupportedFormatError(
+        raise DecodeError(
             f"{info.format_label}: preflight reads no size from its header, so the pixel cap "
-            "cannot be checked before decoding; export it as PNG or JPEG"
+            "cannot be checked before decoding; export it as PNG or JPEG",
+            code="cannot-decode-format",
         )
     if info.width * info.height > pixel_cap:
-        raise UnsafeImageError(
+        raise DecodeError(
             f"declared size {info.width}x{info.height} ({info.width * info.height:,} px) is over "
-            f"the pixel cap of {pixel_cap:,} px: refused before decoding (pixel_cap= raises it)"
+            f"the pixel cap of {pixel_cap:,} px: refused before decoding (pixel_cap= raises it)",
+            code="over-pixel-cap",
         )
     return OpenedSource(data, info, runner, still[0], still[1])
 
@@ -78,6 +81,7 @@ def engine_for(info: ImageInfo, name: str | None) -> Engine:
     )
     names = " or ".join(f"the {engine.name} engine" for engine in tried)
     asked = " (the one asked for)" if name is not None else ""
-    raise UnsupportedFormatError(
-        f"{info.format_label} cannot be decoded by {names}{asked}{why}: {hint}"
+    raise DecodeError(
+        f"{info.format_label} cannot be decoded by {names}{asked}{why}: {hint}",
+        code="cannot-decode-format",
     )

@@ -1,24 +1,19 @@
-"""Images in object storage: any fsspec URL as a source, and as a place to write to.
+"""Object storage as a transport: fsspec URLs read by range, written, and listed.
 
-For example s3://, gs://, az://, http(s)://, file://, memory://.
-
-Rules:
+For example s3://, gs://, az://, file://, memory:// (http(s):// objects are
+read by http.py; fsspec lists their folders here). Rules:
 - fsspec and the cloud file systems are optional extras, imported inside
   the functions here, never at `import preflight`; a protocol whose package
   is missing is a MissingExtraError (a UsageError) naming the pip extra;
-- probing reads only header bytes, by range: the first FIRST_READ bytes and
-  the last TAIL_READ (the end check) in one concurrent round trip (a small
-  object in one request, whole), then only the missing part of the longer
-  prefix the parser asks for (NeedMore). The size comes from the listing
-  when the caller has it, else from one info call (HEAD: no body);
-- the decisions are the local path's: the same parser, the same end check,
-  the same settling of a JPEG without its end marker (read whole, within
-  the parser's budget);
+- RemoteInput is an Input (input.py): ranged reads; several ranges in one
+  call, which an async file system sends concurrently (one round trip); the
+  size from the listing when the caller has it, else from one info call.
+  What is read, and the decisions, are probe's, the same as for a local file;
 - a missing object, no permission or a network failure is a SourceError
   naming the URL (inspect: an `unreadable` finding), whatever the file
   system raised: third-party file systems raise their own exception types;
-- whole reads (prepare, check --decode) are bounded by preflight._inputs.sources'
-  stream bound; writes are atomic where the file system allows (write_url).
+- writes are atomic where the file system allows (write_url);
+- this module imports nothing above the inputs layer.
 """
 
 from __future__ import annotations
@@ -26,14 +21,15 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from preflight._core.budgets import MAX_STREAM_BYTES
 from preflight._core.formats import IMAGE_EXTENSIONS
 from preflight._core.headers import FIRST_READ
+from preflight._inputs.input import Input
 from preflight._inputs.writing import write_atomically
 from preflight.errors import (
     InvalidArgumentError,
@@ -143,18 +139,47 @@ def raise_from_fs(error: BaseException) -> None:
     raise error
 
 
-def read_url(url: str, *, size: int | None = None, limit: int | None = None) -> bytes:
-    """The whole object at `url`, within `limit` bytes (default: the bound
-    preflight._inputs.sources puts on what it reads into memory)."""
-    bound = MAX_STREAM_BYTES if limit is None else limit
-    fs, path = open_url(url)
-    if size is None:
-        size = object_size(url, fs, path)
-    if size > bound:
-        raise SourceError(
-            f"{url}: {size:,} bytes, over the {bound >> 20} MiB preflight reads into memory"
+class RemoteInput(Input):
+    """An object in any fsspec file system (s3, gs, az, memory, file, ...):
+    ranged reads through the file system, the size from the listing when
+    the caller has it, else from one info call."""
+
+    whole_read = WHOLE_READ
+
+    def __init__(self, url: str, size: int | None = None) -> None:
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise InvalidArgumentError(f"size must be a whole number of bytes, got {size!r}")
+        self.name = url
+        self.fs, self.path = open_url(url)  # a missing extra is the caller's to fix: it raises
+        self._size = size
+
+    @property
+    def size(self) -> int:
+        if self._size is None:
+            self._size = object_size(self.name, self.fs, self.path)
+        return self._size
+
+    def read(self, start: int, end: int) -> bytes:
+        end = min(end, self.size)
+        if end <= start:
+            return b""
+        return bytes(fetching(self.name, lambda: self.fs.cat_file(self.path, start=start, end=end)))
+
+    def read_ranges(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+        # One call: an async file system (S3, GCS, Azure) sends the requests
+        # concurrently, one round trip.
+        size = self.size
+        clipped = [(min(start, size), min(end, size)) for start, end in ranges]
+        got = fetching(
+            self.name,
+            lambda: self.fs.cat_ranges(
+                [self.path] * len(clipped), [a for a, _ in clipped], [b for _, b in clipped]
+            ),
         )
-    return bytes(fetching(url, lambda: fs.cat_file(path, start=0, end=size) if size else b""))
+        for part in got:
+            if isinstance(part, BaseException):  # a file system that returns its errors
+                fetching(self.name, partial(raise_from_fs, part))
+        return [bytes(part) for part in got]
 
 
 def write_url(url: str, data: bytes) -> bool:

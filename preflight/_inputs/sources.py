@@ -1,89 +1,61 @@
-"""Reading a source whole or by path: what the engines decode from.
+"""One way in: every kind of image source opened once, into an `Input`.
 
-Rules:
-- a path to a regular file is handed on as a path (the engines read it
-  themselves, with shrink-on-load); bytes stay bytes; a file object is
-  read once;
-- a pipe, FIFO or device is read once, whole, within MAX_STREAM_BYTES
-  (probing it would drain it; a FIFO waits for its writer, as `cat` does);
-- a URL is read whole through the object-storage transport, within the same
-  bound.
+`open_input` is called at each public entry (probe, inspect, prepare,
+analyze_quality, tile, the batch runs); everything after it takes the
+Input and never asks again what kind of source it was. Rules:
+- a `str` with a URL scheme is a URL: http(s) through the ranged reader in
+  http.py, every other scheme through its fsspec file system (remote.py);
+  anything else that is a `str` or `os.PathLike` is a local path;
+- a local path to a regular file is opened once and read by range; a pipe,
+  FIFO or device is a stream, read once and held (a FIFO waits for its
+  writer, as `cat` does); `-` is standard input where the CLI says so
+  (`open_input("-")` here is a file named "-", as for `open()`);
+- bytes stay bytes; a caller's file object is read where it stands and
+  never closed;
+- an Input passed in is returned as it is (the caller keeps it open).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from preflight._core.budgets import MAX_STREAM_BYTES as MAX_STREAM_BYTES
-from preflight._core.info import ImageInfo
-from preflight._inputs.probing import probe
-from preflight._inputs.remote import is_url
-from preflight.errors import SourceError
+from preflight._core.budgets import NETWORK_TIMEOUT
+from preflight._inputs.http import HttpInput, is_http
+from preflight._inputs.input import BytesInput, Input, open_file_object, open_path
+from preflight._inputs.remote import RemoteInput, is_url
 
-Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+# What the public entries take: a path, a URL, bytes, a binary file object,
+# or an already opened Input.
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | Input
 
 # What an engine decodes from: a path it opens itself, or the bytes.
 SourceData = Path | bytes
 
 
-def read_source(source: Source) -> tuple[SourceData, ImageInfo]:
-    """What the engines decode from (a path, or bytes), and the probe of it."""
-    if is_url(source):
-        from preflight._inputs.remote import read_url
-
-        assert isinstance(source, str)
-        data = read_url(source)
-        return data, dataclasses.replace(probe(data), path=source)
+def open_input(
+    source: Source, *, size: int | None = None, timeout: float = NETWORK_TIMEOUT
+) -> Input:
+    """The Input for `source` (module docstring). `size`: an object's length
+    when a listing gave it (a URL then needs no metadata request).
+    `timeout`: seconds for each network connect and read."""
+    if isinstance(source, Input):
+        return source
+    if type(source) is str and "://" in source and is_url(source):
+        if is_http(source):
+            return HttpInput(source, size, timeout)
+        return RemoteInput(source, size)
     if isinstance(source, (str, os.PathLike)):
-        path = Path(os.fsdecode(source))
-        streamed = _read_if_stream(path)
-        if streamed is None:
-            return path, probe(path)
-        # A pipe, FIFO or device is read once, whole: probing it would drain it.
-        return streamed, dataclasses.replace(probe(streamed), path=str(path))
+        return open_path(os.fsdecode(source))
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        return data, probe(data)
-    try:
-        data = source.read()
-    except OSError as error:
-        raise SourceError(f"cannot read the source: {error}") from None
-    if not isinstance(data, bytes):
-        raise SourceError("the source file is not opened in binary mode")
-    info = probe(data)
-    name = getattr(source, "name", None)
-    if isinstance(name, str):
-        info = dataclasses.replace(info, path=name)
-    return data, info
+        return BytesInput(bytes(source))
+    return open_file_object(source)
 
 
-def _read_if_stream(path: Path) -> bytes | None:
-    """The whole content of a path that is not a regular file (a pipe such as
-    /dev/stdin, a FIFO, a character device), read once; None for anything
-    else (probe reports it in its own words). As `cat` does, a FIFO waits for
-    its writer."""
-    try:
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):
-        return None
-    if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)):
-        return None
-    chunks: list[bytes] = []
-    held = 0
-    try:
-        with open(path, "rb", buffering=0) as stream:
-            while chunk := stream.read(1 << 20):
-                held += len(chunk)
-                if held > MAX_STREAM_BYTES:
-                    raise SourceError(
-                        f"{path}: more than {MAX_STREAM_BYTES >> 20} MiB from a stream; "
-                        "save it to a file first"
-                    )
-                chunks.append(chunk)
-    except OSError as error:
-        raise SourceError(f"{path}: cannot read ({error.strerror or error})") from None
-    return b"".join(chunks)
+def decodable(opened: Input) -> SourceData:
+    """What an engine decodes `opened` from: a regular local file by its path
+    (shrink-on-load), anything else as its bytes, read whole within bounds."""
+    if opened.local_path is not None:
+        return Path(opened.local_path)
+    return opened.whole()

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from preflight._core.blocks import ImageBlock, MessagesBody, TextBlock, text_block
 from preflight._core.bodies import RequestReport, check_request, serialized_size
+from preflight._core.catalogue import CANNOT_PREPARE
 from preflight._core.cost import exact_cost
 from preflight._core.findings import ERROR, Finding
 from preflight._core.geometry import TOKEN_COUNTERS, Target, target_size
@@ -38,14 +39,8 @@ from preflight._core.options import OptionKeywords, Options, make_options
 from preflight._imaging.inspection import failure_finding
 from preflight._imaging.preparation import prepare
 from preflight._inputs.probing import probe
-from preflight._inputs.sources import Source
-from preflight.errors import (
-    DataError,
-    HeaderError,
-    InvalidArgumentError,
-    SourceError,
-    UnsupportedFormatError,
-)
+from preflight._inputs.sources import Source, open_input
+from preflight.errors import DataError, DecodeError, HeaderError, InvalidArgumentError, SourceError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -54,7 +49,6 @@ PREFERENCES = ("tokens", "requests", "detail")
 FULL_SIZE = "full-size"
 DOWNSCALED = "downscaled"
 DEFAULT_MAX_TOKENS = 1024
-CANNOT_PREPARE = "cannot-prepare"
 
 
 @dataclass(frozen=True)
@@ -207,9 +201,9 @@ def _readable(
     its displayed size, or None with a failure recorded."""
     if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
         try:
-            source = source.read()
-        except OSError as error:
-            failures.append(_failure(index, source, SourceError(str(error))))
+            source = open_input(source).whole()  # a stream, held: it is read twice
+        except SourceError as error:
+            failures.append(_failure(index, source, error))
             return None
     try:
         info = probe(source)
@@ -218,7 +212,9 @@ def _readable(
         return None
     size = info.still_size
     if size is None:
-        failure = UnsupportedFormatError(f"{info.format_label}: no size in its header")
+        failure = DecodeError(
+            f"{info.format_label}: no size in its header", code="cannot-decode-format"
+        )
         failures.append(_failure(index, source, failure))
         return None
     return source, size
