@@ -476,3 +476,40 @@ def test_import_preflight_does_not_load_fsspec() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_an_http_folder_listing_is_walked_and_its_images_read_without_range(
+    tmp_path: Path,
+) -> None:
+    # `python -m http.server`: an HTML listing per folder, and no Range.
+    import functools
+    from http.server import SimpleHTTPRequestHandler
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.jpg").write_bytes((FIXTURES / "samples" / "baseline.jpg").read_bytes())
+    (tmp_path / "sub" / "b.png").write_bytes((FIXTURES / "samples" / "rgb.png").read_bytes())
+    (tmp_path / "notes.txt").write_text("not an image")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    served = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path))
+    )
+    served.daemon_threads = True
+    thread = threading.Thread(target=served.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{served.server_address[1]}/"
+        found = remote.walk_url(base)
+        assert [f.relative for f in found] == ["a.jpg", "sub/b.png"]
+        reports = [preflight.inspect(f.url, size=f.size) for f in found]
+        assert [(r.info.format if r.info else None) for r in reports] == ["jpeg", "png"]
+        assert [r.info.path for r in reports if r.info] == [f.url for f in found]
+        # One object named outright is one object, with no request to list it.
+        assert remote.walk_url(base + "a.jpg") == [remote.RemoteFile(base + "a.jpg", "a.jpg", None)]
+    finally:
+        served.shutdown()
+        served.server_close()
+        thread.join(timeout=10)

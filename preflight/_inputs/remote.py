@@ -221,12 +221,19 @@ def walk_url(url: str, *, every_file: bool = False) -> list[RemoteFile]:
     system's own listing, image extensions only unless `every_file`, sorted
     by relative path; a URL naming one object is that object; a URL that
     cannot be listed is returned as is (probing it reports why)."""
-    fs, path = open_url(url)
-    name = posixpath.basename(path.rstrip("/")) or path
-    try:
-        found = fs.info(path)
-    except Exception:  # missing, no permission, offline: probe says which
+    name = posixpath.basename(url.split("://", 1)[1].rstrip("/")) or url
+    if scheme(url) in ("http", "https") and not url.endswith("/"):
+        # One object: no metadata request (its first ranged read tells its
+        # size), and no extra is needed to read it (http.py).
         return [RemoteFile(url, name, None)]
+    fs, path = open_url(url)
+    if scheme(url) in ("http", "https"):
+        found: dict[str, object] = {"type": "directory"}  # a listing page: walk its links
+    else:
+        try:
+            found = fs.info(path)
+        except Exception:  # missing, no permission, offline: probe says which
+            return [RemoteFile(url, name, None)]
     if found.get("type") != "directory":
         size = found.get("size")
         return [RemoteFile(url, name, size if isinstance(size, int) else None)]
