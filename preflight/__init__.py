@@ -1,155 +1,82 @@
 """preflight: check, price and fix images before they are sent to Claude's vision API.
 
-Every public name is imported here, eagerly: no module imports Pillow, pyvips
-or numpy at import time (they load inside the functions that use them), so
-``import preflight`` stays light. No submodule is named like a public
-function, so importing one never rebinds a name here.
+The names here are the calls users make and what they return, the three
+roots of the errors, the model table's lookup and the version (at most 50
+names; a test holds it). Everything else public lives in a documented
+namespace that only re-exports (docs/python.md):
+
+- preflight.errors: every exception class;
+- preflight.tables: models, tiers, surfaces, image formats, prices;
+- preflight.quality: the quality measures, thresholds and decisions;
+- preflight.types: every result, value and request-body type.
+
+Names 0.2 had here and 0.3 moved stay reachable for one release: reading
+one warns (DeprecationWarning) and names its new home.
+
+Nothing is read from the environment at import: a models file named by
+PREFLIGHT_MODELS is read at the first model lookup (preflight.tables).
+No module imports Pillow, pyvips or numpy at import time (they load inside
+the functions that use them), so ``import preflight`` stays light. No
+submodule is named like a public name, so importing one never rebinds a
+name here.
 """
 
 from __future__ import annotations
 
-import os as _os
+import warnings as _warnings
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
+from preflight import tables as _tables
 from preflight._core.assessment import check, request_findings
-from preflight._core.bodies import RequestImage, RequestReport, check_request
-from preflight._core.cost import format_usd, image_cost, plain_decimal
+from preflight._core.bodies import RequestReport, check_request
+from preflight._core.cost import format_usd, image_cost
 from preflight._core.estimation import Estimate, estimate
 from preflight._core.findings import Finding
-from preflight._core.formats import FORMATS, Format
 from preflight._core.geometry import Target, api_size, parse_target, target_size, tokens
-from preflight._core.info import Header, ImageInfo
+from preflight._core.info import ImageInfo
 from preflight._core.options import Options, make_options
 from preflight._core.planning import Plan, plan
-from preflight._core.tables import (
-    DEFAULT_MODEL,
-    MODELS,
-    SURFACES,
-    TIERS,
-    Model,
-    Surface,
-    Tier,
-    get_model,
-    get_surface,
-    get_tier,
-)
+from preflight._core.tables import DEFAULT_MODEL, Model, get_model, get_surface, get_tier
 from preflight._imaging.inspection import Report, inspect
-from preflight._imaging.preparation import Action, PreparedImage, prepare
-from preflight._imaging.quality import (
-    QUALITY_CODES,
-    QualityMeasures,
-    QualityReport,
-    Thresholds,
-    analyze_quality,
-    effective_size,
-    quality_findings,
-)
+from preflight._imaging.preparation import PreparedImage, prepare
+from preflight._imaging.quality import QualityReport, analyze_quality
 from preflight._imaging.tiling import TileImage, Tiling, tile, tile_layout
 from preflight._inputs.probing import probe
-from preflight._requests.fixing import PreparedRequest, RequestChange, prepare_request
-from preflight._requests.packing import Pack, PackedRequest, PackFailure, PackPlan, pack_images
+from preflight._requests.fixing import PreparedRequest, prepare_request
+from preflight._requests.packing import PackedRequest, pack_images
 from preflight._version import __version__
-from preflight.errors import (
-    ByteBudgetError,
-    ClusterError,
-    ConfigError,
-    CorruptHeaderError,
-    DataError,
-    DecodeError,
-    EmptyInputError,
-    EngineError,
-    EngineUnavailableError,
-    HeaderError,
-    HeaderTooLargeError,
-    InvalidArgumentError,
-    InvalidSizeError,
-    MissingExtraError,
-    NotAnImageError,
-    OutputPathError,
-    PreflightError,
-    SizesFileError,
-    SourceError,
-    TruncatedError,
-    UnknownNameError,
-    UnsafeImageError,
-    UnsupportedFormatError,
-    UsageError,
-    WorkerCrashError,
-    WriteError,
-)
+from preflight.errors import DataError, PreflightError, UsageError
 
-# A models file named by the environment applies to every use of the library
-# (docs/configuration.md); a bad one is a ConfigError here, loudly, at once.
-if _os.environ.get("PREFLIGHT_MODELS", "").strip():
-    from preflight._inputs.config import load_models as _load_models
-
-    _load_models(None)
+if _TYPE_CHECKING:
+    MODELS: dict[str, Model]  # the live table: read through __getattr__ below
 
 __all__ = [
     "DEFAULT_MODEL",
-    "FORMATS",
     "MODELS",
-    "QUALITY_CODES",
-    "SURFACES",
-    "TIERS",
-    "Action",
-    "ByteBudgetError",
-    "ClusterError",
-    "ConfigError",
-    "CorruptHeaderError",
     "DataError",
-    "DecodeError",
-    "EmptyInputError",
-    "EngineError",
-    "EngineUnavailableError",
     "Estimate",
     "Finding",
-    "Format",
-    "Header",
-    "HeaderError",
-    "HeaderTooLargeError",
     "ImageInfo",
-    "InvalidArgumentError",
-    "InvalidSizeError",
-    "MissingExtraError",
     "Model",
-    "NotAnImageError",
     "Options",
-    "OutputPathError",
-    "Pack",
-    "PackFailure",
-    "PackPlan",
     "PackedRequest",
     "Plan",
     "PreflightError",
     "PreparedImage",
     "PreparedRequest",
-    "QualityMeasures",
     "QualityReport",
     "Report",
-    "RequestChange",
-    "RequestImage",
     "RequestReport",
-    "SizesFileError",
-    "SourceError",
-    "Surface",
     "Target",
-    "Thresholds",
-    "Tier",
     "TileImage",
     "Tiling",
-    "TruncatedError",
-    "UnknownNameError",
-    "UnsafeImageError",
-    "UnsupportedFormatError",
     "UsageError",
-    "WorkerCrashError",
-    "WriteError",
     "__version__",
     "analyze_quality",
     "api_size",
     "check",
     "check_request",
-    "effective_size",
     "estimate",
     "format_usd",
     "get_model",
@@ -160,15 +87,99 @@ __all__ = [
     "make_options",
     "pack_images",
     "parse_target",
-    "plain_decimal",
     "plan",
     "prepare",
     "prepare_request",
     "probe",
-    "quality_findings",
     "request_findings",
     "target_size",
     "tile",
     "tile_layout",
     "tokens",
 ]
+
+# 0.2's top-level names that moved to a namespace in 0.3: name -> new home.
+MOVED = {
+    "FORMATS": "preflight.tables",
+    "Format": "preflight.tables",
+    "SURFACES": "preflight.tables",
+    "Surface": "preflight.tables",
+    "TIERS": "preflight.tables",
+    "Tier": "preflight.tables",
+    "plain_decimal": "preflight.tables",
+    "QUALITY_CODES": "preflight.quality",
+    "QualityMeasures": "preflight.quality",
+    "Thresholds": "preflight.quality",
+    "effective_size": "preflight.quality",
+    "quality_findings": "preflight.quality",
+    "Action": "preflight.types",
+    "Header": "preflight.types",
+    "Pack": "preflight.types",
+    "PackFailure": "preflight.types",
+    "PackPlan": "preflight.types",
+    "RequestChange": "preflight.types",
+    "RequestImage": "preflight.types",
+    **dict.fromkeys(
+        (
+            "ByteBudgetError",
+            "ConfigError",
+            "DecodeError",
+            "EngineError",
+            "HeaderError",
+            "InvalidArgumentError",
+            "MissingExtraError",
+            "SizesFileError",
+            "SourceError",
+            "UnknownNameError",
+            "WriteError",
+            # merged into another class in 0.3 (preflight.errors.DEPRECATED_NAMES)
+            "ClusterError",
+            "CorruptHeaderError",
+            "EmptyInputError",
+            "EngineUnavailableError",
+            "HeaderTooLargeError",
+            "InvalidSizeError",
+            "NotAnImageError",
+            "OutputPathError",
+            "TruncatedError",
+            "UnsafeImageError",
+            "UnsupportedFormatError",
+            "WorkerCrashError",
+        ),
+        "preflight.errors",
+    ),
+}
+
+
+# Last, once the imports above have built the defaults (not a use): the
+# first model lookup from now on reads PREFLIGHT_MODELS's file.
+_tables._arm()
+
+
+def __getattr__(name: str) -> _Any:
+    if name == "MODELS":
+        # The live table, after the environment's models file (first use).
+        return _tables.models()
+    home = MOVED.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(home)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", DeprecationWarning)  # warned once, here
+        value = getattr(module, name)
+    where = f"{home}.{name}"
+    if home == "preflight.errors" and name not in module.__all__:
+        merged, code = module.DEPRECATED_NAMES[name]
+        where = f"preflight.errors.{merged.__name__} (code {code!r})"
+    _warnings.warn(
+        f"preflight.{name} is deprecated and will be removed in 0.4: use {where}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -2,6 +2,9 @@
 # (143 for SIGTERM) within a watchdog's time, no temporary files left, and a
 # manifest that lists exactly the complete outputs there are. The signal is
 # sent at several moments: the process is real, the timing is not asserted.
+# The command run is the installed `preflight` script, the one users type
+# (its entry point is the one that restores signals and leaves with 130/143),
+# and `python -m preflight` once more.
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +22,34 @@ import pytest
 from PIL import Image
 from test_prepare import ENGINES
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 WATCHDOG = 60  # seconds: a hang guard, not a timing assertion
+ROOT = Path(__file__).resolve().parent.parent
+# The console script pip installed next to this interpreter.
+INSTALLED = Path(sys.executable).parent / ("preflight.exe" if os.name == "nt" else "preflight")
+
+
+def command(how: str) -> list[str]:
+    """How to start preflight: the installed script, or `python -m preflight`."""
+    if how == "installed":
+        if not INSTALLED.is_file():
+            pytest.skip(f"no installed preflight script at {INSTALLED} (pip install the package)")
+        return [str(INSTALLED)]
+    return [sys.executable, "-m", "preflight"]
+
+
+def test_the_console_script_is_the_safe_entry_point() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert declared["preflight"] == "preflight.cli:entry_point"
+    installed = entry_points(group="console_scripts", name="preflight")
+    if not installed:
+        pytest.skip("preflight is not installed (no console_scripts entry point)")
+    # An older install keeps the old entry point until it is installed again.
+    assert [e.value for e in installed] == ["preflight.cli:entry_point"]
 
 
 @pytest.fixture(scope="module")
@@ -43,23 +74,30 @@ def wait_for_lines(manifest: Path, count: int, proc: subprocess.Popen[bytes]) ->
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
-    ("signum", "code", "after_lines"),
+    ("how", "signum", "code", "after_lines", "jobs"),
     [
-        (signal.SIGINT, 130, 1),  # during the first image
-        (signal.SIGINT, 130, 3),  # after two images are done
-        (signal.SIGTERM, 143, 2),
+        ("installed", signal.SIGINT, 130, 1, 1),  # during the first image
+        ("installed", signal.SIGINT, 130, 3, 1),  # after two images are done
+        ("installed", signal.SIGTERM, 143, 2, 1),
+        ("installed", signal.SIGINT, 130, 2, 2),  # workers busy: leave without joining them
+        ("module", signal.SIGINT, 130, 2, 1),
     ],
 )
 def test_an_interrupted_prepare_leaves_a_consistent_output(
-    inputs: Path, tmp_path: Path, engine: str, signum: int, code: int, after_lines: int
+    inputs: Path,
+    tmp_path: Path,
+    engine: str,
+    how: str,
+    signum: int,
+    code: int,
+    after_lines: int,
+    jobs: int,
 ) -> None:
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "preflight",
+            *command(how),
             "prepare",
             str(inputs),
             "--out",
@@ -68,6 +106,8 @@ def test_an_interrupted_prepare_leaves_a_consistent_output(
             engine,
             "--model",
             "claude-sonnet-4-6",
+            "--jobs",
+            str(jobs),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from typing import IO, Any, Literal, TypeAlias, TypedDict
 
+from preflight.errors import InvalidArgumentError
+
 MediaType: TypeAlias = Literal["image/jpeg", "image/png", "image/gif", "image/webp"]
 OversizedImage: TypeAlias = Literal["downsize", "error"]
 CacheTTL: TypeAlias = Literal["5m", "1h"]
@@ -107,11 +109,11 @@ MEDIA_TYPES: tuple[MediaType, ...] = ("image/jpeg", "image/png", "image/gif", "i
 
 
 def media_type(value: str) -> MediaType:
-    """`value` as the literal type; ValueError for any other text."""
+    """`value` as the literal type; InvalidArgumentError (a ValueError) for any other text."""
     for known in MEDIA_TYPES:
         if value == known:
             return known
-    raise ValueError(f"not a media type the API takes: {value!r}")
+    raise InvalidArgumentError(f"not a media type the API takes: {value!r}")
 
 
 def image_block(

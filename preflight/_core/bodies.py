@@ -671,7 +671,7 @@ def _decode(text: str) -> bytes:
     try:
         return base64.b64decode(text)
     except binascii.Error as error:  # checked before: cannot happen
-        raise ValueError(str(error)) from None
+        raise HeaderError(f"not base64 image data: {error}") from None
 
 
 def _info_from_base64(text: str) -> ImageInfo:

@@ -30,6 +30,7 @@ from functools import cache
 from itertools import pairwise
 from typing import Any
 
+from preflight._core.options import Options, default_options
 from preflight._core.tables import (
     GUIDE_PX_PER_TOKEN,
     GUIDE_TIP_MAX_PIXELS,
@@ -39,7 +40,7 @@ from preflight._core.tables import (
     get_rule,
     get_tier,
 )
-from preflight.errors import InvalidArgumentError, InvalidSizeError
+from preflight.errors import InvalidArgumentError
 
 Size = tuple[int, int]
 
@@ -49,14 +50,21 @@ MAX_SIDE = 2**62
 
 
 def check_size(width: object, height: object) -> Size:
-    """Return (width, height) as ints, or raise InvalidSizeError saying what is wrong."""
+    """Return (width, height) as ints, or raise InvalidArgumentError (code
+    invalid-size) saying what is wrong."""
     for name, value in (("width", width), ("height", height)):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidSizeError(f"{name} must be a whole number of pixels, got {value!r}")
+            raise InvalidArgumentError(
+                f"{name} must be a whole number of pixels, got {value!r}", code="invalid-size"
+            )
         if value < 1:
-            raise InvalidSizeError(f"{name} must be at least 1 pixel, got {value}")
+            raise InvalidArgumentError(
+                f"{name} must be at least 1 pixel, got {value}", code="invalid-size"
+            )
         if value > MAX_SIDE:
-            raise InvalidSizeError(f"{name} must be at most 2**62 pixels, got a larger number")
+            raise InvalidArgumentError(
+                f"{name} must be at most 2**62 pixels, got a larger number", code="invalid-size"
+            )
     return width, height  # type: ignore[return-value]
 
 
@@ -169,11 +177,32 @@ TOKEN_COUNTERS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def tokens(width: int, height: int, rule: str = "guide") -> int:
-    """Tokens for an image of exactly this size (no resizing applied)."""
+def tokens(
+    width: int, height: int, rule: str | None = None, *, options: Options | None = None
+) -> int:
+    """Tokens for an image of exactly this size (no resizing applied), under
+    `rule`, else the rule of `options`, else the default options' (what
+    estimate() counts with)."""
     width, height = check_size(width, height)
-    count: int = TOKEN_COUNTERS[get_rule(rule)](width, height)
+    chosen = rule if rule is not None else _options(options).rule
+    count: int = TOKEN_COUNTERS[get_rule(chosen)](width, height)
     return count
+
+
+def _options(options: Options | None) -> Options:
+    """`options`, or the defaults (the default model: what estimate() uses)."""
+    if options is None:
+        return default_options()
+    if not isinstance(options, Options):
+        raise InvalidArgumentError(
+            f"options must be a preflight.Options (make_options(...)), got {options!r}"
+        )
+    return options
+
+
+def _tier(tier: str | Tier | None, options: Options | None) -> Tier:
+    """`tier`, else the tier of `options`' model, else the default model's."""
+    return get_tier(tier) if tier is not None else _options(options).tier
 
 
 # --- the resize rule (current docs, "The published resize algorithm") --------
@@ -347,11 +376,15 @@ def _largest_fitting(
     return found
 
 
-def api_size(width: int, height: int, tier: str | Tier = "standard") -> Size:
+def api_size(
+    width: int, height: int, tier: str | Tier | None = None, *, options: Options | None = None
+) -> Size:
     """The size the API processes: unchanged if it fits the tier, else the
-    published resize algorithm's answer (current docs)."""
+    published resize algorithm's answer (current docs). The tier is `tier`,
+    else that of `options`' model, else the default model's, so that
+    api_size(w, h) is the size estimate(w, h) reports."""
     width, height = check_size(width, height)
-    resolved = get_tier(tier)
+    resolved = _tier(tier, options)
     return _largest_fitting(
         width,
         height,
@@ -488,10 +521,11 @@ def target_size(
     height: int,
     policy: str | Target = "api",
     *,
-    tier: str | Tier = "standard",
+    tier: str | Tier | None = None,
     max_tokens: int | None = None,
-    rule: str = "guide",
+    rule: str | None = None,
     box: Size | None = None,
+    options: Options | None = None,
 ) -> Size:
     """The largest aspect-preserving size, no larger than the input, that meets
     the policy and that the API will not resize further:
@@ -501,10 +535,14 @@ def target_size(
     - "guide": the vision guide's tip, at most 1.15 MP and 1568 px a side;
     - "tokens": at most max_tokens tokens under `rule`;
     - "box": within box=(max_width, max_height).
+
+    The tier is `tier`, else that of `options`' model, else the default
+    model's (as api_size); `rule` (for max_tokens) likewise.
     """
     width, height = check_size(width, height)
-    target = resolve_target(policy, max_tokens=max_tokens, rule=rule, box=box)
-    resolved = get_tier(tier)
+    chosen_rule = rule if rule is not None else _options(options).rule
+    target = resolve_target(policy, max_tokens=max_tokens, rule=chosen_rule, box=box)
+    resolved = _tier(tier, options)
     return _largest_fitting(
         width,
         height,

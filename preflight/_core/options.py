@@ -11,8 +11,8 @@ Rules:
 - every public function takes `options=` or the same keywords, and all of
   them validate through make_options(), so no two paths accept different
   values (a count of True or 20.5 is refused everywhere);
-- a bad value is the caller's mistake: InvalidArgumentError, InvalidSizeError
-  or UnknownNameError, each a UsageError.
+- a bad value is the caller's mistake: InvalidArgumentError (code
+  invalid-argument or invalid-size) or UnknownNameError, each a UsageError.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from preflight._core.tables import (
     DEFAULT_TOKEN_RULE,
     MILLION,
     OVERSIZED_POLICIES,
+    PENDING_LOADERS,
     REQUEST_LIMIT_BATCHES,
     TIERS,
     TOKEN_RULES,
@@ -42,8 +43,9 @@ from preflight._core.tables import (
     get_surface,
     get_tier,
     parse_price,
+    run_pending_loaders,
 )
-from preflight.errors import InvalidArgumentError, InvalidSizeError, UnknownNameError
+from preflight.errors import InvalidArgumentError, UnknownNameError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -173,11 +175,17 @@ class Options:
 def whole_number(value: object, what: str, minimum: int = 1) -> int:
     """A count: an int (never a bool, a float or a string) in minimum..MAX_COUNT."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidSizeError(f"{what} must be a whole number, got {value!r}")
+        raise InvalidArgumentError(
+            f"{what} must be a whole number, got {value!r}", code="invalid-size"
+        )
     if value < minimum:
-        raise InvalidSizeError(f"{what} must be at least {minimum}, got {value}")
+        raise InvalidArgumentError(
+            f"{what} must be at least {minimum}, got {value}", code="invalid-size"
+        )
     if value > MAX_COUNT:
-        raise InvalidSizeError(f"{what} must be at most {MAX_COUNT}, got a number that large")
+        raise InvalidArgumentError(
+            f"{what} must be at most {MAX_COUNT}, got a number that large", code="invalid-size"
+        )
     return value
 
 
@@ -210,6 +218,8 @@ def _resolve_model(
 def make_options(options: Options | None = None, /, **keywords: Unpack[OptionKeywords]) -> Options:
     """The Options for a call: `options` (or the defaults) with `keywords`
     applied on top, every value validated."""
+    if PENDING_LOADERS:  # the environment's models file, on first use (tables)
+        run_pending_loaders()
     if not keywords:
         return options if options is not None else _DEFAULT_HOLDER[0]
     # The same keywords again (a loop calling estimate(w, h, model=...)):
@@ -287,6 +297,8 @@ _DEFAULT_HOLDER: list[Options] = [_defaults()]
 
 
 def default_options() -> Options:
+    if PENDING_LOADERS:
+        run_pending_loaders()
     return _DEFAULT_HOLDER[0]
 
 

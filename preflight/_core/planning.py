@@ -30,7 +30,7 @@ from preflight._core.geometry import (
 from preflight._core.options import OptionKeywords, Options, make_options
 from preflight._core.rules import image_cap_exceeded, size_rejected
 from preflight._core.tables import DEFAULT_OVERSIZED, DEFAULT_TOKEN_RULE, Tier, get_rule, get_tier
-from preflight.errors import InvalidSizeError
+from preflight.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,33 +67,33 @@ class Plan:
 
 def _as_sizes(values: ArrayLike, name: str, minimum: int = 1) -> IntArray:
     """A one-dimensional int64 array of whole numbers in minimum..MAX_SIDE
-    (the scalar core's bounds: check_size), or InvalidSizeError."""
+    (the scalar core's bounds: check_size), or InvalidArgumentError (code invalid-size)."""
     import numpy as np
 
     array = np.asarray(values)
     if array.ndim != 1:
-        raise InvalidSizeError(f"{name} must be a one-dimensional array")
+        raise InvalidArgumentError(f"{name} must be a one-dimensional array", code="invalid-size")
     if array.size == 0:
         return array.astype(np.int64)
     kind = array.dtype.kind
     if kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.rint(array)):
         if float(np.max(np.abs(array))) > MAX_SIDE:
-            raise InvalidSizeError(f"every {name} must be at most 2**62")
+            raise InvalidArgumentError(f"every {name} must be at most 2**62", code="invalid-size")
         array = array.astype(np.int64)
     elif kind == "O":
         # Python ints (maybe past 64 bits): checked one by one, as the scalar core does.
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in array):
-            raise InvalidSizeError(f"{name} must hold whole numbers")
+            raise InvalidArgumentError(f"{name} must hold whole numbers", code="invalid-size")
         if any(v > MAX_SIDE for v in array):
-            raise InvalidSizeError(f"every {name} must be at most 2**62")
+            raise InvalidArgumentError(f"every {name} must be at most 2**62", code="invalid-size")
         array = array.astype(np.int64)
     elif kind not in "iu":
-        raise InvalidSizeError(f"{name} must hold whole numbers")
+        raise InvalidArgumentError(f"{name} must hold whole numbers", code="invalid-size")
     elif int(array.max()) > MAX_SIDE:
-        raise InvalidSizeError(f"every {name} must be at most 2**62")
+        raise InvalidArgumentError(f"every {name} must be at most 2**62", code="invalid-size")
     array = array.astype(np.int64, copy=False)
     if int(array.min()) < minimum:
-        raise InvalidSizeError(f"every {name} must be at least {minimum}")
+        raise InvalidArgumentError(f"every {name} must be at least {minimum}", code="invalid-size")
     return array
 
 
@@ -104,7 +104,9 @@ def api_sizes(
     width = _as_sizes(widths, "widths")
     height = _as_sizes(heights, "heights")
     if width.shape != height.shape:
-        raise InvalidSizeError("widths and heights must have the same length")
+        raise InvalidArgumentError(
+            "widths and heights must have the same length", code="invalid-size"
+        )
     return _api_sizes(width, height, get_tier(tier))
 
 
@@ -173,7 +175,9 @@ def target_sizes(
     width = _as_sizes(widths, "widths")
     height = _as_sizes(heights, "heights")
     if width.shape != height.shape:
-        raise InvalidSizeError("widths and heights must have the same length")
+        raise InvalidArgumentError(
+            "widths and heights must have the same length", code="invalid-size"
+        )
     target = resolve_target(policy, max_tokens=max_tokens, rule=rule, box=box)
     resolved = get_tier(tier)
     if target.policy == "api":
@@ -217,14 +221,16 @@ def plan(
     width = _as_sizes(widths, "widths")
     height = _as_sizes(heights, "heights")
     if width.shape != height.shape:
-        raise InvalidSizeError("widths and heights must have the same length")
+        raise InvalidArgumentError(
+            "widths and heights must have the same length", code="invalid-size"
+        )
     if counts is None:
         # Read-only ones, allocated lazily by nobody: one image per size.
         count: IntArray = np.broadcast_to(np.int64(1), width.shape)
     else:
         count = _as_sizes(counts, "counts", minimum=0)
         if count.shape != width.shape:
-            raise InvalidSizeError("counts must be as long as widths")
+            raise InvalidArgumentError("counts must be as long as widths", code="invalid-size")
     chosen = make_options(options, **keywords)
     tier = chosen.tier
     counter = TOKEN_COUNTERS[chosen.rule]

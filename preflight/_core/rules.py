@@ -41,7 +41,7 @@ from preflight._core.findings import (
 from preflight._core.info import base64_length
 from preflight._core.options import Options
 from preflight._core.tables import MB
-from preflight.errors import EmptyInputError, HeaderError, NotAnImageError, TruncatedError
+from preflight.errors import HeaderError
 
 # --- 8000 px ("Vision") ---------------------------------------------------------
 
@@ -271,13 +271,14 @@ def media_type_mismatch_finding(declared: str, actual: str) -> Finding:
 
 def header_failure_finding(error: HeaderError) -> Finding:
     """Data that cannot be read as an image at all: the API cannot decode it."""
-    if isinstance(error, EmptyInputError):
+    # The error's codes and the findings' are the same words.
+    if error.code == EMPTY:
         code, detail, fix = EMPTY, "the file is empty", "re-export the image"
-    elif isinstance(error, TruncatedError):
+    elif error.code == TRUNCATED:
         code, detail, fix = TRUNCATED, str(error), "the file is cut short: re-export it"
-    elif isinstance(error, NotAnImageError):
+    elif error.code == NOT_AN_IMAGE:
         code, detail, fix = NOT_AN_IMAGE, str(error), "send a JPEG, PNG, GIF or WebP image"
-    else:  # CorruptHeaderError, HeaderTooLargeError: the header cannot be read.
+    else:  # corrupt, header-too-large: the header cannot be read.
         code, detail, fix = CORRUPT, str(error), "re-export the image"
     return Finding(code, ERROR, f"{UNDECODABLE}: {detail}", fix, api_text=UNDECODABLE)
 

@@ -16,6 +16,7 @@ Rules:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TypedDict
@@ -379,9 +380,33 @@ def normalize_model_name(name: str) -> str:
     return _ALIASES.get(key, key)
 
 
+# Models named by the environment (PREFLIGHT_MODELS, docs/configuration.md)
+# are read at the first lookup, never at import: the shell registers the
+# reader here (preflight.tables does, when preflight is imported) and the
+# core only runs it. A reader that fails stays registered, so every later
+# use reports the same error instead of quietly using the built-in rows.
+PENDING_LOADERS: list[Callable[[], None]] = []
+
+
+def run_pending_loaders() -> None:
+    """Run the registered readers once, before the first lookup."""
+    if not PENDING_LOADERS:
+        return
+    loaders = PENDING_LOADERS[:]
+    PENDING_LOADERS.clear()  # a reader looks models up too
+    try:
+        for loader in loaders:
+            loader()
+    except BaseException:
+        PENDING_LOADERS[:0] = loaders
+        raise
+
+
 def get_model(name: str | Model) -> Model:
     if isinstance(name, Model):
         return name
+    if PENDING_LOADERS:
+        run_pending_loaders()
     try:
         return MODELS[normalize_model_name(name)]
     except KeyError:

@@ -69,9 +69,7 @@ from preflight.errors import (
     DecodeError,
     EngineError,
     InvalidArgumentError,
-    OutputPathError,
     SourceError,
-    UnsafeImageError,
 )
 
 if TYPE_CHECKING:
@@ -173,12 +171,16 @@ class PreparedImage:
 
             assert isinstance(path, str)
             if path == self.source.path:
-                raise OutputPathError(f"{path}: refusing to overwrite the source image")
+                raise InvalidArgumentError(
+                    f"{path}: refusing to overwrite the source image", code="bad-output-path"
+                )
             write_url(path, self.data)
             return path
         target = Path(path)
         if self.source.path is not None and _same_file(Path(self.source.path), target):
-            raise OutputPathError(f"{target}: refusing to overwrite the source image")
+            raise InvalidArgumentError(
+                f"{target}: refusing to overwrite the source image", code="bad-output-path"
+            )
         write_atomically(target, self.data)
         return target
 
@@ -386,7 +388,7 @@ def _decode_failure(runner: Engine, data: bytes, info: ImageInfo, pixel_cap: int
     assert info.width is not None and info.height is not None
     try:
         runner.verify(data, info, pixel_cap=pixel_cap)
-    except (DecodeError, UnsafeImageError) as error:
+    except DecodeError as error:
         return str(error)
     if runner.name == "pillow":
         return None  # the engine's decode was Pillow's: no second opinion to ask

@@ -26,7 +26,7 @@ from preflight._core.geometry import Target, parse_target
 from preflight._core.options import OptionKeywords, Options, make_options
 from preflight._core.planning import Plan, _as_sizes, plan, target_sizes
 from preflight._core.tables import DEFAULT_MODEL, Model
-from preflight.errors import InvalidArgumentError, InvalidSizeError
+from preflight.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -134,10 +134,12 @@ def cost_plan(
     width = _as_sizes(widths, "widths")
     height = _as_sizes(heights, "heights")
     if width.shape != height.shape:
-        raise InvalidSizeError("widths and heights must have the same length")
+        raise InvalidArgumentError(
+            "widths and heights must have the same length", code="invalid-size"
+        )
     count = None if counts is None else _as_sizes(counts, "counts", minimum=0)
     if count is not None and count.shape != width.shape:
-        raise InvalidSizeError("counts must be as long as widths")
+        raise InvalidArgumentError("counts must be as long as widths", code="invalid-size")
     chosen_target = None if target is None else parse_target(target)
     base = make_options(options, **keywords)
     per_model = [make_options(base, model=m) for m in models]

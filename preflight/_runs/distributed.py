@@ -40,11 +40,10 @@ from preflight._imaging.inspection import Report, inspect
 from preflight._imaging.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare
 from preflight._inputs.remote import RemoteFile, is_url, walk_url
 from preflight.errors import (
-    ClusterError,
     DataError,
+    EngineError,
     InvalidArgumentError,
     MissingExtraError,
-    OutputPathError,
     PreflightError,
 )
 
@@ -95,7 +94,8 @@ def _dask_bag() -> Any:
 def connect(scheduler: str | Client) -> Iterator[Client]:
     """A Client for `scheduler`: an address (tcp://host:8786) or a Client
     (used as it is, and left open). A client made here is closed after.
-    The workers must run this preflight: a worker that cannot is a ClusterError."""
+    The workers must run this preflight: a worker that cannot is an
+    EngineError (code cluster-failed)."""
     distributed = _dask()
     if isinstance(scheduler, distributed.Client):
         _check_workers(scheduler)
@@ -108,7 +108,9 @@ def connect(scheduler: str | Client) -> Iterator[Client]:
     try:
         client = distributed.Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as error:
-        raise ClusterError(f"{scheduler}: cannot reach the Dask scheduler ({error})") from None
+        raise EngineError(
+            f"{scheduler}: cannot reach the Dask scheduler ({error})", code="cluster-failed"
+        ) from None
     try:
         _check_workers(client)
         yield client
@@ -128,18 +130,20 @@ def _check_workers(client: Client) -> None:
     try:
         found: dict[str, str] = client.run(_worker_version)
     except Exception as error:  # unpickling on the worker: preflight missing there
-        raise ClusterError(
+        raise EngineError(
             f"the Dask workers cannot run preflight ({type(error).__name__}: {error}): "
-            "install this preflight on every worker"
+            "install this preflight on every worker",
+            code="cluster-failed",
         ) from None
     if not found:
-        raise ClusterError("the Dask cluster has no workers")
+        raise EngineError("the Dask cluster has no workers", code="cluster-failed")
     other = {worker: v for worker, v in found.items() if v != __version__}
     if other:
         worker, version = sorted(other.items())[0]
-        raise ClusterError(
+        raise EngineError(
             f"worker {worker} runs preflight {version}, this is {__version__}: "
-            "install the same version everywhere"
+            "install the same version everywhere",
+            code="cluster-failed",
         )
 
 
@@ -571,10 +575,14 @@ class OutputNames:
                 continue
             if key in self.inputs:
                 which = "the source image" if key == self._key(job.source) else "another input"
-                raise OutputPathError(f"{destination}: refusing to overwrite {which}")
+                raise InvalidArgumentError(
+                    f"{destination}: refusing to overwrite {which}", code="bad-output-path"
+                )
             self.taken.add(key)
             return destination
-        raise OutputPathError(f"{self._join(job.relative)}: no free output name")
+        raise InvalidArgumentError(
+            f"{self._join(job.relative)}: no free output name", code="bad-output-path"
+        )
 
 
 @dataclass(frozen=True)

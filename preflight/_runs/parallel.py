@@ -11,7 +11,7 @@ Rules:
   hangs a child forked while libvips' threads hold a lock (seen here);
 - an exception of the function for an item comes back for that item (raised
   at its place in the output, or yielded with return_exceptions=True); a
-  worker process that dies (a crash, the OOM killer) is a WorkerCrashError
+  worker process that dies (a crash, the OOM killer) is an EngineError (code worker-crashed)
   (a DataError) for the item it was running, never a hang: the items of
   that chunk are re-run one at a time to find which;
 - Ctrl-C: workers ignore SIGINT, the parent cancels what is pending,
@@ -35,7 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import Any, TypeVar
 
-from preflight.errors import WorkerCrashError as WorkerCrashError
+from preflight.errors import EngineError, InvalidArgumentError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,7 +78,7 @@ def ordered_map(
     (default: default_jobs()). See the module comment."""
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1 or chunk_size < 1:
-        raise ValueError("jobs and chunk_size must be at least 1")
+        raise InvalidArgumentError("jobs and chunk_size must be at least 1")
     if jobs == 1:
         yield from _in_process(function, items, return_exceptions)
         return
@@ -228,7 +228,9 @@ def _isolated(function: Callable[[Any], Any], item: Any, mp_context: Any) -> tup
     try:
         return pool.submit(_run_chunk, function, [item]).result()[0]
     except BrokenProcessPool:
-        return False, WorkerCrashError(f"{item!r}: the worker process died working on it")
+        return False, EngineError(
+            f"{item!r}: the worker process died working on it", code="worker-crashed"
+        )
     finally:
         _stop(pool)
 

@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from preflight import errors
 from preflight._core.options import Options, make_options
 from preflight._core.selection import Layer, Selection, check_selectors
 from preflight._core.tables import (
@@ -48,6 +47,7 @@ from preflight._inputs.walking import file_id as file_id
 from preflight._inputs.walking import walk_files as walk_files
 from preflight.cli._reporters import FORMATS, Display, colour_wanted, display_text
 from preflight.errors import UnknownNameError
+from preflight.errors import UsageError as UsageError
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -60,10 +60,13 @@ Terminated = interrupts.Terminated
 signals_deferred = interrupts.deferred
 
 
-class UsageError(errors.UsageError, ValueError):
-    """Bad command-line input: reported as one line, exit 2."""
+BAD_COMMAND_LINE = "bad-command-line"
 
-    code = "bad-command-line"
+
+def command_line_error(message: str) -> UsageError:
+    """Bad command-line input (preflight.errors.UsageError, code
+    bad-command-line): reported as one line, exit 2."""
+    return UsageError(message, code=BAD_COMMAND_LINE)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -268,7 +271,7 @@ def configure(
     prices first, then its settings as the subcommand's defaults, and parse
     again so that flags win."""
     if args.config is not None and args.isolated:
-        raise UsageError("--config and --isolated contradict each other")
+        raise command_line_error("--config and --isolated contradict each other")
     path = settings_file(
         getattr(args, "paths", None) or [],
         config=args.config,
@@ -308,7 +311,7 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
 
 def display_from_args(args: argparse.Namespace, code_separator: str = " ") -> Display:
     if args.statistics and args.format != "text":
-        raise UsageError("--statistics prints text; JSON summaries always carry the counts")
+        raise command_line_error("--statistics prints text; JSON summaries always carry the counts")
     return Display(
         format=args.format,
         quiet=args.quiet,
@@ -345,7 +348,7 @@ def options_from_args(args: argparse.Namespace, **more: Any) -> Options:
     except UnknownNameError as error:
         if error.kind != "model":
             raise
-        raise UsageError(
+        raise command_line_error(
             f"unknown model {error.name!r}; known: {', '.join(error.known)}. "
             "To price another model pass --price USD (per million input tokens) "
             "and --tier standard|high-res."

@@ -26,12 +26,16 @@ _SIZE = re.compile(r"^\s*([0-9]+)\s*[xX×]\s*([0-9]+)\s*$")
 def parse_size(text: str) -> tuple[int, int]:
     match = _SIZE.match(text)
     if not match:
-        raise _common.UsageError(f"bad size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080")
+        raise _common.command_line_error(
+            f"bad size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080"
+        )
     if len(match[1]) > 18 or len(match[2]) > 18:
-        raise _common.UsageError(f"bad size {text!r}: no image is that large")
+        raise _common.command_line_error(f"bad size {text!r}: no image is that large")
     width, height = int(match[1]), int(match[2])
     if width < 1 or height < 1:
-        raise _common.UsageError(f"bad size {text!r}: width and height must be at least 1 px")
+        raise _common.command_line_error(
+            f"bad size {text!r}: width and height must be at least 1 px"
+        )
     return width, height
 
 
@@ -65,12 +69,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     if args.sizes_file is not None:
         if args.sizes:
-            raise _common.UsageError("give sizes or --from FILE, not both")
+            raise _common.command_line_error("give sizes or --from FILE, not both")
         return run_plan(args)
     if not args.sizes:
-        raise _common.UsageError("give sizes (WIDTHxHEIGHT ...) or --from FILE")
+        raise _common.command_line_error("give sizes (WIDTHxHEIGHT ...) or --from FILE")
     if args.target is not None or len(getattr(args, "models", None) or []) > 1:
-        raise _common.UsageError("--target and several --model go with --from FILE")
+        raise _common.command_line_error("--target and several --model go with --from FILE")
     display = _common.display_from_args(args, code_separator=": ")
     selection = _common.selection_from_args(args)
     sizes = [parse_size(text) for text in args.sizes]
@@ -158,7 +162,7 @@ def run_plan(args: argparse.Namespace) -> int:
     """estimate --from FILE: every size of the file priced on each --model,
     exact totals, a histogram of tokens per image and each bucket's share."""
     if args.format not in ("text", "json"):
-        raise _common.UsageError("estimate --from prints text or json")
+        raise _common.command_line_error("estimate --from prints text or json")
     options = _common.options_from_args(args)
     models = getattr(args, "models", None) or [args.model]
     sizes = read_sizes(args.sizes_file)

@@ -51,7 +51,7 @@ from preflight._runs.parallel import ordered_map, progress
 from preflight._runs.resume import decide, options_digest, read_manifest, source_fields
 from preflight.cli import _common, _paths
 from preflight.cli._reporters import Result, make_reporter
-from preflight.errors import OutputPathError, PreflightError, WriteError
+from preflight.errors import InvalidArgumentError, PreflightError, WriteError
 
 MANIFEST_NAME = "preflight-manifest.jsonl"
 
@@ -183,10 +183,14 @@ class Destinations:
                     if existing == _common.file_id(job.source)
                     else "another input"
                 )
-                raise OutputPathError(f"{destination}: refusing to overwrite {which}")
+                raise InvalidArgumentError(
+                    f"{destination}: refusing to overwrite {which}", code="bad-output-path"
+                )
             self.taken.add(str(destination).casefold())
             return destination
-        raise OutputPathError(f"{self.out / relative}: no free output name")
+        raise InvalidArgumentError(
+            f"{self.out / relative}: no free output name", code="bad-output-path"
+        )
 
 
 @dataclass
@@ -331,7 +335,7 @@ def run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise _common.UsageError(f"--out {out}: exists and is not a directory")
+        raise _common.command_line_error(f"--out {out}: exists and is not a directory")
     todo = _selected_jobs(
         list(jobs(_paths.expand_stdin(args.paths, args.null), args.all, out)), args
     )
@@ -339,7 +343,7 @@ def run(args: argparse.Namespace) -> int:
     destinations = Destinations(out, inputs)
     manifest_path = out / MANIFEST_NAME
     if _common.file_id(manifest_path) in inputs:
-        raise _common.UsageError(f"{manifest_path}: the manifest would overwrite an input")
+        raise _common.command_line_error(f"{manifest_path}: the manifest would overwrite an input")
     _refuse_foreign_manifest(manifest_path)
     # Resume: what the last run did with the same options, and still holds.
     options_hash = options_digest(options, settings.to_dict())
@@ -473,7 +477,7 @@ def _refuse_foreign_manifest(path: Path) -> None:
     except OSError as error:
         raise WriteError(f"{path}: cannot read ({error.strerror or error})") from None
     if MANIFEST_MARK.encode() not in first:
-        raise _common.UsageError(
+        raise _common.command_line_error(
             f"{path}: exists and is not a preflight manifest; not replacing it"
         )
 

@@ -65,7 +65,9 @@ def _options(args: argparse.Namespace, raw: bytes) -> Options:
     if isinstance(named, str):
         try:
             return _common.options_from_args(args, model=named)
-        except _common.UsageError:
+        except _common.UsageError as error:
+            if error.code != _common.BAD_COMMAND_LINE:  # not the unknown model
+                raise
             print(
                 f"preflight request: warning: model {named!r} is not in preflight's table; "
                 f"{DEFAULT_MODEL} is assumed (pass --model and --price)",

@@ -39,10 +39,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     if args.all == bool(args.codes):
-        raise _common.UsageError("give one or more codes, or --all")
+        raise _common.command_line_error("give one or more codes, or --all")
     unknown = [code for code in args.codes if code not in RULES]
     if unknown:
-        raise _common.UsageError(
+        raise _common.command_line_error(
             f"unknown code {unknown[0]!r}; `preflight rule --all` lists every code"
         )
     rules = list(RULES.values()) if args.all else [RULES[code] for code in args.codes]

@@ -7,10 +7,10 @@ Rules:
   walk that needs the rest of the file, counting GIF or WebP frames, asks
   for all the budget allows at once; a caller that knows the file is
   shorter passes what there is, with complete=True); when `complete` says
-  data is the whole file, running out of data is TruncatedError instead;
-- it raises only HeaderError subclasses (preflight.errors): EmptyInputError,
-  NotAnImageError, TruncatedError, CorruptHeaderError, HeaderTooLargeError
-  (a header that needs more than READ_BUDGET bytes). Every read is bounds-
+  data is the whole file, running out of data is HeaderError "truncated" instead;
+- it raises only HeaderError (preflight.errors), its code one of "empty",
+  "not-an-image", "truncated", "corrupt", "header-too-large" (a header that
+  needs more than READ_BUDGET bytes). Every read is bounds-
   checked and unsigned, every length validated, every walk moves forward;
 - the four accepted formats are parsed fully; the formats the API refuses
   are named (other.py); anything else is not an image;
@@ -32,12 +32,7 @@ from preflight._core.headers.png import SIGNATURE as PNG_SIGNATURE
 from preflight._core.headers.png import parse_png
 from preflight._core.headers.webp import is_webp, parse_webp
 from preflight._core.info import Header
-from preflight.errors import (
-    EmptyInputError,
-    HeaderTooLargeError,
-    NotAnImageError,
-    TruncatedError,
-)
+from preflight.errors import HeaderError
 
 # The read budget is at least the largest file any surface accepts (10 MB of
 # base64, current docs: a 7.5 MiB file), so a header is never "too large" in
@@ -62,7 +57,7 @@ def parse(data: bytes, *, complete: bool = False) -> Header | NeedMore:
         data = bytes(data)
     if not data:
         if complete:
-            raise EmptyInputError("the file is empty")
+            raise HeaderError("the file is empty", code="empty")
         return NeedMore(FIRST_READ)
     if not complete and data[:6] in GIF_SIGNATURES and len(data) < READ_BUDGET:
         # Counting a GIF's frames walks the whole file: ask for all the
@@ -72,14 +67,16 @@ def parse(data: bytes, *, complete: bool = False) -> Header | NeedMore:
         return _parse(data, complete)
     except NeedMoreSignal as short:
         if complete:
-            raise TruncatedError(
+            raise HeaderError(
                 f"the data ends at byte {len(data)}, inside the header "
-                f"(it needs at least {short.at_least} bytes)"
+                f"(it needs at least {short.at_least} bytes)",
+                code="truncated",
             ) from None
         if short.at_least > READ_BUDGET:
-            raise HeaderTooLargeError(
+            raise HeaderError(
                 f"the header needs more than the first {READ_BUDGET >> 20} MiB of the file "
-                "(no surface accepts a file that large)"
+                "(no surface accepts a file that large)",
+                code="header-too-large",
             ) from None
         # Ask for a little more than the minimum: fewer round trips.
         return NeedMore(min(max(short.at_least, 2 * len(data)), READ_BUDGET))
@@ -102,8 +99,10 @@ def _parse(data: bytes, complete: bool) -> Header:
     if not complete and other.needs_more_to_sniff(data):
         raise NeedMoreSignal(len(data) + 1)
     if _is_prefix_of_signature(data):
-        raise TruncatedError(f"the data ends at byte {len(data)}, inside the signature")
-    raise NotAnImageError(_describe_unknown(data))
+        raise HeaderError(
+            f"the data ends at byte {len(data)}, inside the signature", code="truncated"
+        )
+    raise HeaderError(_describe_unknown(data), code="not-an-image")
 
 
 _SIGNATURES = (JPEG_SIGNATURE, PNG_SIGNATURE, *GIF_SIGNATURES, b"RIFF")

@@ -4,7 +4,7 @@ Rules:
 - every read names the absolute offset it needs; reading past the end of
   the data raises _NeedMore(offset + size), never IndexError;
 - all integers are unsigned, big- or little-endian as the format says;
-- the parser turns _NeedMore into NeedMore / TruncatedError / HeaderTooLarge.
+- the parser turns _NeedMore into NeedMore / HeaderError (truncated, header-too-large).
 """
 
 from __future__ import annotations

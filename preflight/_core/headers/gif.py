@@ -25,7 +25,7 @@ import struct
 from preflight._core.formats import FORMATS
 from preflight._core.headers._reader import NeedMoreSignal, Reader
 from preflight._core.info import Header
-from preflight.errors import CorruptHeaderError
+from preflight.errors import HeaderError
 
 SIGNATURES = FORMATS["gif"].signatures  # the format registry
 
@@ -132,9 +132,9 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
         # Otherwise the walk would pass the budget once a frame has begun:
         # its size is known, and counting the rest is best-effort.
     if started == 0:
-        raise CorruptHeaderError("GIF: no image in the file")
+        raise HeaderError("GIF: no image in the file", code="corrupt")
     if width == 0 or height == 0:
-        raise CorruptHeaderError(f"GIF: image size {width}x{height}")
+        raise HeaderError(f"GIF: image size {width}x{height}", code="corrupt")
     return Header(
         format="gif",
         width=width,

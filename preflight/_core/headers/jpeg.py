@@ -26,7 +26,7 @@ from preflight._core.formats import FORMATS
 from preflight._core.headers._reader import NeedMoreSignal, Reader
 from preflight._core.headers.exif import exif_orientation, xmp_orientation
 from preflight._core.info import Header
-from preflight.errors import CorruptHeaderError
+from preflight.errors import HeaderError
 
 SIGNATURE = FORMATS["jpeg"].signatures[0]  # the format registry
 
@@ -122,7 +122,11 @@ def end_marker_after_scan(data: bytes) -> bool | None:
     pixel data. None when there is no scan header to start from."""
     try:
         *_, scan = _walk(Reader(data), complete=True, budget=len(data))
-    except (NeedMoreSignal, CorruptHeaderError):
+    except NeedMoreSignal:
+        return None
+    except HeaderError as error:
+        if error.code != "corrupt":
+            raise
         return None
     if scan is None:
         return None
@@ -163,7 +167,9 @@ def _walk(
             if kind < _STANDALONE:  # a segment with a length
                 length = (data[offset + 2] << 8) | data[offset + 3]
                 if length < 2:
-                    raise CorruptHeaderError(f"JPEG: segment length {length} at byte {offset}")
+                    raise HeaderError(
+                        f"JPEG: segment length {length} at byte {offset}", code="corrupt"
+                    )
                 body = offset + 4
                 offset += 2 + length
                 if kind == _SEGMENT:
@@ -195,15 +201,21 @@ def _walk(
                 scan = offset
                 break
             elif kind == _INVALID:
-                raise CorruptHeaderError(f"JPEG: invalid marker 0x{marker:02x} at byte {offset}")
+                raise HeaderError(
+                    f"JPEG: invalid marker 0x{marker:02x} at byte {offset}", code="corrupt"
+                )
             elif frame is None:  # a scan or the end of the image before any frame
-                raise CorruptHeaderError("JPEG: no frame header (SOF) before the image data")
+                raise HeaderError(
+                    "JPEG: no frame header (SOF) before the image data", code="corrupt"
+                )
             else:
-                raise CorruptHeaderError("JPEG: the image ends (EOI) before its first scan")
+                raise HeaderError(
+                    "JPEG: the image ends (EOI) before its first scan", code="corrupt"
+                )
     except NeedMoreSignal as short:
         if complete and junk and frame is None:
-            raise CorruptHeaderError(
-                "JPEG: no frame header, only bytes that are not JPEG"
+            raise HeaderError(
+                "JPEG: no frame header, only bytes that are not JPEG", code="corrupt"
             ) from None
         # The frame is known but the scan header is past the read budget: the
         # size is certain, what is missing is proof that pixels follow.
@@ -225,14 +237,14 @@ def _read_frame(reader: Reader, marker: int, body: int, length: int) -> _Frame:
     width = (data[body + 3] << 8) | data[body + 4]
     components = data[body + 5]
     if length != 8 + 3 * components:
-        raise CorruptHeaderError(
-            f"JPEG: frame header of {length} bytes for {components} components"
+        raise HeaderError(
+            f"JPEG: frame header of {length} bytes for {components} components", code="corrupt"
         )
     if width == 0 or height == 0:
-        raise CorruptHeaderError(f"JPEG: frame size {width}x{height}")
+        raise HeaderError(f"JPEG: frame size {width}x{height}", code="corrupt")
     if components not in _MODES:
-        raise CorruptHeaderError(f"JPEG: {components} colour components")
+        raise HeaderError(f"JPEG: {components} colour components", code="corrupt")
     if not 2 <= precision <= 16:
-        raise CorruptHeaderError(f"JPEG: {precision}-bit samples")
+        raise HeaderError(f"JPEG: {precision}-bit samples", code="corrupt")
     reader.need(body + length - 2)  # the components' sampling factors
     return marker, precision, height, width, components, body

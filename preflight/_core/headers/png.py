@@ -28,7 +28,7 @@ from preflight._core.formats import FORMATS
 from preflight._core.headers._reader import NeedMoreSignal, Reader
 from preflight._core.headers.exif import exif_orientation, xmp_orientation
 from preflight._core.info import Header
-from preflight.errors import CorruptHeaderError
+from preflight.errors import HeaderError
 
 SIGNATURE = FORMATS["png"].signatures[0]  # the format registry
 
@@ -63,16 +63,16 @@ def parse_png(reader: Reader) -> Header:
         _IHDR.unpack_from(data, 8)
     )
     if length != 13 or kind != b"IHDR":
-        raise CorruptHeaderError("PNG: the first chunk is not a 13-byte IHDR")
+        raise HeaderError("PNG: the first chunk is not a 13-byte IHDR", code="corrupt")
     if zlib.crc32(data[12:29]) != crc:
-        raise CorruptHeaderError("PNG: the IHDR chunk is damaged (bad CRC)")
+        raise HeaderError("PNG: the IHDR chunk is damaged (bad CRC)", code="corrupt")
     if not (0 < width <= _MAX_CHUNK and 0 < height <= _MAX_CHUNK):
-        raise CorruptHeaderError(f"PNG: image size {width}x{height}")
+        raise HeaderError(f"PNG: image size {width}x{height}", code="corrupt")
     mode_alpha = _MODES.get((depth, color_type))
     if mode_alpha is None:
-        raise CorruptHeaderError(f"PNG: bit depth {depth} with colour type {color_type}")
+        raise HeaderError(f"PNG: bit depth {depth} with colour type {color_type}", code="corrupt")
     if compression != 0 or filtering != 0 or interlace > 1:
-        raise CorruptHeaderError("PNG: unknown compression, filter or interlace method")
+        raise HeaderError("PNG: unknown compression, filter or interlace method", code="corrupt")
     mode, alpha = mode_alpha
     declared_frames: int | None = None  # from acTL, as Pillow keeps it
     icc = exif = first_frame_is_idat = False
@@ -84,15 +84,15 @@ def parse_png(reader: Reader) -> Header:
             raise NeedMoreSignal(offset + 8)
         length, kind = _CHUNK.unpack_from(data, offset)
         if length > _MAX_CHUNK:
-            raise CorruptHeaderError(f"PNG: chunk length {length} at byte {offset}")
+            raise HeaderError(f"PNG: chunk length {length} at byte {offset}", code="corrupt")
         if kind == b"IDAT":
             break
         if kind == b"IEND":
-            raise CorruptHeaderError("PNG: no image data (IEND before IDAT)")
+            raise HeaderError("PNG: no image data (IEND before IDAT)", code="corrupt")
         body = offset + 8
         if kind == b"acTL":
             if length < 8:
-                raise CorruptHeaderError("PNG: acTL chunk shorter than 8 bytes")
+                raise HeaderError("PNG: acTL chunk shorter than 8 bytes", code="corrupt")
             declared = reader.u32be(body)
             if declared_frames is not None:  # a second acTL voids the first
                 declared_frames = None

@@ -18,7 +18,7 @@ import struct
 from preflight._core.headers._reader import NeedMoreSignal, Reader
 from preflight._core.headers.exif import exif_orientation, xmp_orientation
 from preflight._core.info import Header
-from preflight.errors import CorruptHeaderError
+from preflight.errors import HeaderError
 
 _RIFF = struct.Struct("<I4x4sI")  # RIFF size, ("WEBP"), the first chunk's kind and size
 _VP8 = struct.Struct("<HB3sHH")  # frame tag (24 bits), start code, width, height
@@ -42,31 +42,33 @@ def parse_webp(reader: Reader, *, complete: bool, budget: int) -> Header:
         # libwebp's checks: a shown key frame of a known profile, whose first
         # partition fits in the chunk, with the start code.
         if tag & 0x01 or (tag >> 1) & 0x07 > 3 or not tag & 0x10:
-            raise CorruptHeaderError("WebP: VP8 data does not start with a shown key frame")
+            raise HeaderError(
+                "WebP: VP8 data does not start with a shown key frame", code="corrupt"
+            )
         if tag >> 5 >= chunk_size:
-            raise CorruptHeaderError("WebP: VP8 first partition larger than its chunk")
+            raise HeaderError("WebP: VP8 first partition larger than its chunk", code="corrupt")
         if start_code != b"\x9d\x01\x2a":
-            raise CorruptHeaderError("WebP: VP8 data without a key frame start code")
+            raise HeaderError("WebP: VP8 data without a key frame start code", code="corrupt")
         return _still(width & 0x3FFF, height & 0x3FFF, alpha=False, mode="RGB")
     if kind == b"VP8L":
         reader.need(25)
         signature, bits = _VP8L.unpack_from(data, body)
         if signature != 0x2F:
-            raise CorruptHeaderError("WebP: VP8L data without its signature byte")
+            raise HeaderError("WebP: VP8L data without its signature byte", code="corrupt")
         if bits >> 29:
-            raise CorruptHeaderError(f"WebP: VP8L version {bits >> 29}")
+            raise HeaderError(f"WebP: VP8L version {bits >> 29}", code="corrupt")
         width = (bits & 0x3FFF) + 1
         height = ((bits >> 14) & 0x3FFF) + 1
         alpha = bool((bits >> 28) & 1)
         return _still(width, height, alpha=alpha, mode="RGBA" if alpha else "RGB")
     if kind == b"VP8X":
         if chunk_size != 10:
-            raise CorruptHeaderError("WebP: VP8X chunk not 10 bytes long")
+            raise HeaderError("WebP: VP8X chunk not 10 bytes long", code="corrupt")
         flags = reader.u8(body)
         width = reader.u24le(body + 4) + 1
         height = reader.u24le(body + 7) + 1
         if width * height >= 1 << 32:  # libwebp's limit on the canvas area
-            raise CorruptHeaderError(f"WebP: canvas {width}x{height} is over 2**32 pixels")
+            raise HeaderError(f"WebP: canvas {width}x{height} is over 2**32 pixels", code="corrupt")
         alpha, animated = bool(flags & 0x10), bool(flags & 0x02)
         has_exif, icc, has_xmp = bool(flags & 0x08), bool(flags & 0x20), bool(flags & 0x04)
         orientation, frames = 1, 1 if not animated else None
@@ -87,12 +89,12 @@ def parse_webp(reader: Reader, *, complete: bool, budget: int) -> Header:
             has_icc_profile=icc,
             has_exif=has_exif,
         )
-    raise CorruptHeaderError(f"WebP: unknown first chunk {kind!r}")
+    raise HeaderError(f"WebP: unknown first chunk {kind!r}", code="corrupt")
 
 
 def _still(width: int, height: int, *, alpha: bool, mode: str) -> Header:
     if width == 0 or height == 0:
-        raise CorruptHeaderError(f"WebP: image size {width}x{height}")
+        raise HeaderError(f"WebP: image size {width}x{height}", code="corrupt")
     return Header(format="webp", width=width, height=height, has_alpha=alpha, mode=mode)
 
 

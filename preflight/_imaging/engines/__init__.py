@@ -2,7 +2,7 @@
 
 Rules: pyvips when it imports and libvips loads, else Pillow;
 PREFLIGHT_ENGINE=pillow|vips or engine=... picks one; asking for vips
-without it installed is an EngineUnavailableError that says how to install
+without it installed is a MissingExtraError (code engine-unavailable) that says how to install
 it. Engines are made once per process (libvips settings are global).
 """
 
@@ -12,7 +12,7 @@ import os
 from functools import cache
 
 from preflight._imaging.engines.base import Engine
-from preflight.errors import EngineUnavailableError, InvalidArgumentError
+from preflight.errors import InvalidArgumentError, MissingExtraError
 
 ENGINE_NAMES = ("vips", "pillow")
 _ALIASES = {"pyvips": "vips", "libvips": "vips", "pil": "pillow"}
@@ -35,7 +35,7 @@ def get_engine(name: str | None = None) -> Engine:
     if chosen is None:
         try:
             return _make("vips")
-        except EngineUnavailableError:
+        except MissingExtraError:
             return _make("pillow")
     return _make(engine_name(chosen))
 
@@ -53,5 +53,5 @@ def other_engine(engine: Engine) -> Engine | None:
     one cannot read."""
     try:
         return _make("pillow" if engine.name == "vips" else "vips")
-    except EngineUnavailableError:
+    except MissingExtraError:
         return None

@@ -8,8 +8,8 @@ Rules:
   sRGB (or grey), with an alpha band only if the source has one;
 - load() checks the size its library is about to decode against the pixel
   cap and against the probe (engines.guard) before any pixel is decoded;
-- engines raise preflight errors only (DecodeError, UnsupportedFormatError,
-  UnsafeImageError, EngineError, SourceError), never their library's own
+- engines raise preflight errors only (DecodeError, EngineError, SourceError,
+  with the code that says why), never their library's own
   exceptions.
 """
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 
 from preflight._core.info import ImageInfo
-from preflight.errors import DecodeError, InvalidArgumentError, UnsafeImageError
+from preflight.errors import DecodeError, InvalidArgumentError
 
 # preflight's own choice, not a fact about the API: about the coefficients
 # of an 8000 x 8000 JPEG without chroma subsampling (366 MiB), the largest
@@ -54,11 +54,12 @@ def check_coefficient_memory(info: ImageInfo) -> None:
     cap = jpeg_memory_cap()
     if needed > cap:
         kind = "progressive" if info.progressive else "multi-scan"
-        raise UnsafeImageError(
+        raise DecodeError(
             f"a {kind} JPEG of {info.width}x{info.height} is decoded from a buffer of all its "
             f"DCT coefficients: {needed / (1 << 20):,.0f} MiB here, over the cap of "
             f"{cap / (1 << 20):,.0f} MiB; refused before decoding (re-encode it as a baseline "
-            f"JPEG, or set {JPEG_MEMORY_CAP_VARIABLE}=<bytes> to raise the cap)"
+            f"JPEG, or set {JPEG_MEMORY_CAP_VARIABLE}=<bytes> to raise the cap)",
+            code="over-pixel-cap",
         )
 
 
@@ -75,9 +76,10 @@ def check_decode_size(
     size is not what probing the file found. `oriented`: the library turns
     the image upright as it reads it (its size is the displayed one)."""
     if width * height > pixel_cap:
-        raise UnsafeImageError(
+        raise DecodeError(
             f"{library} is about to decode {width}x{height} ({width * height:,} px), over the "
-            f"pixel cap of {pixel_cap:,} px: refused before decoding (pixel_cap= raises it)"
+            f"pixel cap of {pixel_cap:,} px: refused before decoding (pixel_cap= raises it)",
+            code="over-pixel-cap",
         )
     allowed = {(info.width, info.height)}
     if info.first_frame_size is not None:

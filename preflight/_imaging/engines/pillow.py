@@ -10,7 +10,7 @@ Rules:
   own pixel cap is checked on the header before any decode, again on the
   size Pillow reads once it has opened the file (guard.check_decode_size;
   for ICO, whose open() decodes, on the embedded image's header first),
-  and Pillow's refusal is reported as UnsafeImageError;
+  and Pillow's refusal is reported as DecodeError (code over-pixel-cap);
 - the file is opened once, and that one handle is read by Pillow;
 - truncated data fails (Pillow's LOAD_TRUNCATED_IMAGES is left False);
 - HEIC is read when pillow-heif is installed (registered on first use);
@@ -33,13 +33,7 @@ from preflight._core.formats import FORMATS
 from preflight._core.info import ImageInfo
 from preflight._imaging.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight._imaging.engines.guard import check_coefficient_memory, check_decode_size
-from preflight.errors import (
-    DecodeError,
-    PreflightError,
-    SourceError,
-    UnsafeImageError,
-    UnsupportedFormatError,
-)
+from preflight.errors import DecodeError, PreflightError, SourceError
 
 if TYPE_CHECKING:
     import numpy
@@ -163,9 +157,13 @@ class PillowEngine(Engine):
         except PreflightError:
             raise  # preflight's own checks, above
         except Image.DecompressionBombError as error:
-            raise UnsafeImageError(f"Pillow refuses to decode it: {error}") from None
+            raise DecodeError(
+                f"Pillow refuses to decode it: {error}", code="over-pixel-cap"
+            ) from None
         except UnidentifiedImageError:
-            raise UnsupportedFormatError(f"Pillow cannot read this {info.format_label}") from None
+            raise DecodeError(
+                f"Pillow cannot read this {info.format_label}", code="cannot-decode-format"
+            ) from None
         except (OSError, ValueError, SyntaxError, EOFError) as error:
             raise DecodeError(f"{info.format_label} data could not be decoded: {error}") from None
         finally:

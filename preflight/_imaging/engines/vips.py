@@ -29,7 +29,7 @@ from preflight._core.info import ImageInfo
 from preflight._imaging.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
 from preflight._imaging.engines.guard import check_coefficient_memory, check_decode_size
 from preflight._imaging.interrupts import in_c_call
-from preflight.errors import DecodeError, EngineError, EngineUnavailableError, SourceError
+from preflight.errors import DecodeError, EngineError, MissingExtraError, SourceError
 
 if TYPE_CHECKING:
     import numpy
@@ -55,8 +55,9 @@ def _import_pyvips() -> Any:
     try:
         import pyvips
     except (ImportError, OSError) as error:
-        raise EngineUnavailableError(
-            f'the vips engine needs pyvips and libvips: pip install "preflight[vips]" ({error})'
+        raise MissingExtraError(
+            f'the vips engine needs pyvips and libvips: pip install "preflight[vips]" ({error})',
+            code="engine-unavailable",
         ) from None
     return pyvips
 
