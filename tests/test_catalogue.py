@@ -95,7 +95,11 @@ def test_rule_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rule", "will-resize", "alpha", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["code"] for r in rows] == ["will-resize", "alpha"]
-    assert set(rows[0]) == {"code", "severity", "kind", "summary", "meaning", "fix", "source"}
+    assert set(rows[0]) == {
+        *("code", "severity", "kind", "summary", "meaning", "fix", "source"),
+        *("api_words", "fixed_by"),
+    }
+    assert rows[0]["fixed_by"] == ["prepare", "request --fix"] and rows[1]["api_words"] is None
 
 
 @pytest.mark.parametrize("argv", [["rule", "nope"], ["rule"], ["rule", "alpha", "--all"]])

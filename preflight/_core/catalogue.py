@@ -1,20 +1,32 @@
-"""The catalogue of every code preflight reports: what it means and how to fix it.
-
-Each code also names the page of docs/ its fact comes from.
+"""The catalogue: every code preflight reports, what it means, how to fix it.
 
 Rules:
-- pure data: one Rule per code, no I/O; SARIF rules, docs/rules.md and
-  `preflight rule` all read this table and nothing else;
-- every code of core/findings.py and every `code` of a PreflightError
-  subclass is here (tests/test_catalogue.py enforces it); a code is never
-  removed or renamed, as scripts key on it;
-- kind: "finding" (check reports it about an image), "failure" (a file
-  that could not be read or prepared: an error class's code, reported per
-  file), "usage" (the caller's mistake: the command exits 2).
+
+- pure data: one Rule per code, no I/O. `preflight rule`, docs/rules.md,
+  SARIF's rule metadata and code selection (`--select`, `--ignore`,
+  `per-file-ignores`: preflight._core.selection) read this table and
+  nothing else;
+- complete: every code any function can emit (a finding's code, an error's
+  code) is here, and every code here is emitted somewhere or marked
+  `reserved` with the reason. tests/test_catalogue_complete.py finds the
+  emitted codes in the source itself and holds them to this table;
+- a code is never removed or renamed (scripts key on it), and one code
+  string means one thing: no code is also a severity, ALL, or one of
+  prepare's action codes (what prepare did, docs/prepare.md);
+- kind: "finding" (check reports it about an image or a request),
+  "failure" (a file or image that could not be read or prepared: reported
+  per file), "usage" (the caller's mistake: the command exits 2);
+- each Rule names the docs page its fact comes from, the API's own words
+  where the facts give them, and what in preflight fixes it, if anything;
+- the codes of the quality analysis (preflight._imaging.quality) and of an
+  image that could not be prepared in a request are defined here, the
+  codes of the core's findings in preflight._core.findings.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from preflight._core import findings as f
@@ -23,6 +35,23 @@ FINDING = "finding"
 FAILURE = "failure"
 USAGE = "usage"
 KINDS = (FINDING, FAILURE, USAGE)
+
+# What in preflight fixes a code, when something does.
+PREPARE = "prepare"  # `preflight prepare`, preflight.prepare(): a file the API takes
+REQUEST_FIX = "request --fix"  # `preflight request --fix`, prepare_request(): a body
+PACK = "pack"  # `preflight pack`, pack_images(): images split into requests that pass
+FIXERS = (PREPARE, REQUEST_FIX, PACK)
+
+# The quality analysis (preflight._imaging.quality; docs/quality.md).
+BLURRY = "blurry"
+UPSCALED = "upscaled"
+SMALL_TEXT = "small-text"
+LOW_CONTRAST = "low-contrast"
+BLANK = "blank"
+BORDERS = "borders"
+# An image of a request that prepare could not make acceptable
+# (prepare_request, pack_images).
+CANNOT_PREPARE = "cannot-prepare"
 
 
 @dataclass(frozen=True)
@@ -34,9 +63,14 @@ class Rule:
     meaning: str
     fix: str
     source: str  # the docs page (and the source it names) the fact comes from
+    # The API's own words for it, where the facts give them; <N> stands for
+    # a number, <W>x<H> for a size (docs/errors.md).
+    api_words: str | None = None
+    fixed_by: tuple[str, ...] = ()  # of FIXERS: what makes it go away by itself
+    reserved: str = ""  # catalogued though nothing emits it now: why
 
-    def to_dict(self) -> dict[str, str]:
-        return {
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
             "code": self.code,
             "severity": self.severity,
             "kind": self.kind,
@@ -44,13 +78,25 @@ class Rule:
             "meaning": self.meaning,
             "fix": self.fix,
             "source": self.source,
+            "api_words": self.api_words,
+            "fixed_by": list(self.fixed_by),
         }
+        if self.reserved:
+            data["reserved"] = self.reserved
+        return data
 
 
 _LIMITS = "docs/limits.md"
 _ERRORS = "docs/errors.md"
 _HOSTILE = "docs/hostile-input.md"
 _REQUESTS = "docs/requests.md"
+_QUALITY = "docs/quality.md"
+_GUIDE = f"{_LIMITS} (Quality; the vision guide)"
+_UNDECODABLE = "Could not process image"
+_OPT_IN = (
+    "Measured only when asked: `check --quality`, inspect(quality=True), "
+    "prepare(check_quality=True)."
+)
 
 _RULES = (
     # --- findings: errors (the API rejects the request) -----------------------
@@ -63,6 +109,8 @@ _RULES = (
         '"At least one of the image dimensions exceed max allowed size: 8000 pixels".',
         "Downscale the image so that both sides are at most 8000 px (`preflight prepare` does it).",
         f"{_LIMITS} (Pixels; the vision guide) and {_ERRORS} (Messages; live API behaviour)",
+        api_words="At least one of the image dimensions exceed max allowed size: 8000 pixels",
+        fixed_by=(PREPARE, REQUEST_FIX),
     ),
     Rule(
         f.OVER_MANY_IMAGES_SIDE,
@@ -73,6 +121,9 @@ _RULES = (
         "count), every image with a side over 2000 px is rejected.",
         "Resize each image to at most 2000 px a side, or send 20 or fewer images per request.",
         f'{_LIMITS} (Pixels, many-image rule; the vision guide and the "Vision" page)',
+        api_words="At least one of the image dimensions exceed max allowed size for many-image "
+        "requests: 2000 pixels",
+        fixed_by=(PREPARE, REQUEST_FIX),
     ),
     Rule(
         f.TOO_MANY_IMAGES,
@@ -80,9 +131,12 @@ _RULES = (
         FINDING,
         "More images in the request than the model or surface allows.",
         "A request may hold 100 images (600 on larger-context models, 20 per message on "
-        'claude.ai); over that the API answers "Too much media".',
-        "Split the images over several requests.",
+        "claude.ai), image and document blocks together; over that the API answers "
+        '"too many images and documents" (2025 to January 2026: "Too much media").',
+        "Split the images over several requests (`preflight pack` does).",
         f'{_LIMITS} (Images per request; the "Vision" page)',
+        api_words="too many images and documents: <N> + <N> > <N>",
+        fixed_by=(PACK,),
     ),
     Rule(
         f.OVER_BYTE_LIMIT,
@@ -93,16 +147,23 @@ _RULES = (
         "which is 4/3 of the file's size.",
         "Re-encode or downscale the image (`preflight prepare` fits it to the budget).",
         f"{_LIMITS} (Bytes are counted on the base64 text; current docs)",
+        api_words="image exceeds <N> MB maximum: <N> bytes > <N> bytes",
+        fixed_by=(PREPARE, REQUEST_FIX),
     ),
     Rule(
         f.UNSUPPORTED_FORMAT,
         f.ERROR,
         FINDING,
         "A format the API does not accept (HEIC, AVIF, TIFF, BMP, SVG, ...).",
-        "The API takes only JPEG, PNG, GIF and WebP, declared as image/jpeg, image/png, "
-        "image/gif or image/webp.",
-        "Convert the image to JPEG or PNG (`preflight prepare` converts it).",
-        f"{_LIMITS} (Formats; the vision guide)",
+        "The API takes only JPEG, PNG, GIF and WebP. Data of another format declared as one "
+        'of those four is answered "Image format image/png not supported" (the declared '
+        "type); declared as its own type, the media type check refuses it first "
+        "(bad-media-type).",
+        "Convert the image to JPEG or PNG (`preflight prepare` converts it when an installed "
+        "engine decodes the format).",
+        f"{_LIMITS} (Formats; the vision guide) and {_ERRORS} (Messages)",
+        api_words="Image format <type> not supported",
+        fixed_by=(PREPARE, REQUEST_FIX),
     ),
     Rule(
         f.NOT_AN_IMAGE,
@@ -112,6 +173,7 @@ _RULES = (
         'The API answers "Could not process image" for data it cannot decode.',
         "Check that the file is the image you meant; re-export it.",
         f"{_ERRORS} (Messages; live API behaviour)",
+        api_words=_UNDECODABLE,
     ),
     Rule(
         f.MEDIA_TYPE_MISMATCH,
@@ -122,6 +184,9 @@ _RULES = (
         "(a PNG named .jpg is declared image/jpeg by most upload code).",
         "Declare the content's media type, or rename the file to match its content.",
         f"{_LIMITS} (Formats) and {_ERRORS} (Messages; live API behaviour)",
+        api_words="The image was specified using the <declared> media type, but the image appears "
+        "to be a <actual> image",
+        fixed_by=(PREPARE, REQUEST_FIX),
     ),
     Rule(
         f.BAD_MEDIA_TYPE,
@@ -131,15 +196,18 @@ _RULES = (
         "media_type must be exactly image/jpeg, image/png, image/gif or image/webp.",
         "Declare the media type of the content.",
         f"{_ERRORS} (Messages; live API behaviour)",
+        api_words="Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'",
+        fixed_by=(PREPARE, REQUEST_FIX),
     ),
     Rule(
         f.EMPTY,
         f.ERROR,
         FINDING,
         "The file is empty.",
-        'Zero bytes: the API answers "Could not process image".',
+        'Zero bytes: sent as empty base64 data, the API answers "image cannot be empty".',
         "Export or download the image again.",
         f"{_ERRORS} (Messages) and {_HOSTILE} (Before decoding)",
+        api_words="image cannot be empty",
     ),
     Rule(
         f.TRUNCATED,
@@ -148,8 +216,10 @@ _RULES = (
         "The image data is cut short.",
         "The file ends before its header or pixel data does; decoders refuse it and the API "
         'answers "Could not process image".',
-        "The file is incomplete: download or export it again.",
+        "The file is incomplete: download or export it again (preflight never fills in "
+        "missing pixels, so prepare refuses it too).",
         f"{_ERRORS} (Messages) and {_HOSTILE} (Before decoding)",
+        api_words=_UNDECODABLE,
     ),
     Rule(
         f.CORRUPT,
@@ -159,6 +229,7 @@ _RULES = (
         'The header cannot describe a real image; the API answers "Could not process image".',
         "Re-export the image from its original.",
         f"{_ERRORS} (Messages) and {_HOSTILE} (Before decoding)",
+        api_words=_UNDECODABLE,
     ),
     Rule(
         f.UNREADABLE,
@@ -176,8 +247,11 @@ _RULES = (
         "The images' base64 alone is over the request body limit (HTTP 413).",
         "A request body is limited (32 MB on the Messages API, 256 MB for Message Batches); "
         'over it the API answers HTTP 413 "Request exceeds the maximum size".',
-        "Send the images in several requests, or make them smaller (`preflight prepare`).",
+        "Send the images in several requests (`preflight pack`), or make them smaller "
+        "(`preflight request --fix` shrinks the largest first).",
         f'{_LIMITS} (Request bodies; "API overview") and {_ERRORS} (Messages)',
+        api_words="Request exceeds the maximum size",
+        fixed_by=(REQUEST_FIX, PACK),
     ),
     Rule(
         f.OVERSIZED,
@@ -188,6 +262,10 @@ _RULES = (
         "browser-use screenshots in tool results, the API refuses an image it would resize.",
         "Resize the image to the size the tier keeps (`preflight prepare --target api`).",
         f'{_LIMITS} (Oversized images) and {_ERRORS} (Oversized image; "Vision coordinates")',
+        api_words="image dimensions <W>x<H> exceed the maximum image size of a model named on this "
+        "request and would be downsized to <W>x<H>; scale the image to at most <W>x<H> or set "
+        'the image\'s oversized_image setting to "downsize"',
+        fixed_by=(PREPARE, REQUEST_FIX),
     ),
     # --- findings: warnings (accepted, but changed or likely misread) ---------
     Rule(
@@ -199,6 +277,7 @@ _RULES = (
         "its trailer was cut short or has data appended. Decoders read both.",
         "Nothing is needed; re-export the image to drop the extra bytes from the upload.",
         f"{_HOSTILE} (Before decoding)",
+        fixed_by=(PREPARE,),
     ),
     Rule(
         f.WILL_RESIZE,
@@ -211,6 +290,7 @@ _RULES = (
         "Resize it before sending (`preflight prepare` makes the size the API keeps).",
         "docs/resize-and-tokens.md (The published resize algorithm; current docs) and "
         f"{_LIMITS} (Quality; the vision guide)",
+        fixed_by=(PREPARE, REQUEST_FIX),
     ),
     Rule(
         f.SMALL_SIDE,
@@ -230,6 +310,7 @@ _RULES = (
         "the stored pixels, which may be sideways or mirrored.",
         "Rotate the pixels (`preflight prepare` applies the orientation).",
         f"{_LIMITS} (Quality; the vision guide) and {_HOSTILE} (Orientation)",
+        fixed_by=(PREPARE,),
     ),
     Rule(
         f.ANIMATED,
@@ -240,6 +321,7 @@ _RULES = (
         "vision guide does not say.",
         "Send the frame you mean as a still image (`preflight prepare` keeps the first).",
         f'{_LIMITS} (Formats; the "Vision" page)',
+        fixed_by=(PREPARE,),
     ),
     # --- findings: info (harmless, worth knowing) ------------------------------
     Rule(
@@ -260,6 +342,7 @@ _RULES = (
         "colours than a viewer shows.",
         "Convert to sRGB (`preflight prepare` does).",
         f"{_LIMITS} (Formats; the vision guide)",
+        fixed_by=(PREPARE,),
     ),
     Rule(
         f.HIGH_BIT_DEPTH,
@@ -268,7 +351,8 @@ _RULES = (
         "More than 8 bits per sample.",
         "Accepted; no source says that the extra precision reaches the model, and it costs "
         "upload bytes.",
-        "Convert to 8 bits per sample to save bytes (`preflight prepare` does).",
+        "Nothing is needed; convert to 8 bits per sample to save upload bytes (`preflight "
+        "prepare` does so only when it re-encodes the image for another reason).",
         f"{_LIMITS} (Formats; the vision guide)",
     ),
     Rule(
@@ -298,8 +382,10 @@ _RULES = (
         "The header reads, but the pixel data does not decode.",
         'The API answers "Could not process image" for data its decoder cannot read; '
         "the header alone looks fine (found by check --decode and prepare's verification).",
-        "Export the image again; `preflight prepare` re-encodes what still decodes.",
+        "Export the image again; `preflight prepare` re-encodes it when a decoder still "
+        "reads all of it.",
         f"{_ERRORS} (Could not process image; live API behaviour) and {_HOSTILE}",
+        api_words=_UNDECODABLE,
     ),
     Rule(
         f.MALFORMED_REQUEST,
@@ -317,7 +403,8 @@ _RULES = (
         FINDING,
         "A url or file image source on a surface that takes only base64.",
         'Bedrock and Google Cloud Vertex AI take base64 image sources only ("Vision").',
-        "Send the image as base64 (preflight prepare_request can fetch and embed it).",
+        "Fetch the image yourself and send it as a base64 source (`preflight prepare` makes "
+        "the bytes).",
         f'{_LIMITS} (Image sources; the "Vision" page)',
     ),
     Rule(
@@ -325,9 +412,11 @@ _RULES = (
         f.ERROR,
         FINDING,
         "Image data that is not valid base64 text.",
-        "The data field of a base64 source must be plain base64; other text cannot be decoded.",
-        "Encode the bytes with standard base64 (no line breaks).",
-        f"{_REQUESTS} (What is checked offline)",
+        "The data field of a base64 source must be plain base64 text; anything else (often a "
+        'kept "data:image/png;base64," prefix) is answered "invalid base64 data".',
+        "Encode the bytes with standard base64 (no line breaks, no data: URL prefix).",
+        f"{_REQUESTS} (What is checked offline) and {_ERRORS} (Messages)",
+        api_words="invalid base64 data",
     ),
     Rule(
         f.NOT_CHECKED_OFFLINE,
@@ -338,7 +427,107 @@ _RULES = (
         "Pass a resolver to check_request to fetch the bytes and check them too.",
         f"{_LIMITS} (Image sources) and {_REQUESTS}",
     ),
+    Rule(
+        "unknown-model",
+        f.WARNING,
+        FINDING,
+        "The request names a model preflight's table does not hold.",
+        "Its limits and price are not known; check_request assumes those of the model it "
+        "was given (the default model unless model= names one).",
+        "Check the name; pass model= and price_per_mtok= or add it under "
+        "[tool.preflight.models] (docs/configuration.md).",
+        "docs/models.md and docs/requests.md",
+    ),
+    # --- findings of the quality analysis (check --quality; docs/quality.md) ----
+    # Warnings, never errors: the API takes these images. Every threshold is
+    # preflight's own, chosen on the evaluation set of docs/quality.md; the
+    # vision guide gives advice and no numbers.
+    Rule(
+        BLURRY,
+        f.WARNING,
+        FINDING,
+        "The image is blurry at the size the model sees it.",
+        "Perceptual blur (Crété-Roffet et al. 2007; 0 sharp, 1 flat), measured at the size "
+        "the API processes, is 0.50 or more. The vision guide asks for sharp images; the API "
+        "accepts this one, and the model may misread it. "
+        f"{_OPT_IN}",
+        "Send a sharper original: in focus, not enlarged, not re-compressed.",
+        f"{_QUALITY} (What is measured) and {_GUIDE}",
+    ),
+    Rule(
+        UPSCALED,
+        f.WARNING,
+        FINDING,
+        "The image was enlarged: its pixels carry less detail than their number.",
+        "The detail ends at half the pixel frequency or lower and the interpolation left a "
+        "periodic trace (or pixels repeat in runs along both axes). The model sees no more "
+        "detail than the smaller original had, but the tokens are counted on every pixel; "
+        "the message names the size that keeps all the detail and the tokens it saves. "
+        f"{_OPT_IN}",
+        "Send it at the size the message names (`preflight prepare --target effective` "
+        "does), or find the image at its original resolution.",
+        f"{_QUALITY} (What is measured) and {_GUIDE}",
+    ),
+    Rule(
+        SMALL_TEXT,
+        f.WARNING,
+        FINDING,
+        "Text in the image is under 12 px (em) at the size the model sees it.",
+        "Lines of text are found by the periodic row profile of horizontal gradients; at the "
+        "size the API processes their em size is under 12 px, where text stops being "
+        "legible. The vision guide asks for text large enough to read. "
+        f"{_OPT_IN}",
+        "If the API shrinks the image and the text is at least 12 px before the shrink, split "
+        "it into tiles the API keeps (preflight.tile); otherwise capture the text larger.",
+        f"{_QUALITY} (What is measured; Tiling) and {_GUIDE}",
+    ),
+    Rule(
+        LOW_CONTRAST,
+        f.WARNING,
+        FINDING,
+        "Low contrast: luminance spreads over fewer than 64 of 255 levels.",
+        "From the 1st to the 99th percentile the luminance spans under 64 of 255 levels: a "
+        "dark, washed-out or hazy image the model may misread. "
+        f"{_OPT_IN}",
+        "Capture again with better light or exposure, or stretch the levels before sending.",
+        f"{_QUALITY} (What is measured)",
+    ),
+    Rule(
+        BLANK,
+        f.WARNING,
+        FINDING,
+        "The image is nearly uniform: a failed capture or a blank page?",
+        "No colour channel spreads over 16 of 255 levels (1st to 99th percentile). Only this "
+        "quality finding is reported for such an image. "
+        f"{_OPT_IN}",
+        "Check the capture; leave the image out if it is empty.",
+        f"{_QUALITY} (What is measured)",
+    ),
+    Rule(
+        BORDERS,
+        f.WARNING,
+        FINDING,
+        "Uniform margins cover 5% of the image or more.",
+        "Padding-like margins (letterboxing, a scanner's strip, padding) cost tokens and, in "
+        "an image the API shrinks, resolution for the content; the message names the "
+        "content's box and the tokens a crop saves. "
+        f"{_OPT_IN}",
+        "Crop to the box the message names.",
+        f"{_QUALITY} (What is measured)",
+    ),
     # --- failures: a file that could not be read or prepared -------------------
+    Rule(
+        CANNOT_PREPARE,
+        f.ERROR,
+        FAILURE,
+        "An image of a request that preflight could not prepare.",
+        "prepare_request (`preflight request --fix`) or pack_images (`preflight pack`) had "
+        "to prepare the image and prepare failed (it does not decode, or no encoding fits); "
+        "the message carries prepare's error. prepare_request leaves the image as it was, "
+        "pack_images leaves it out of every request.",
+        "Replace or re-export the image; the message says why it failed.",
+        f"{_REQUESTS} (prepare_request; pack_images)",
+    ),
     Rule(
         "bad-header",
         f.ERROR,
@@ -385,6 +574,17 @@ _RULES = (
         "Decoding a file that declares billions of pixels would exhaust memory (a "
         "decompression bomb), so prepare refuses it unread.",
         "Downscale the image with a tool you trust, or raise --pixel-cap.",
+        f"{_HOSTILE} (The caps)",
+    ),
+    Rule(
+        "over-memory-budget",
+        f.ERROR,
+        FAILURE,
+        "Decoding it would need more memory than the decode budget: refused before decoding.",
+        "The header says what a decoder must hold: the frame (samples per pixel times "
+        "bytes per sample), a JPEG's coefficient buffer, a TIFF's tile. Over the budget "
+        "(512 MiB by default) the file is refused unread, whatever its pixel count.",
+        "Convert it to 8-bit RGB with a tool you trust, or raise PREFLIGHT_MEMORY_BUDGET.",
         f"{_HOSTILE} (The caps)",
     ),
     Rule(
@@ -484,8 +684,8 @@ _RULES = (
         "unknown-name",
         f.ERROR,
         USAGE,
-        "A model, tier, surface or rule name that is not in the tables.",
-        "The message lists the known names.",
+        "A model, tier, surface, token rule or policy name that is not in the tables.",
+        "The message lists the known names, and the closest one when the name looks misspelled.",
         "Use a known name, or pass --price and --tier for a model not in the table.",
         "docs/models.md",
     ),
@@ -557,3 +757,23 @@ def get_rule(code: str) -> Rule | None:
 def finding_codes() -> tuple[str, ...]:
     """The codes check can report, in catalogue order."""
     return tuple(r.code for r in _RULES if r.kind == FINDING)
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate `name` most likely misspells (difflib's ratio at least
+    0.6), or None. Case is ignored; the candidate is returned as written."""
+    written = {c.lower(): c for c in candidates}
+    found = difflib.get_close_matches(name.strip().lower(), list(written), n=1, cutoff=0.6)
+    return written[found[0]] if found else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """The suggestion to append to an error message ("; did you mean 'X'?"),
+    or "" when no candidate is close."""
+    match = closest(name, candidates)
+    return f"; did you mean {match!r}?" if match is not None else ""
+
+
+def unknown_code_message(code: str) -> str:
+    """One line for a code the catalogue does not hold, with a suggestion."""
+    return f"unknown code {code!r}{did_you_mean(code, RULES)}"

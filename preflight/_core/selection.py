@@ -3,7 +3,8 @@
 Rules:
 - pure: selectors and paths in, decisions out;
 - a selector is a code of the catalogue, a severity (error, warning, info)
-  or ALL; anything else is an InvalidArgumentError naming the known ones;
+  or ALL; anything else is an InvalidArgumentError saying what is
+  expected, with the closest known selector when one is close (difflib);
 - layers apply in order (the configuration file's, then the command
   line's); within a layer `select` replaces what came before, then
   `extend-select` adds, `ignore` and `extend-ignore` remove; for each code
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from preflight._core.catalogue import RULES
+from preflight._core.catalogue import RULES, closest
 from preflight._core.findings import SEVERITIES, Finding
 from preflight.errors import InvalidArgumentError
 
@@ -34,10 +35,15 @@ def check_selectors(selectors: Iterable[str]) -> tuple[str, ...]:
     checked = tuple(s.strip() for s in selectors)
     for selector in checked:
         if selector != ALL and selector not in SEVERITIES and selector not in RULES:
-            raise InvalidArgumentError(
-                f"unknown code {selector!r}: expected a code (see `preflight rule --all`), "
-                f"a severity ({', '.join(SEVERITIES)}) or {ALL}"
+            expected = (
+                f"a code (see `preflight rule --all`), a severity ({', '.join(SEVERITIES)}) "
+                f"or {ALL}"
             )
+            match = closest(selector, (*RULES, *SEVERITIES, ALL))
+            hint = f": expected {expected}"
+            if match is not None:
+                hint = f"; did you mean {match!r}? Expected {expected}"
+            raise InvalidArgumentError(f"unknown code {selector!r}{hint}")
     return checked
 
 

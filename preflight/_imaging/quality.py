@@ -32,6 +32,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from preflight._core.budgets import DEFAULT_PIXEL_CAP
+from preflight._core.catalogue import (
+    BLANK,
+    BLURRY,
+    BORDERS,
+    LOW_CONTRAST,
+    SMALL_TEXT,
+    UPSCALED,
+)
 from preflight._core.findings import WARNING, Finding
 from preflight._core.geometry import Size, api_size, tokens
 from preflight._core.options import OptionKeywords, Options, make_options
@@ -47,13 +55,7 @@ if TYPE_CHECKING:
 
     FloatArray = NDArray[numpy.float32]
 
-# Stable finding codes.
-BLURRY = "blurry"
-UPSCALED = "upscaled"
-SMALL_TEXT = "small-text"
-LOW_CONTRAST = "low-contrast"
-BLANK = "blank"
-BORDERS = "borders"
+# Stable finding codes (defined in the catalogue, with every other code).
 QUALITY_CODES = (BLURRY, UPSCALED, SMALL_TEXT, LOW_CONTRAST, BLANK, BORDERS)
 
 

@@ -33,6 +33,7 @@ from preflight._core.bodies import (
     check_request,
     serialized_size,
 )
+from preflight._core.catalogue import CANNOT_PREPARE
 from preflight._core.cost import exact_cost
 from preflight._core.findings import (
     BAD_MEDIA_TYPE,
@@ -67,7 +68,6 @@ FIXABLE = frozenset(
         TRUNCATED,
     }
 )
-CANNOT_PREPARE = "cannot-prepare"
 _FILL_MARGIN = 0.98  # aim the common budget a little under what the body needs
 _FILL_ROUNDS = 6
 

@@ -348,8 +348,9 @@ def options_from_args(args: argparse.Namespace, **more: Any) -> Options:
     except UnknownNameError as error:
         if error.kind != "model":
             raise
+        lead = f"; did you mean {error.suggestion!r}? Known" if error.suggestion else "; known"
         raise command_line_error(
-            f"unknown model {error.name!r}; known: {', '.join(error.known)}. "
+            f"unknown model {error.name!r}{lead}: {', '.join(error.known)}. "
             "To price another model pass --price USD (per million input tokens) "
             "and --tier standard|high-res."
         ) from None

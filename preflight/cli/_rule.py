@@ -9,13 +9,28 @@ from __future__ import annotations
 
 import argparse
 
-from preflight._core.catalogue import FAILURE, FINDING, RULES, USAGE, Rule
+from preflight._core.catalogue import (
+    FAILURE,
+    FINDING,
+    PACK,
+    PREPARE,
+    REQUEST_FIX,
+    RULES,
+    USAGE,
+    Rule,
+    unknown_code_message,
+)
 from preflight.cli import _common
 
 _KIND_WORDS = {
-    FINDING: "finding: `preflight check` reports it about an image",
+    FINDING: "finding: `preflight check` (or `request`) reports it about an image",
     FAILURE: "failure: a file that could not be read or prepared",
     USAGE: "usage error: the command exits 2",
+}
+_FIXER_WORDS = {
+    PREPARE: "`preflight prepare` (prepare())",
+    REQUEST_FIX: "`preflight request --fix` (prepare_request())",
+    PACK: "`preflight pack` (pack_images())",
 }
 _SECTIONS = (
     (FINDING, "Findings"),
@@ -43,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = [code for code in args.codes if code not in RULES]
     if unknown:
         raise _common.command_line_error(
-            f"unknown code {unknown[0]!r}; `preflight rule --all` lists every code"
+            f"{unknown_code_message(unknown[0])} (`preflight rule --all` lists every code)"
         )
     rules = list(RULES.values()) if args.all else [RULES[code] for code in args.codes]
     if args.format == "json":
@@ -55,14 +70,27 @@ def run(args: argparse.Namespace) -> int:
     return _common.EXIT_OK
 
 
+def fixed_by_words(rule: Rule) -> str:
+    """What in preflight fixes the code, as a sentence."""
+    if not rule.fixed_by:
+        return "preflight does not fix it by itself."
+    return f"Fixed by {', '.join(_FIXER_WORDS[name] for name in rule.fixed_by)}."
+
+
 def rule_markdown(rule: Rule, level: int = 1) -> str:
     head = "#" * level
-    return (
+    text = (
         f"{head} {rule.code}\n\n"
         f"**{rule.severity}**; {_KIND_WORDS[rule.kind]}.\n\n"
         f"{rule.summary}\n\n"
-        f"{head}# What it means\n\n{rule.meaning}\n\n"
-        f"{head}# How to fix it\n\n{rule.fix}\n\n"
+    )
+    if rule.reserved:
+        text += f"Reserved: nothing reports it yet ({rule.reserved}).\n\n"
+    text += f"{head}# What it means\n\n{rule.meaning}\n\n"
+    if rule.api_words is not None:
+        text += f"{head}# The API's words\n\n`{rule.api_words}`\n\n"
+    return text + (
+        f"{head}# How to fix it\n\n{rule.fix}\n\n{fixed_by_words(rule)}\n\n"
         f"{head}# Source\n\n{rule.source}\n"
     )
 
@@ -70,17 +98,26 @@ def rule_markdown(rule: Rule, level: int = 1) -> str:
 def catalogue_markdown() -> str:
     """docs/rules.md: a table of every code, then each code in full."""
     lines = [
-        "# Finding codes",
+        "# Codes",
         "",
-        "Every code preflight reports, from `preflight/core/catalogue.py`. This page",
-        "is the output of `preflight rule --all`; `preflight rule CODE` prints one",
-        "code. Select or ignore codes with `--select`, `--ignore` and the",
-        "configuration's `select`, `ignore` and `per-file-ignores` ([ci.md](ci.md)).",
+        "Every code preflight reports, from `preflight/_core/catalogue.py`: findings",
+        "about images and requests, failures of files that could not be read or",
+        "prepared, and usage errors. This page is the output of `preflight rule --all`;",
+        "`preflight rule CODE` prints one code (`--format json` as data). Select or",
+        "ignore codes with `--select`, `--ignore` and the configuration's `select`,",
+        "`ignore` and `per-file-ignores` ([ci.md](ci.md)); a mistyped code is a usage",
+        "error that names the closest code. In an API message `<N>` stands for a",
+        "number and `<W>x<H>` for a size. SARIF output links each rule to its section",
+        "here (`helpUri`) when the installed package declares where its documentation",
+        "is ([ci.md](ci.md)).",
         "",
-        "| code | severity | kind | summary |",
-        "|---|---|---|---|",
+        "| code | severity | kind | fixed by | summary |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| `{r.code}` | {r.severity} | {r.kind} | {r.summary} |" for r in RULES.values()]
+    lines += [
+        f"| `{r.code}` | {r.severity} | {r.kind} | {', '.join(r.fixed_by) or '-'} | {r.summary} |"
+        for r in RULES.values()
+    ]
     text = "\n".join(lines) + "\n"
     for kind, title in _SECTIONS:
         text += f"\n## {title}\n"
