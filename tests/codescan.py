@@ -125,15 +125,31 @@ class _Scanner:
         # Every function of the package by name, with its module, for
         # following a parameter to the calls that give it.
         self.calls: dict[str, list[tuple[_Module, ast.Call, ast.AST | None]]] = {}
-        self.classes: set[str] = set()
+        bases: dict[str, set[str]] = {}
         for module in modules.values():
             for node, function in _walk(module.tree, None):
                 if isinstance(node, ast.ClassDef):
-                    self.classes.add(node.name)
+                    bases.setdefault(node.name, set()).update(
+                        b.id if isinstance(b, ast.Name) else b.attr
+                        for b in node.bases
+                        if isinstance(b, (ast.Name, ast.Attribute))
+                    )
                 elif isinstance(node, ast.Call):
                     name = _callee(node)
                     if name is not None:
                         self.calls.setdefault(name, []).append((module, node, function))
+        # The exception classes: a class whose base is one (or a built-in
+        # ...Error / ...Exception), to a fixed point.
+        self.errors: set[str] = set()
+        grew = True
+        while grew:
+            before = len(self.errors)
+            self.errors |= {
+                name
+                for name, parents in bases.items()
+                if any(p in self.errors or p.endswith(("Error", "Exception")) for p in parents)
+            }
+            grew = len(self.errors) != before
 
     def run(self) -> Scan:
         for module in self.modules.values():
@@ -146,7 +162,7 @@ class _Scanner:
                         target = self.scan.findings if callee == "Finding" else self.scan.actions
                         self._emit(target, _argument(node, 0, "code"), module, function, site)
                     elif any(k.arg == "code" for k in node.keywords) and (
-                        callee == "replace" or callee in self.classes
+                        callee == "replace" or callee in self.errors
                     ):
                         # replace(finding, code=...), or an error made with a
                         # finer code of its class: SomeError(..., code=...).
