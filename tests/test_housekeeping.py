@@ -51,11 +51,19 @@ def docstring(path: Path) -> str | None:
 
 
 def layers() -> list[str]:
-    """The layers contract of pyproject.toml, bottom layer first."""
+    """The layer packages in the layers contract of pyproject.toml, bottom
+    layer first (the modules beside them in a layer, such as the public
+    namespaces beside the command line, are not layer packages)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = config["tool"]["importlinter"]["contracts"]
     (contract,) = [c for c in contracts if c["type"] == "layers"]
-    return [layer for layer in reversed(contract["layers"]) if "|" not in layer]
+    found = []
+    for layer in reversed(contract["layers"]):
+        for name in re.split(r"[:|]", layer):
+            name = name.strip()
+            if name.count(".") == 1 and (PACKAGE / name.split(".")[1] / "__init__.py").is_file():
+                found.append(name)
+    return found
 
 
 def layer_packages() -> list[str]:
@@ -140,6 +148,20 @@ def test_the_docs_index_lists_every_page() -> None:
 def test_every_local_link_resolves(page: Path) -> None:
     broken = [link for link in local_links(page) if not (page.parent / link.split("#")[0]).exists()]
     assert not broken, f"{page.relative_to(ROOT)}: broken links {broken}"
+
+
+def test_docs_name_no_private_module_path() -> None:
+    """A reader imports from public names only: pages other than the
+    maintainers' (development.md) and the changelog describe what is
+    internal without its import path."""
+    pages = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+    named = {
+        str(page.relative_to(ROOT)): sorted(set(re.findall(r"\bpreflight\._\w+[\w.]*", text)))
+        for page in pages
+        if page != DEVELOPMENT
+        for text in [page.read_text(encoding="utf-8")]
+    }
+    assert not {page: found for page, found in named.items() if found}
 
 
 # docs/development.md against the tree.
