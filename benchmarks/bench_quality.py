@@ -8,7 +8,7 @@ On the same generated images, in the same process and run, interleaved
 - decode:   the shrink-on-load decode alone, to the size the API processes
             (engine.load(source, info, w, h), what analyze_quality decodes);
 - prepare:  preflight.prepare(source) (decode, encode; or verify and pass through);
-- prepare+q: preflight.prepare(source, check_quality=True) (measured on its own decode);
+- prepare+q: preflight.prepare(source, measure_quality=True) (measured on its own decode);
 - analyze:  preflight._imaging.quality.analyze_quality(source) (probe, decode, measure);
 - measure:  the numpy measures alone, on the decoded pixels.
 
@@ -83,7 +83,7 @@ def contenders_for(
     return {
         "decode": lambda: engine.load(data, probe(data), *size, pixel_cap=DEFAULT_PIXEL_CAP),
         "prepare": lambda: prepare(data, options, engine=engine.name),
-        "prepare+q": lambda: prepare(data, options, engine=engine.name, check_quality=True),
+        "prepare+q": lambda: prepare(data, options, engine=engine.name, measure_quality=True),
         "analyze": lambda: analyze_quality(data, options, engine=engine.name),
         "measure": lambda: measure_pixels(array, info.width or 1, info.height or 1),
     }

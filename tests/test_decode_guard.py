@@ -94,7 +94,7 @@ def test_ico_bomb_is_refused_before_pillow_decodes_anything(
 
 def test_ico_decodes_at_the_size_its_header_reads() -> None:
     data = ico([((16, 16), bilevel_png(64, 48))])
-    result = preflight.prepare(data, engine="pillow", format="png")
+    result = preflight.prepare(data, engine="pillow", image_format="png")
     assert (result.width, result.height) == (64, 48)
     with Image.open(io.BytesIO(result.data)) as image:
         assert image.size == (64, 48)

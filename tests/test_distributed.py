@@ -17,9 +17,18 @@ import pytest
 from helpers import FIXTURES
 
 import preflight
+from preflight._core.options import make_options
 from preflight._core.planning import plan
+from preflight._core.settings import PrepareSettings
+from preflight._runs import batch
 from preflight._runs import distributed as fleet
-from preflight.errors import ClusterError, InvalidArgumentError, MissingExtraError, UsageError
+from preflight.errors import (
+    ClusterError,
+    InvalidArgumentError,
+    MissingExtraError,
+    PreflightError,
+    UsageError,
+)
 
 dask_distributed = pytest.importorskip(
     "distributed", reason="the 'dask' extra (dask[distributed]) is not installed"
@@ -113,22 +122,26 @@ def test_the_bag_and_the_frame(client: Any) -> None:
     assert client.compute(fleet.reports_bag([])).result() == []
 
 
-def _local_prepare(jobs: list[fleet.PrepareJob], out: str) -> fleet.PrepareResult:
-    """The single-process run, with the same naming."""
+def _local_prepare(
+    jobs: list[fleet.PrepareJob], out: str, settings: PrepareSettings | None = None
+) -> fleet.PrepareResult:
+    """The single-process run, with the batch engine's naming and writing."""
+    options, chosen = make_options(), settings or PrepareSettings()
     names = fleet.OutputNames(out, (job.source for job in jobs))
     entries: list[dict[str, object]] = []
     totals = fleet.PrepareTotals()
     for job in jobs:
         try:
-            result = preflight.prepare(job.source)
-            destination = names.claim(job, result.extension)
-            result.save(destination)
-        except preflight.PreflightError as error:
-            entries.append(fleet.error_entry(job.source, error))
-            totals = totals + fleet.PrepareTotals(files=1, failed=1)
-            continue
-        entries.append(fleet.manifest_entry(job.source, result, destination))
-        totals = totals + fleet.PrepareTotals.of(result)
+            made = batch.make(job.source, options, chosen)
+            where = names.claim_all(job, made.extensions, tiled=chosen.tile)
+            entry, share = batch.write_made(job.source, made, where, options)
+        except PreflightError as error:
+            entry, share = (
+                fleet.error_entry(job.source, error),
+                fleet.PrepareTotals(files=1, failed=1),
+            )
+        entries.append(entry)
+        totals = totals + share
     return fleet.PrepareResult(tuple(entries), totals)
 
 
@@ -199,7 +212,7 @@ def test_the_callers_mistakes_raise_before_anything_is_sent(client: Any) -> None
     with pytest.raises(UsageError):
         fleet.check_on_cluster(SOURCES, client, model="no-such-model")
     with pytest.raises(InvalidArgumentError):
-        fleet.prepare_on_cluster([], "out", client, format="tiff-nope")
+        fleet.prepare_on_cluster([], "out", client, image_format="tiff-nope")
     with pytest.raises(InvalidArgumentError):
         fleet.check_on_cluster(SOURCES, client, partition_size=0)
     with pytest.raises(InvalidArgumentError):

@@ -149,7 +149,7 @@ def test_engines_agree_on_pixels(fmt: str) -> None:
     pytest.importorskip("pyvips")
     data = encode(photo(1800, 1200, seed=2), fmt, **({"quality": 92} if fmt != "PNG" else {}))
     outputs = [
-        decoded(preflight.prepare(data, engine=name, format="png", model=STANDARD).data)
+        decoded(preflight.prepare(data, engine=name, image_format="png", model=STANDARD).data)
         for name in ENGINES
     ]
     assert outputs[0].shape == outputs[1].shape
@@ -162,7 +162,7 @@ def test_engines_take_the_same_first_frame(name: str) -> None:
     with Image.open(io.BytesIO(data)) as source:
         first = np.asarray(source.convert("RGB"), dtype=np.float64)
     for engine in ENGINES:
-        result = preflight.prepare(data, engine=engine, format="png", model=STANDARD)
+        result = preflight.prepare(data, engine=engine, image_format="png", model=STANDARD)
         assert np.abs(decoded(result.data) - first).mean() < 3, engine
 
 
@@ -251,7 +251,7 @@ def test_icc_tagged_images_become_srgb_like_pillows_conversion(engine: str, fmt:
         assert reference is not None
         raw = np.asarray(original.convert("RGB"), dtype=np.float64)
     result = preflight.prepare(
-        data, engine=engine, format="png", target="box=48x48", model=STANDARD
+        data, engine=engine, image_format="png", target="box=48x48", model=STANDARD
     )
     expected = np.asarray(reference.resize((result.width, result.height)), dtype=np.float64)
     ours = decoded(result.data).astype(np.float64)
@@ -280,7 +280,7 @@ def test_cmyk_with_a_profile_matches_pillows_conversion() -> None:
     expected = np.asarray(reference, dtype=np.float64)
     assert np.abs(expected - naive).mean() > 5  # the profile matters for this test
     for engine in ENGINES:
-        result = preflight.prepare(data, engine=engine, format="png", model=STANDARD)
+        result = preflight.prepare(data, engine=engine, image_format="png", model=STANDARD)
         assert np.abs(decoded(result.data) - expected).mean() < 2, engine
 
 
@@ -310,7 +310,9 @@ def test_blocked_loader_is_named_as_the_reason() -> None:
 @pytest.mark.parametrize("name", ["cut-in-pixels.jpg", "cut-in-pixels.png"])
 def test_truncated_pixels_fail_instead_of_turning_grey(engine: str, name: str) -> None:
     with pytest.raises(DecodeError):
-        preflight.prepare(FIXTURES / "hostile" / name, engine=engine, format="png", model=STANDARD)
+        preflight.prepare(
+            FIXTURES / "hostile" / name, engine=engine, image_format="png", model=STANDARD
+        )
 
 
 def test_pillow_keeps_its_bomb_guard_when_our_cap_is_raised() -> None:
@@ -364,7 +366,7 @@ def test_engines_turn_by_the_parsers_orientation() -> None:
     assert preflight.probe(data).orientation == 1
     for name in ENGINES:
         result = preflight.prepare(
-            data, engine=name, format="png", target="box=150x50", model=STANDARD
+            data, engine=name, image_format="png", target="box=150x50", model=STANDARD
         )
         assert (result.width, result.height) == (150, 50)
         expected = np.asarray(picture.resize((150, 50), Image.Resampling.LANCZOS))
@@ -382,5 +384,5 @@ def test_damaged_exif_prints_no_pillow_warnings() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name in ENGINES:
-            result = preflight.prepare(data, engine=name, format="png", model=STANDARD)
+            result = preflight.prepare(data, engine=name, image_format="png", model=STANDARD)
             assert (result.width, result.height) == (80, 40)

@@ -262,7 +262,7 @@ def test_libvips_differences_are_known(name: str, data: bytes, pillow_turns: boo
 @pytest.mark.parametrize("engine", ENGINES)
 def test_both_engines_show_the_xmp_orientation(engine: str) -> None:
     data = jpeg([XMP_ID + xmp_packet(6)])
-    result = preflight.prepare(data, engine=engine, format="png")
+    result = preflight.prepare(data, engine=engine, image_format="png")
     assert (result.width, result.height) == (6, 12)
     with Image.open(io.BytesIO(result.data)) as image:
         assert image.size == (6, 12)
@@ -277,7 +277,7 @@ def test_tiff_orientation_is_turned_once(engine: str) -> None:
     data = tiff(12, 6, extra=[(0x0112, 3, 6)])
     if engine == "vips":
         pytest.importorskip("pyvips")
-    result = preflight.prepare(data, engine=engine, format="png")
+    result = preflight.prepare(data, engine=engine, image_format="png")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Image.open(io.BytesIO(data)) as image:

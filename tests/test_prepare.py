@@ -149,7 +149,7 @@ def test_marked_corner_ends_where_the_viewer_sees_it(
     data = encode(stored, fmt, exif=exif.tobytes(), **options)
     assert preflight.probe(data).orientation == orientation
 
-    result = preflight.prepare(data, engine=engine, format="png", model=STANDARD)
+    result = preflight.prepare(data, engine=engine, image_format="png", model=STANDARD)
     shown_w, shown_h = (height, width) if orientation >= 5 else (width, height)
     assert (result.width, result.height) == (shown_w, shown_h)
     inset = mark // 2  # the middle of each mark, clear of edge blur
@@ -165,7 +165,9 @@ def test_marked_corner_ends_where_the_viewer_sees_it(
 def test_transparency_flattened_onto_white(engine: str) -> None:
     image = Image.new("RGBA", (60, 40), (0, 0, 0, 0))
     ImageDraw.Draw(image).rectangle((20, 10, 40, 30), fill=(255, 0, 0, 255))
-    result = preflight.prepare(encode(image, "PNG"), engine=engine, format="jpeg", model=STANDARD)
+    result = preflight.prepare(
+        encode(image, "PNG"), engine=engine, image_format="jpeg", model=STANDARD
+    )
     assert min(rgb_at(result.data, 2, 2)) > 245  # white, never black
     red = rgb_at(result.data, 30, 20)
     assert red[0] > 200 and red[1] < 60
@@ -180,7 +182,7 @@ def test_transparency_flattened_onto_white(engine: str) -> None:
 def test_cmyk_matches_pillows_conversion(engine: str) -> None:
     source = photo(64, 48).convert("CMYK")
     data = encode(source, "JPEG", quality=95)
-    result = preflight.prepare(data, engine=engine, format="png", model=STANDARD)
+    result = preflight.prepare(data, engine=engine, image_format="png", model=STANDARD)
     with Image.open(io.BytesIO(data)) as original:
         reference = np.asarray(original.convert("RGB"), dtype=np.float32)
     with Image.open(io.BytesIO(result.data)) as out:
@@ -205,7 +207,7 @@ def test_tight_byte_budget_is_honoured(engine: str) -> None:
 
 def test_impossible_byte_budget_is_a_clear_error() -> None:
     with pytest.raises(ByteBudgetError):
-        preflight.prepare(encode(photo(200, 200), "PNG"), max_bytes=8, format="png")
+        preflight.prepare(encode(photo(200, 200), "PNG"), max_bytes=8, image_format="png")
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -306,7 +308,7 @@ def test_unsupported_and_bad_arguments() -> None:
     with pytest.raises(InvalidArgumentError):
         preflight.prepare(FIXTURES / "samples" / "baseline.jpg", engine="magick", model=STANDARD)
     with pytest.raises(InvalidArgumentError):
-        preflight.prepare(FIXTURES / "samples" / "baseline.jpg", format="bmp", model=STANDARD)
+        preflight.prepare(FIXTURES / "samples" / "baseline.jpg", image_format="bmp", model=STANDARD)
     with pytest.raises(InvalidArgumentError):
         preflight.prepare(FIXTURES / "samples" / "baseline.jpg", target="huge", model=STANDARD)
 
@@ -372,7 +374,9 @@ def test_auto_png_over_budget_becomes_jpeg_before_shrinking(engine: str) -> None
     assert (result.width, result.height) == (1000, 750)
     assert len(result.base64()) <= 300_000
     assert "format-changed" in [a.code for a in result.actions]
-    forced = preflight.prepare(data, engine=engine, max_bytes=300_000, format="png", model=STANDARD)
+    forced = preflight.prepare(
+        data, engine=engine, max_bytes=300_000, image_format="png", model=STANDARD
+    )
     assert forced.media_type == "image/png"
     assert len(forced.base64()) <= 300_000
     assert forced.width < 1000
@@ -480,7 +484,7 @@ def test_a_gif_still_is_its_first_frame_at_its_own_size(engine: str) -> None:
     # The second frame grows the canvas to 56x40 (the size the API's limits
     # see); the still is the first frame, 40x30, not stretched to 56x40.
     path = FIXTURES / "samples" / "animated-frame-outgrows-screen.gif"
-    result = preflight.prepare(path, engine=engine, format="png", model=STANDARD)
+    result = preflight.prepare(path, engine=engine, image_format="png", model=STANDARD)
     assert (result.width, result.height) == (40, 30)
     with Image.open(path) as first:
         expected = np.asarray(first.convert("RGB"))

@@ -1,6 +1,6 @@
-# The quality analysis wired into the library: inspect(quality=True) appends
+# The quality analysis wired into the library: inspect(measure_quality=True) appends
 # its warnings (and an error finding, never an exception, for pixels that do
-# not decode); prepare(check_quality=True) puts them on the result, measured
+# not decode); prepare(measure_quality=True) puts them on the result, measured
 # on prepare's own decode; prepare(target="effective") sends an enlarged
 # image at the size that carries its detail; "effective" is refused where no
 # pixels are measured; tile() takes options like every public function.
@@ -34,29 +34,29 @@ def enlarged() -> bytes:
 
 
 def test_inspect_appends_quality_findings_only_when_asked() -> None:
-    report = preflight.inspect(blurry(), quality=True)
+    report = preflight.inspect(blurry(), measure_quality=True)
     assert BLURRY in [f.code for f in report.findings]
     assert not report.rejected  # warnings, not errors
     assert preflight.inspect(blurry()).findings == ()
-    assert preflight.inspect(png(scene()), quality=True).findings == ()
+    assert preflight.inspect(png(scene()), measure_quality=True).findings == ()
 
 
 def test_inspect_quality_follows_the_options() -> None:
-    report = preflight.inspect(enlarged(), quality=True, tier="standard", rule="patches")
+    report = preflight.inspect(enlarged(), measure_quality=True, tier="standard", rule="patches")
     finding = next(f for f in report.findings if f.code == UPSCALED)
     assert "patches rule" in finding.message
 
 
 def test_inspect_quality_reports_pixels_that_do_not_decode() -> None:
-    report = preflight.inspect(png_with_bad_idat(), quality=True)
+    report = preflight.inspect(png_with_bad_idat(), measure_quality=True)
     assert [f.code for f in report.findings] == ["undecodable"]
     assert report.rejected
     with pytest.raises(preflight.UsageError):
-        preflight.inspect(png(scene()), quality="yes")  # type: ignore[arg-type]
+        preflight.inspect(png(scene()), measure_quality="yes")  # type: ignore[arg-type]
 
 
 def test_inspect_quality_skips_what_the_api_refuses() -> None:
-    report = preflight.inspect(b"not an image", quality=True)
+    report = preflight.inspect(b"not an image", measure_quality=True)
     assert [f.code for f in report.findings] == ["not-an-image"]
 
 
@@ -65,16 +65,16 @@ def test_inspect_quality_skips_what_the_api_refuses() -> None:
 
 @engines
 def test_prepare_puts_quality_findings_on_the_result(engine: str) -> None:
-    result = preflight.prepare(blurry(), engine=engine, check_quality=True)
+    result = preflight.prepare(blurry(), engine=engine, measure_quality=True)
     assert result.passed_through  # measured, and still sent byte for byte
     assert BLURRY in [f.code for f in result.findings]
     assert preflight.prepare(blurry(), engine=engine).findings == ()
     big = scene(2400, 1800).filter(ImageFilter.GaussianBlur(10))
-    resized = preflight.prepare(png(big), engine=engine, check_quality=True, tier="standard")
+    resized = preflight.prepare(png(big), engine=engine, measure_quality=True, tier="standard")
     assert not resized.passed_through
     assert BLURRY in [f.code for f in resized.findings]
     with pytest.raises(preflight.UsageError):
-        preflight.prepare(blurry(), check_quality=1)  # type: ignore[arg-type]
+        preflight.prepare(blurry(), measure_quality=1)  # type: ignore[arg-type]
 
 
 @engines
@@ -113,14 +113,14 @@ def test_effective_is_a_target_only_where_pixels_are_measured() -> None:
 def test_tile_takes_options() -> None:
     data = png(Image.new("RGB", (1500, 3100), "white"))
     options = preflight.make_options(tier="standard", rule="patches")
-    by_options = preflight.tile(data, options, format="png")
-    by_keywords = preflight.tile(data, tier="standard", rule="patches", format="png")
+    by_options = preflight.tile(data, options, image_format="png")
+    by_keywords = preflight.tile(data, tier="standard", rule="patches", image_format="png")
     assert by_options.layout == by_keywords.layout and by_options.rule == "patches"
     assert by_options.tokens == by_keywords.tokens
-    high = preflight.tile(data, tier="high-res", format="png")
+    high = preflight.tile(data, tier="high-res", image_format="png")
     assert len(high.layout.boxes) < len(by_options.layout.boxes)
     with pytest.raises(preflight.ByteBudgetError):
-        preflight.tile(png(scene(900, 700)), max_bytes=1000, format="jpeg")
+        preflight.tile(png(scene(900, 700)), max_bytes=1000, image_format="jpeg")
     with pytest.raises(preflight.UsageError):
         preflight.tile(data, modle="x")  # type: ignore[call-arg]
 

@@ -110,7 +110,7 @@ def png(image: Image.Image) -> bytes:
 @engines
 def test_tiles_are_the_source_pixels_in_reading_order(engine: str) -> None:
     source = page(1500, 3100)
-    result = tile(png(source), engine=engine, overlap=80, format="png", tier="standard")
+    result = tile(png(source), engine=engine, overlap=80, image_format="png", tier="standard")
     labels = [image.label for image in result.images]
     assert labels == [f"Image {n}:" for n in range(1, len(result.images) + 1)]
     overview = result.overview

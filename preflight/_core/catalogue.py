@@ -94,8 +94,8 @@ _QUALITY = "docs/quality.md"
 _GUIDE = f"{_LIMITS} (Quality; the vision guide)"
 _UNDECODABLE = "Could not process image"
 _OPT_IN = (
-    "Measured only when asked: `check --quality`, inspect(quality=True), "
-    "prepare(check_quality=True)."
+    "Measured only when asked: `check --quality`, inspect(measure_quality=True), "
+    "prepare(measure_quality=True)."
 )
 
 _RULES = (

@@ -19,8 +19,10 @@ Rules:
   refused for the same reason;
 - the source is only ever read; save() writes atomically and refuses to
   overwrite the source;
-- check_quality=True adds the quality findings (preflight._imaging.quality) measured
-  on prepare's own decode (what is sent, at the size the model sees it);
+- the settings (a PrepareSettings, or the same keywords) are validated
+  once, at the entry, and read from that object only;
+- measure_quality=True adds the quality findings (preflight._imaging.quality)
+  measured on prepare's own decode (what is sent, at the size the model sees it);
   target="effective" measures first, then sends the image at the size that
   carries all its detail (effective_size): prepare is the one place that
   resolves that measured target into a box.
@@ -45,14 +47,19 @@ from preflight._core.cost import exact_cost
 from preflight._core.estimation import Estimate, estimate_with
 from preflight._core.findings import Finding
 from preflight._core.formats import FORMATS, MEDIA_TYPES
-from preflight._core.geometry import Target, parse_target, target_size, tokens
+from preflight._core.geometry import Target, target_size, tokens
 from preflight._core.info import ImageInfo, base64_length
-from preflight._core.options import OptionKeywords, Options, make_options
+from preflight._core.options import OptionKeywords, Options
 from preflight._core.rules import many_images_side_limit
+from preflight._core.settings import (
+    DEFAULT_ENCODER_QUALITY,
+    PrepareKeywords,
+    PrepareSettings,
+    prepare_call,
+)
+from preflight._core.settings import image_format_key as image_format_key
 from preflight._core.tables import Tier
-from preflight._imaging.engines import engine_name
 from preflight._imaging.engines.base import (
-    OUTPUT_FORMATS,
     VERIFY_SIDE,
     Engine,
     Pixels,
@@ -75,8 +82,17 @@ from preflight.errors import (
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    class PrepareCallKeywords(OptionKeywords, PrepareKeywords, total=False):
+        """prepare()'s keywords: the Options' and the PrepareSettings' (and,
+        for one release, the 0.2 names format=, quality= and check_quality=)."""
+
+        format: str
+        quality: int | None
+        check_quality: bool
+
+
 # Encoding choices of preflight's own: the facts say nothing about quality.
-DEFAULT_QUALITY = 85  # first JPEG/WebP quality tried (a common visually lossless default)
+DEFAULT_QUALITY = DEFAULT_ENCODER_QUALITY  # first JPEG/WebP quality tried
 QUALITY_FLOOR = 40  # below this the byte budget is met by shrinking instead
 _SHRINK_MARGIN = 0.9  # aim a little under the budget when shrinking
 _LOSSY_SOURCES = frozenset({"jpeg", "heic", "avif"})
@@ -105,7 +121,7 @@ class PreparedImage:
     actions: tuple[Action, ...] = field(default=())
     engine: str | None = None  # None for a pass-through
     source_estimate: Estimate | None = None  # the source as the API would take it
-    findings: tuple[Finding, ...] = ()  # quality findings (check_quality=True), as sent
+    findings: tuple[Finding, ...] = ()  # quality findings (measure_quality=True), as sent
 
     @property
     def format(self) -> str:
@@ -196,38 +212,32 @@ def prepare(
     source: Source,
     options: Options | None = None,
     *,
-    target: str | Target = "api",
-    format: str = "auto",
-    quality: int | None = None,
-    engine: str | None = None,
-    pixel_cap: int = DEFAULT_PIXEL_CAP,
-    check_quality: bool = False,
-    **keywords: Unpack[OptionKeywords],
+    settings: PrepareSettings | None = None,
+    **keywords: Unpack[PrepareCallKeywords],
 ) -> PreparedImage:
     """The bytes to send for `source`: accepted by the API as they are, and
     not resized by it, under `options` (or the same keywords): the model's
     tier, the surface's byte limit (or max_bytes), and, in a request of more
     than 20 images, the many-image side limit. See the module comment.
-    check_quality=True puts the quality findings on the result (`findings`);
-    target="effective" sends the image at its effective resolution."""
-    chosen_options = make_options(options, **keywords)
-    chosen = parse_target(target, measured=True)
-    if not isinstance(check_quality, bool):
-        raise InvalidArgumentError(f"check_quality must be True or False, got {check_quality!r}")
+    `settings` (a PrepareSettings, or the same keywords: target,
+    image_format, encoder_quality, engine, pixel_cap, measure_quality,
+    thresholds): measure_quality=True puts the quality findings on the
+    result (`findings`); target="effective" sends the image at its
+    effective resolution."""
+    chosen_options, wanted = prepare_call(
+        options, settings, dict(keywords), where="prepare", stacklevel=2
+    )
+    if wanted.tile:
+        raise InvalidArgumentError("settings.tile is True: tile() makes tiles, prepare() one image")
+    chosen = wanted.target
+    measure = wanted.measure_quality
     effective = chosen.policy == "effective"
     if effective:
         chosen = Target()  # measured at the size the API processes, then boxed below
-    out_format = _check_format(format)
-    if engine is not None:
-        engine_name(engine)  # a bad name is an error even when no engine is needed
+    out_format = wanted.image_format
+    quality, engine, pixel_cap = wanted.encoder_quality, wanted.engine, wanted.pixel_cap
     tier = chosen_options.tier
     limit = chosen_options.max_image_bytes
-    if quality is not None and (
-        isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100
-    ):
-        raise InvalidArgumentError(f"quality must be a whole number 1..100, got {quality!r}")
-    if isinstance(pixel_cap, bool) or not isinstance(pixel_cap, int) or pixel_cap < 1:
-        raise InvalidArgumentError(f"pixel_cap must be a whole number of pixels, got {pixel_cap!r}")
 
     opened = open_source(source, engine=engine, pixel_cap=pixel_cap)
     data_source, info, runner = opened.data, opened.info, opened.engine
@@ -247,7 +257,7 @@ def prepare(
     pixels: Pixels | None = None
     findings: tuple[Finding, ...] = ()
     processed = (want_w, want_h)
-    if check_quality or effective:
+    if measure or effective:
         from preflight._imaging.quality import effective_size, judge_pixels
 
         pixels = _exact(
@@ -256,13 +266,13 @@ def prepare(
             want_w,
             want_h,
         )
-        report = judge_pixels(runner, pixels, shown_w, shown_h, chosen_options)
-        if check_quality:
+        report = judge_pixels(runner, pixels, shown_w, shown_h, chosen_options, wanted.thresholds)
+        if measure:
             findings = report.findings
         if effective:
             # The box that keeps every detail the measures trust (no smaller
             # than what the judgement calls an enlargement's true size).
-            want_w, want_h = effective_size(report.measures, tier)
+            want_w, want_h = effective_size(report.measures, tier, wanted.thresholds)
 
     repaired: Action | None = None
     if _can_pass_through(info, (want_w, want_h), limit, out_format):
@@ -344,16 +354,6 @@ def prepare(
     )
 
 
-def _check_format(fmt: str) -> str:
-    key = fmt.strip().lower()
-    key = "jpeg" if key == "jpg" else key
-    if key != "auto" and key not in OUTPUT_FORMATS:
-        raise InvalidArgumentError(
-            f"unknown output format {fmt!r}; known: auto, {', '.join(OUTPUT_FORMATS)}"
-        )
-    return key
-
-
 def _read_all(source: SourceData) -> bytes:
     if isinstance(source, bytes):
         return source
@@ -370,10 +370,12 @@ def _source_estimate(info: ImageInfo, options: Options) -> Estimate | None:
     return estimate_with(info.width, info.height, options)
 
 
-def decode_failure(data: bytes, info: ImageInfo, *, engine: str | None = None) -> str | None:
+def decode_failure(
+    data: bytes, info: ImageInfo, *, engine: str | None = None, pixel_cap: int = DEFAULT_PIXEL_CAP
+) -> str | None:
     """Why `data` (an image of the four accepted formats) does not decode to
     its stated size, or None when it does: what check --decode asks."""
-    return _decode_failure(engine_for(info, engine), data, info, DEFAULT_PIXEL_CAP)
+    return _decode_failure(engine_for(info, engine), data, info, pixel_cap)
 
 
 def _decode_failure(runner: Engine, data: bytes, info: ImageInfo, pixel_cap: int) -> str | None:

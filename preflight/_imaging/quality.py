@@ -31,7 +31,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from preflight._core.budgets import DEFAULT_PIXEL_CAP
 from preflight._core.catalogue import (
     BLANK,
     BLURRY,
@@ -42,7 +41,10 @@ from preflight._core.catalogue import (
 )
 from preflight._core.findings import WARNING, Finding
 from preflight._core.geometry import Size, api_size, tokens
-from preflight._core.options import OptionKeywords, Options, make_options
+from preflight._core.options import OptionKeywords, Options
+from preflight._core.settings import DEFAULT_THRESHOLDS as DEFAULT_THRESHOLDS
+from preflight._core.settings import CheckKeywords, CheckSettings, check_call
+from preflight._core.settings import Thresholds as Thresholds
 from preflight._core.tables import DEFAULT_TOKEN_RULE, Tier, get_tier
 from preflight._imaging.engines.base import Engine, Pixels
 from preflight._imaging.opening import open_source
@@ -53,30 +55,13 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
     from typing_extensions import Unpack
 
+    class QualityKeywords(OptionKeywords, CheckKeywords, total=False):
+        """analyze_quality's keywords: the Options' and the CheckSettings'."""
+
     FloatArray = NDArray[numpy.float32]
 
 # Stable finding codes (defined in the catalogue, with every other code).
 QUALITY_CODES = (BLURRY, UPSCALED, SMALL_TEXT, LOW_CONTRAST, BLANK, BORDERS)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Where each finding starts. preflight's own numbers, chosen on the
-    evaluation set (docs/quality.md); the vision guide gives none."""
-
-    blur: float = 0.5  # perceptual blur (0 sharp .. 1 flat) at or above this: blurry
-    upscaled: float = 0.5  # effective/actual resolution at or below this: upscaled
-    # and, for a smooth enlargement, the spectrum's cut-off must agree with an
-    # interpolation periodicity at least this strong (1 to 3 on originals,
-    # however smooth; tens on enlargements):
-    periodicity: float = 6.0
-    text_px: float = 12.0  # estimated text size (em, processed px) below this: small
-    low_contrast: int = 64  # luminance spread (1st..99th percentile, of 255) below this
-    blank: int = 16  # every channel's spread below this: blank
-    border_fraction: float = 0.05  # uniform margins covering at least this share of the area
-
-
-DEFAULT_THRESHOLDS = Thresholds()
 
 
 @dataclass(frozen=True)
@@ -513,22 +498,26 @@ def analyze_quality(
     source: Source,
     options: Options | None = None,
     *,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-    engine: str | None = None,
-    pixel_cap: int = DEFAULT_PIXEL_CAP,
-    **keywords: Unpack[OptionKeywords],
+    settings: CheckSettings | None = None,
+    **keywords: Unpack[QualityKeywords],
 ) -> QualityReport:
     """Decode `source` once, at the size the API processes for the options'
     tier (shrink-on-load), measure it and judge the measures. `options` (or
-    the same keywords) as everywhere: the tier and the token rule matter."""
-    chosen = make_options(options, **keywords)
-    opened = open_source(source, engine=engine, pixel_cap=pixel_cap)
+    the same keywords) as everywhere: the tier and the token rule matter.
+    `settings` (or the same keywords: thresholds, engine, pixel_cap) as
+    inspect() takes them; its decode and measure_quality flags are moot here."""
+    chosen, check = check_call(
+        options, settings, dict(keywords), where="analyze_quality", stacklevel=2
+    )
+    opened = open_source(source, engine=check.engine, pixel_cap=check.pixel_cap)
     runner = opened.engine
     processed_w, processed_h = api_size(opened.width, opened.height, chosen.tier)
-    pixels = runner.load(opened.data, opened.info, processed_w, processed_h, pixel_cap=pixel_cap)
+    pixels = runner.load(
+        opened.data, opened.info, processed_w, processed_h, pixel_cap=check.pixel_cap
+    )
     if runner.size(pixels) != (processed_w, processed_h):
         pixels = runner.resize(pixels, processed_w, processed_h)
-    return judge_pixels(runner, pixels, opened.width, opened.height, chosen, thresholds)
+    return judge_pixels(runner, pixels, opened.width, opened.height, chosen, check.thresholds)
 
 
 def judge_pixels(

@@ -34,10 +34,16 @@ from preflight._core.blocks import (
     media_type,
     text_block,
 )
-from preflight._core.budgets import DEFAULT_PIXEL_CAP
 from preflight._core.geometry import Size, api_size, check_size, patches, tokens
 from preflight._core.info import base64_length
-from preflight._core.options import OptionKeywords, Options, make_options
+from preflight._core.options import OptionKeywords, Options
+from preflight._core.settings import (
+    DEFAULT_ENCODER_QUALITY,
+    PrepareKeywords,
+    PrepareSettings,
+    prepare_call,
+)
+from preflight._core.settings import DEFAULT_OVERLAP as DEFAULT_OVERLAP
 from preflight._core.tables import DEFAULT_TOKEN_RULE, PATCH_PX, Tier, get_tier
 from preflight._imaging.engines.base import Engine, Pixels, looks_flat
 from preflight._imaging.opening import open_source
@@ -47,9 +53,17 @@ from preflight.errors import ByteBudgetError, InvalidArgumentError
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-# preflight's own defaults: the facts say nothing about overlap.
-DEFAULT_OVERLAP = 64  # px: a line of text up to about 40 px high is whole in some tile
-DEFAULT_QUALITY = 85  # JPEG quality for photo-like tiles (as prepare's default)
+    class TileKeywords(OptionKeywords, PrepareKeywords, total=False):
+        """tile()'s keywords: the Options' and the PrepareSettings' (and, for
+        one release, the 0.2 names format= and quality=)."""
+
+        format: str
+        quality: int
+
+
+# JPEG quality for photo-like tiles: prepare's default (the facts say
+# nothing about encoder quality; DEFAULT_OVERLAP is preflight's own too).
+DEFAULT_QUALITY = DEFAULT_ENCODER_QUALITY
 _MAX_COLUMNS = 256
 
 Box = tuple[int, int, int, int]  # (left, top, right, bottom), source pixels
@@ -204,27 +218,23 @@ def tile(
     source: Source,
     options: Options | None = None,
     *,
-    overlap: int = DEFAULT_OVERLAP,
-    overview: bool = True,
-    format: str = "auto",
-    quality: int = DEFAULT_QUALITY,
-    engine: str | None = None,
-    pixel_cap: int = DEFAULT_PIXEL_CAP,
-    **keywords: Unpack[OptionKeywords],
+    settings: PrepareSettings | None = None,
+    **keywords: Unpack[TileKeywords],
 ) -> Tiling:
     """Split `source` into overlapping tiles the tier keeps unresized, plus
     (with overview=True, and only when there is more than one tile) the whole
     image at the size the API would process it. An image the tier already
     keeps unresized comes back as one tile. `options` (or the same keywords)
     as everywhere: the tier, the token rule, the surface's image cap and the
-    per-image byte limit (or max_bytes) come from it."""
-    if format not in ("auto", "png", "jpeg"):
-        raise InvalidArgumentError(f"tile format must be auto, png or jpeg, got {format!r}")
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
-        raise InvalidArgumentError(f"quality must be 1..100, got {quality!r}")
-    if not isinstance(overview, bool):
-        raise InvalidArgumentError(f"overview must be True or False, got {overview!r}")
-    chosen = make_options(options, **keywords)
+    per-image byte limit (or max_bytes) come from it. `settings` (or the same
+    keywords: overlap, overview, image_format auto/png/jpeg, encoder_quality,
+    engine, pixel_cap) as prepare() takes them; a target or measure_quality,
+    which tiles cannot honour, is refused."""
+    chosen, wanted = prepare_call(options, settings, dict(keywords), where="tile", stacklevel=2)
+    wanted.check_tileable()
+    overlap, overview, format = wanted.overlap, wanted.overview, wanted.image_format
+    quality = wanted.encoder_quality or DEFAULT_QUALITY
+    engine, pixel_cap = wanted.engine, wanted.pixel_cap
     resolved, rule = chosen.tier, chosen.rule
     limit = chosen.max_image_bytes
     opened = open_source(source, engine=engine, pixel_cap=pixel_cap)

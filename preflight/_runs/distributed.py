@@ -6,9 +6,12 @@ Rules:
 - dask is an optional extra (`dask`), imported inside the functions here;
   nothing of it loads at `import preflight`;
 - partitions of sources (paths or URLs) go to the workers, which run the
-  same inspect / prepare / plan as one process does: every answer equals
-  the single-process one, and comes back in input order (a bag keeps its
+  batch engine's units of work (preflight._runs.batch: check_one, make,
+  write_made) and plan, as one process does: every answer equals the
+  single-process one, and comes back in input order (a bag keeps its
   partitions' order; futures are gathered in the order submitted);
+- the Options and the settings (CheckSettings, PrepareSettings) are
+  validated here, once, and travel to the workers whole;
 - totals are exact: ints and Decimals, summed per partition on the
   workers and across partitions here, never as floats;
 - a bad file is a finding (check) or an error entry (prepare), made on the
@@ -16,31 +19,35 @@ Rules:
   raise here, before anything is sent;
 - what crosses the wire pickles: frozen dataclasses, dicts, ints,
   Decimals, numpy arrays, and module-level functions by reference;
-- prepare names its outputs here, in input order (the workers hold the
-  encoded bytes meanwhile), so names never depend on which worker ends first.
+- prepare names its outputs here, in input order, with the batch engine's
+  OutputNames (the workers hold the encoded bytes meanwhile), so names
+  never depend on which worker ends first.
 """
 
 from __future__ import annotations
 
-import os
-import posixpath
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preflight._core.cost import exact_cost, total_cost
-from preflight._core.findings import WARNING
-from preflight._core.geometry import Target, parse_target
 from preflight._core.options import OptionKeywords, Options, make_options
-from preflight._imaging.inspection import Report, inspect
-from preflight._imaging.preparation import DEFAULT_PIXEL_CAP, PreparedImage, prepare
-from preflight._inputs.remote import RemoteFile, is_url, walk_url
+from preflight._core.settings import CheckSettings, PrepareSettings, check_call, prepare_call
+from preflight._imaging.inspection import Report
+from preflight._imaging.preparation import PreparedImage
+from preflight._inputs.remote import RemoteFile
+from preflight._runs.batch import FAILED, Made, error_entry, image_entry, make, write_made
+from preflight._runs.batch import CheckTotals as CheckTotals
+from preflight._runs.batch import Item as Item
+from preflight._runs.batch import OutputNames as OutputNames
+from preflight._runs.batch import PrepareJob as PrepareJob
+from preflight._runs.batch import PrepareTotals as PrepareTotals
+from preflight._runs.batch import check_many as check_many
+from preflight._runs.batch import prepare_jobs as prepare_jobs
+from preflight._runs.batch import sum_check_totals as sum_check_totals
+from preflight._runs.resume import MANIFEST_NAME as MANIFEST_NAME
 from preflight.errors import (
-    DataError,
     EngineError,
     InvalidArgumentError,
     MissingExtraError,
@@ -57,6 +64,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from preflight._core.planning import Plan
+    from preflight._imaging.inspection import InspectKeywords
+    from preflight._imaging.preparation import PrepareCallKeywords
 
 # Files per partition: inspect takes tens of microseconds a file, so a
 # partition must be large for the task overhead (about a millisecond) not to
@@ -66,10 +75,6 @@ PREPARE_PARTITION = 8
 PLAN_PARTITION = 1 << 20
 # How long connect() tries to reach a scheduler.
 CONNECT_TIMEOUT = "30s"
-# The manifest the CLI writes under --out: never an output's name.
-MANIFEST_NAME = "preflight-manifest.jsonl"
-
-Item = str | RemoteFile
 
 
 def _dask() -> Any:
@@ -161,89 +166,9 @@ def _partition_size(value: int, what: str) -> int:
 
 
 @dataclass(frozen=True)
-class CheckTotals:
-    """check's summary, exactly: the accepted images' tokens and cost."""
-
-    files: int = 0
-    rejected: int = 0
-    warned: int = 0  # accepted, with a warning
-    tokens: int = 0  # of the accepted images
-    cost_usd: Decimal | None = Decimal(0)  # None when a model has no price
-
-    @property
-    def clean(self) -> int:
-        return self.files - self.rejected - self.warned
-
-    def __add__(self, other: CheckTotals) -> CheckTotals:
-        return CheckTotals(
-            self.files + other.files,
-            self.rejected + other.rejected,
-            self.warned + other.warned,
-            self.tokens + other.tokens,
-            total_cost([self.cost_usd, other.cost_usd]),
-        )
-
-    @classmethod
-    def of(cls, reports: Iterable[Report]) -> CheckTotals:
-        files = rejected = warned = tokens = 0
-        costs: list[Decimal | None] = []
-        for report in reports:
-            files += 1
-            if report.rejected:
-                rejected += 1
-                continue
-            warned += any(f.severity == WARNING for f in report.findings)
-            if report.estimate is not None:
-                tokens += report.estimate.tokens
-                costs.append(report.estimate.cost_usd)
-        return cls(files, rejected, warned, tokens, total_cost(costs))
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "files": self.files,
-            "rejected": self.rejected,
-            "warned": self.warned,
-            "clean": self.clean,
-            "tokens": self.tokens,
-            "cost_usd": exact_cost(self.cost_usd),
-        }
-
-
-def _sum_totals(parts: Iterable[CheckTotals]) -> CheckTotals:
-    total = CheckTotals()
-    for part in parts:
-        total = total + part
-    return total
-
-
-@dataclass(frozen=True)
 class CheckResult:
     reports: tuple[Report, ...]  # in input order
     totals: CheckTotals
-
-
-def _inspect_partition(
-    items: Iterable[Item], options: Options, declared_media_type: str | None, decode: bool
-) -> list[Report]:
-    from preflight._imaging.inspection import inspect_url
-
-    reports = []
-    for item in items:
-        if isinstance(item, RemoteFile):
-            reports.append(
-                inspect_url(
-                    item.url,
-                    options,
-                    size=item.size,
-                    declared_media_type=declared_media_type,
-                    decode=decode,
-                )
-            )
-        else:
-            reports.append(
-                inspect(item, options, declared_media_type=declared_media_type, decode=decode)
-            )
-    return reports
 
 
 def _items(sources: Iterable[Item]) -> list[Item]:
@@ -260,19 +185,30 @@ def reports_bag(
     sources: Iterable[Item],
     options: Options | None = None,
     *,
+    settings: CheckSettings | None = None,
     declared_media_type: str | None = None,
-    decode: bool = False,
     partition_size: int = CHECK_PARTITION,
-    **keywords: Unpack[OptionKeywords],
+    **keywords: Unpack[InspectKeywords],
 ) -> Bag:
     """A dask bag of inspect() Reports, one per source, in order: for users
     who go on in Dask (computed by their default scheduler or Client).
     `sources`: local paths (readable by the workers), URLs, or the
-    RemoteFiles of remote.walk_url (their listed sizes save a request each)."""
+    RemoteFiles of remote.walk_url (their listed sizes save a request each).
+    `settings` (a CheckSettings, or the same keywords: decode,
+    measure_quality...) as inspect() takes them."""
     db = _dask_bag()
-    chosen = make_options(options, **keywords)
-    if not isinstance(decode, bool):
-        raise InvalidArgumentError(f"decode must be True or False, got {decode!r}")
+    chosen, check = check_call(options, settings, dict(keywords), where="reports_bag", stacklevel=2)
+    return _bag(db, sources, chosen, check, declared_media_type, partition_size)
+
+
+def _bag(
+    db: Any,
+    sources: Iterable[Item],
+    options: Options,
+    settings: CheckSettings,
+    declared_media_type: str | None,
+    partition_size: int,
+) -> Bag:
     items = _items(sources)
     size = _partition_size(partition_size, "partition_size")
     bag = (
@@ -280,13 +216,13 @@ def reports_bag(
         if items
         else db.from_sequence([], npartitions=1)
     )
-    return bag.map_partitions(_inspect_partition, chosen, declared_media_type, decode)
+    return bag.map_partitions(check_many, options, settings, declared_media_type)
 
 
 def totals_of(bag: Bag) -> Any:
     """A dask Item: the exact CheckTotals of a bag of Reports, summed per
     partition on the workers."""
-    return bag.reduction(CheckTotals.of, _sum_totals)
+    return bag.reduction(CheckTotals.of, sum_check_totals)
 
 
 # The report rows of reports_frame, and their dtypes (nullable integers:
@@ -317,22 +253,19 @@ def reports_frame(
     sources: Iterable[Item],
     options: Options | None = None,
     *,
+    settings: CheckSettings | None = None,
     declared_media_type: str | None = None,
-    decode: bool = False,
     partition_size: int = CHECK_PARTITION,
-    **keywords: Unpack[OptionKeywords],
+    **keywords: Unpack[InspectKeywords],
 ) -> DataFrame:
     """A dask dataframe of report rows (FRAME_COLUMNS), one per source, in order."""
     import pandas as pd
 
-    bag = reports_bag(
-        sources,
-        options,
-        declared_media_type=declared_media_type,
-        decode=decode,
-        partition_size=partition_size,
-        **keywords,
+    db = _dask_bag()
+    chosen, check = check_call(
+        options, settings, dict(keywords), where="reports_frame", stacklevel=2
     )
+    bag = _bag(db, sources, chosen, check, declared_media_type, partition_size)
     meta = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in FRAME_COLUMNS.items()})
     return bag.map(report_row).to_dataframe(meta=meta)
 
@@ -342,21 +275,18 @@ def check_on_cluster(
     scheduler: str | Client,
     options: Options | None = None,
     *,
+    settings: CheckSettings | None = None,
     declared_media_type: str | None = None,
-    decode: bool = False,
     partition_size: int = CHECK_PARTITION,
-    **keywords: Unpack[OptionKeywords],
+    **keywords: Unpack[InspectKeywords],
 ) -> CheckResult:
     """inspect() every source on the cluster at `scheduler` (an address or a
     Client): the Reports in input order, and their exact totals."""
-    bag = reports_bag(
-        sources,
-        options,
-        declared_media_type=declared_media_type,
-        decode=decode,
-        partition_size=partition_size,
-        **keywords,
+    db = _dask_bag()
+    chosen, check = check_call(
+        options, settings, dict(keywords), where="check_on_cluster", stacklevel=2
     )
+    bag = _bag(db, sources, chosen, check, declared_media_type, partition_size)
     with connect(scheduler) as client:
         # One graph: the totals are summed from the same partitions' reports.
         reports, totals = client.gather(client.compute([bag, totals_of(bag)]))
@@ -366,223 +296,49 @@ def check_on_cluster(
 # --- prepare ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PrepareJob:
-    """One source and its path under the output root (where its output goes,
-    before the extension is set)."""
-
-    source: str  # a local path or a URL
-    relative: str  # '/'-separated
-    size: int | None = None  # from a listing
-
-
-def prepare_jobs(
-    paths: Iterable[str], *, every_file: bool = False, out: str | None = None
-) -> list[PrepareJob]:
-    """The jobs for `paths`, as the CLI's prepare takes them: each directory
-    or URL prefix walked (its files relative to it), each file on its own
-    (its name); the output root `out` is left out of the walk when inside."""
-    from preflight._inputs.walking import file_id, walk_files
-
-    jobs: list[PrepareJob] = []
-    local_out = None if out is None or is_url(out) else file_id(out)
-    url_out = out.rstrip("/") + "/" if out is not None and is_url(out) else None
-    for text in paths:
-        if is_url(text):
-            for found in walk_url(text, every_file=every_file):
-                if url_out is None or not found.url.startswith(url_out):
-                    jobs.append(PrepareJob(found.url, found.relative, found.size))
-        elif os.path.isdir(text):
-            root = Path(text)
-            for path in walk_files(root, every_file, local_out):
-                jobs.append(PrepareJob(str(path), path.relative_to(root).as_posix()))
-        else:
-            jobs.append(PrepareJob(text, Path(text).name or "stdin"))
-    return jobs
-
-
-@dataclass(frozen=True)
-class PrepareTotals:
-    """prepare's summary, exactly (the CLI's manifest summary)."""
-
-    files: int = 0
-    prepared: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    priced: int = 0  # prepared images the API accepted as they were
-    bytes_before: int = 0
-    bytes_after: int = 0
-    tokens_before: int = 0
-    tokens_after: int = 0
-    cost_before: Decimal | None = Decimal(0)
-    cost_after: Decimal | None = Decimal(0)
-
-    def __add__(self, other: PrepareTotals) -> PrepareTotals:
-        return PrepareTotals(
-            self.files + other.files,
-            self.prepared + other.prepared,
-            self.unchanged + other.unchanged,
-            self.failed + other.failed,
-            self.priced + other.priced,
-            self.bytes_before + other.bytes_before,
-            self.bytes_after + other.bytes_after,
-            self.tokens_before + other.tokens_before,
-            self.tokens_after + other.tokens_after,
-            total_cost([self.cost_before, other.cost_before]),
-            total_cost([self.cost_after, other.cost_after]),
-        )
-
-    @classmethod
-    def of(cls, result: PreparedImage) -> PrepareTotals:
-        """One prepared image's share (the CLI's Totals.add)."""
-        before = result.source_estimate
-        return cls(
-            files=1,
-            prepared=1,
-            unchanged=int(result.passed_through),
-            priced=int(before is not None),
-            bytes_before=result.source.file_bytes,
-            bytes_after=len(result.data),
-            tokens_before=before.tokens if before else 0,
-            tokens_after=result.tokens if before else 0,
-            cost_before=before.cost_usd if before else Decimal(0),
-            cost_after=result.cost_usd if before else Decimal(0),
-        )
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "files": self.files,
-            "prepared": self.prepared,
-            "unchanged": self.unchanged,
-            "failed": self.failed,
-            "bytes_before": self.bytes_before,
-            "bytes_after": self.bytes_after,
-            "tokens_before": self.tokens_before,
-            "tokens_after": self.tokens_after,
-            "cost_before_usd": exact_cost(self.cost_before),
-            "cost_after_usd": exact_cost(self.cost_after),
-        }
-
-
-_FAILED = PrepareTotals(files=1, failed=1)
-
-
 def manifest_entry(source: str, result: PreparedImage, destination: str) -> dict[str, object]:
-    """A manifest line for a prepared image (the keys of the CLI's manifest)."""
-    return {"source": source, **result.manifest_fields(destination)}
+    """A manifest line for a prepared image (the keys of the CLI's manifest,
+    without the source facts resume adds)."""
+    return image_entry(source, result, destination)
 
 
-def error_entry(source: str, error: PreflightError) -> dict[str, object]:
-    """A manifest line for a source that could not be prepared."""
-    return {
-        "source": source,
-        "status": "error",
-        "error": {"code": error.code, "message": str(error)},
-    }
-
-
-@dataclass(frozen=True)
-class _Settings:
-    options: Options
-    target: Target
-    format: str
-    quality: int | None
-    engine: str | None
-    pixel_cap: int
+Held = Made | dict[str, object]  # what a worker made, or the job's error entry
 
 
 def _prepare_partition(
-    jobs: list[PrepareJob], settings: _Settings
-) -> list[PreparedImage | dict[str, object]]:
-    """Each job's PreparedImage (held on the worker until named), or its
-    error entry."""
-    held: list[PreparedImage | dict[str, object]] = []
+    jobs: list[PrepareJob], options: Options, settings: PrepareSettings
+) -> list[Held]:
+    """Each job's Made (held on the worker until named), or its error entry."""
+    held: list[Held] = []
     for job in jobs:
         try:
-            held.append(
-                prepare(
-                    job.source,
-                    settings.options,
-                    target=settings.target,
-                    format=settings.format,
-                    quality=settings.quality,
-                    engine=settings.engine,
-                    pixel_cap=settings.pixel_cap,
-                )
-            )
+            held.append(make(job.source, options, settings))
         except PreflightError as error:
             held.append(error_entry(job.source, error))
     return held
 
 
-def _extensions(held: list[PreparedImage | dict[str, object]]) -> list[str | None]:
-    return [r.extension if isinstance(r, PreparedImage) else None for r in held]
+def _extensions(held: list[Held]) -> list[list[str] | None]:
+    return [made.extensions if isinstance(made, Made) else None for made in held]
 
 
 def _save_partition(
-    held: list[PreparedImage | dict[str, object]],
+    held: list[Held],
     jobs: list[PrepareJob],
-    destinations: list[str | None],
+    destinations: list[list[str] | None],
+    options: Options,
 ) -> list[tuple[dict[str, object], PrepareTotals]]:
     done: list[tuple[dict[str, object], PrepareTotals]] = []
-    for result, job, destination in zip(held, jobs, destinations, strict=True):
-        if not isinstance(result, PreparedImage):
-            done.append((result, _FAILED))
+    for made, job, where in zip(held, jobs, destinations, strict=True):
+        if not isinstance(made, Made):
+            done.append((made, FAILED))
             continue
-        assert destination is not None
+        assert where is not None
         try:
-            result.save(destination)
+            done.append(write_made(job.source, made, where, options))
         except PreflightError as error:
-            done.append((error_entry(job.source, error), _FAILED))
-            continue
-        done.append((manifest_entry(job.source, result, destination), PrepareTotals.of(result)))
+            done.append((error_entry(job.source, error), FAILED))
     return done
-
-
-class OutputNames:
-    """Unique output names under `out` (a folder or a URL), claimed in input
-    order: the source's relative path with the output's extension; then the
-    whole name with the extension added; then name-2, name-3... Never the
-    manifest's name, never an input's (case-folded: on a case-insensitive
-    disk A.jpg and a.jpg are one file)."""
-
-    def __init__(self, out: str, inputs: Iterable[str]) -> None:
-        self.out = out
-        self.remote = is_url(out)
-        self.inputs = {self._key(source) for source in inputs}
-        self.taken = {self._key(self._join(MANIFEST_NAME))}
-
-    def _join(self, relative: str) -> str:
-        if self.remote:
-            return f"{self.out.rstrip('/')}/{relative}"
-        return str(Path(self.out, *relative.split("/")))
-
-    def _key(self, where: str) -> str:
-        return (where if is_url(where) else os.path.abspath(where)).casefold()
-
-    def claim(self, job: PrepareJob, extension: str) -> str:
-        folder, name = posixpath.split(job.relative)
-        stem, suffix = posixpath.splitext(name)
-        stem = stem or name
-        names = [stem + extension]
-        if suffix.lower() != extension:
-            names.append(name + extension)
-        names += [f"{stem}-{n}{extension}" for n in range(2, 10_000)]
-        for candidate in names:
-            destination = self._join(posixpath.join(folder, candidate))
-            key = self._key(destination)
-            if key in self.taken:
-                continue
-            if key in self.inputs:
-                which = "the source image" if key == self._key(job.source) else "another input"
-                raise InvalidArgumentError(
-                    f"{destination}: refusing to overwrite {which}", code="bad-output-path"
-                )
-            self.taken.add(key)
-            return destination
-        raise InvalidArgumentError(
-            f"{self._join(job.relative)}: no free output name", code="bad-output-path"
-        )
 
 
 @dataclass(frozen=True)
@@ -597,35 +353,34 @@ def iter_prepare_on_cluster(
     scheduler: str | Client,
     options: Options | None = None,
     *,
-    target: str | Target = "api",
-    format: str = "auto",
-    quality: int | None = None,
-    engine: str | None = None,
-    pixel_cap: int = DEFAULT_PIXEL_CAP,
+    settings: PrepareSettings | None = None,
     partition_size: int = PREPARE_PARTITION,
     window: int | None = None,
-    **keywords: Unpack[OptionKeywords],
+    **keywords: Unpack[PrepareCallKeywords],
 ) -> Iterator[tuple[dict[str, object], PrepareTotals]]:
-    """prepare() every job on the cluster, its output written under `out` (a
-    folder the workers can write, or a URL) by the worker that made it: for
-    each job in input order, its manifest entry and its share of the totals.
+    """prepare() (or, with settings.tile, tile()) every job on the cluster,
+    its outputs written under `out` (a folder the workers can write, or a
+    URL) by the worker that made them: for each job in input order, its
+    manifest entry and its share of the totals. `settings` (a
+    PrepareSettings, or the same keywords) as prepare() takes them.
     `window` partitions are in flight at a time (default: 4 a worker): the
     workers hold their encoded outputs until the names are claimed."""
-    chosen = make_options(options, **keywords)
-    settings = _Settings(chosen, parse_target(target), format, quality, engine, pixel_cap)
-    # The caller's mistakes raise here, before anything is sent: prepare()
-    # checks every argument (a UsageError) before it reads its source, so an
-    # empty source checks them with prepare's own rules, then fails as data.
-    with suppress(DataError):
-        prepare(
-            b"",
-            chosen,
-            target=settings.target,
-            format=format,
-            quality=quality,
-            engine=engine,
-            pixel_cap=pixel_cap,
-        )
+    # The caller's mistakes raise here, before anything is sent.
+    chosen, wanted = prepare_call(
+        options, settings, dict(keywords), where="iter_prepare_on_cluster", stacklevel=2
+    )
+    return _iter_prepare(jobs, out, scheduler, chosen, wanted, partition_size, window)
+
+
+def _iter_prepare(
+    jobs: Sequence[PrepareJob],
+    out: str,
+    scheduler: str | Client,
+    options: Options,
+    settings: PrepareSettings,
+    partition_size: int,
+    window: int | None,
+) -> Iterator[tuple[dict[str, object], PrepareTotals]]:
     if not isinstance(out, str):
         raise InvalidArgumentError(f"out must be a folder or a URL, got {out!r}")
     todo = list(jobs)
@@ -640,7 +395,9 @@ def iter_prepare_on_cluster(
         _partition_size(span, "window")
 
         def launch(index: int) -> tuple[Any, Any]:
-            held = client.submit(_prepare_partition, partitions[index], settings, pure=False)
+            held = client.submit(
+                _prepare_partition, partitions[index], options, settings, pure=False
+            )
             return held, client.submit(_extensions, held, pure=False)
 
         # A pipeline, partition by partition in input order: up to `span`
@@ -650,10 +407,10 @@ def iter_prepare_on_cluster(
         for index, part in enumerate(partitions):
             held, extensions = flight.popleft()
             where = [
-                None if ext is None else names.claim(job, ext)
-                for job, ext in zip(part, extensions.result(), strict=True)
+                None if found is None else names.claim_all(job, found, tiled=settings.tile)
+                for job, found in zip(part, extensions.result(), strict=True)
             ]
-            saving.append(client.submit(_save_partition, held, part, where, pure=False))
+            saving.append(client.submit(_save_partition, held, part, where, options, pure=False))
             del held, extensions  # the workers drop the encoded outputs once saved
             if index + span < len(partitions):
                 flight.append(launch(index + span))
@@ -669,33 +426,19 @@ def prepare_on_cluster(
     scheduler: str | Client,
     options: Options | None = None,
     *,
-    target: str | Target = "api",
-    format: str = "auto",
-    quality: int | None = None,
-    engine: str | None = None,
-    pixel_cap: int = DEFAULT_PIXEL_CAP,
+    settings: PrepareSettings | None = None,
     partition_size: int = PREPARE_PARTITION,
     window: int | None = None,
-    **keywords: Unpack[OptionKeywords],
+    **keywords: Unpack[PrepareCallKeywords],
 ) -> PrepareResult:
     """iter_prepare_on_cluster, collected: the entries in input order and
     the exact totals."""
+    chosen, wanted = prepare_call(
+        options, settings, dict(keywords), where="prepare_on_cluster", stacklevel=2
+    )
     entries: list[dict[str, object]] = []
     totals = PrepareTotals()
-    for entry, share in iter_prepare_on_cluster(
-        jobs,
-        out,
-        scheduler,
-        options,
-        target=target,
-        format=format,
-        quality=quality,
-        engine=engine,
-        pixel_cap=pixel_cap,
-        partition_size=partition_size,
-        window=window,
-        **keywords,
-    ):
+    for entry, share in _iter_prepare(jobs, out, scheduler, chosen, wanted, partition_size, window):
         entries.append(entry)
         totals = totals + share
     return PrepareResult(tuple(entries), totals)

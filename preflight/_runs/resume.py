@@ -7,9 +7,12 @@ Rules:
   fine, a line that is not JSON is skipped;
 - an input is done when its manifest line says "ok" and nothing it was
   made from has changed: the same source path, size, mtime_ns and content
-  hash, the same options (one hash over everything that shapes an output),
-  and its output still there with the recorded size; anything else, or
-  force, means do it again;
+  hash, the same options and settings (one hash over everything that
+  shapes an output: options_digest), and its outputs (one, or a tiling's
+  several) still there with the recorded sizes; anything else, or force,
+  means do it again;
+- the manifest's name and header mark are defined here, once: the batch
+  engine (preflight._runs.batch) writes what this reads;
 - cheap checks first (stat), the content hash last: a re-run of a finished
   job reads each source once and decodes nothing;
 - the content hash is BLAKE2b (hashlib, 256 bits): in every Python, no
@@ -32,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from preflight._core.options import Options
+from preflight._core.settings import HASH_NAME, PrepareSettings, stable_digest
 
-MANIFEST_MARK = "preflight_manifest"  # as preflight.cli._prepare writes it
-HASH_NAME = "blake2b-256"
+MANIFEST_NAME = "preflight-manifest.jsonl"  # in the output folder
+MANIFEST_MARK = "preflight_manifest"  # a key of the header line: "this is ours"
 _READ = 1 << 20
 
 
@@ -47,17 +51,12 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     return f"{HASH_NAME}:{digest.hexdigest()}"
 
 
-def options_digest(options: Options, settings: Mapping[str, object]) -> str:
-    """One hash over everything that shapes an output: the Options and
-    prepare's own settings (target, image format, quality, engine, pixel
-    cap...), as canonical JSON."""
-    text = json.dumps(
-        {"options": options.to_dict(), "settings": dict(settings)},
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return f"{HASH_NAME}:{hashlib.blake2b(text.encode(), digest_size=32).hexdigest()}"
+def options_digest(options: Options, settings: PrepareSettings | Mapping[str, object]) -> str:
+    """One hash over everything that shapes an output: the Options and the
+    PrepareSettings (target, image format, encoder quality, engine, pixel
+    cap, tiling...), as canonical JSON (the settings' to_dict())."""
+    fields = settings.to_dict() if isinstance(settings, PrepareSettings) else dict(settings)
+    return stable_digest({"options": options.to_dict(), "settings": fields})
 
 
 @dataclass(frozen=True)
@@ -134,14 +133,15 @@ def decide(
         return Decision(False, "source unreadable")
     if entry.get("source_size") != stat.st_size or entry.get("source_mtime_ns") != stat.st_mtime_ns:
         return Decision(False, "source changed (size or time)")
-    output = entry.get("output")
-    if not isinstance(output, str):
+    outputs = recorded_outputs(entry)
+    if not outputs:
         return Decision(False, "no output recorded")
-    try:
-        if os.stat(output).st_size != entry.get("bytes"):
-            return Decision(False, "output changed")
-    except OSError:
-        return Decision(False, "output missing")
+    for output, size in outputs:
+        try:
+            if os.stat(output).st_size != size:
+                return Decision(False, "output changed")
+        except OSError:
+            return Decision(False, "output missing")
     try:
         digest = file_digest(source)
     except OSError:
@@ -149,6 +149,19 @@ def decide(
     if entry.get("source_hash") != digest:
         return Decision(False, "source changed (content)", source_hash=digest)
     return Decision(True, "unchanged", entry, digest)
+
+
+def recorded_outputs(entry: Mapping[str, object]) -> list[tuple[str, object]]:
+    """(output, recorded size) of every file a manifest line names: its
+    `output`, or each of a tiling's `outputs`."""
+    outputs = entry.get("outputs")
+    if isinstance(outputs, list):
+        found = [(o.get("output"), o.get("bytes")) for o in outputs if isinstance(o, dict)]
+        if len(found) != len(outputs) or not all(isinstance(o, str) for o, _ in found):
+            return []
+        return [(str(o), size) for o, size in found]
+    output = entry.get("output")
+    return [(output, entry.get("bytes"))] if isinstance(output, str) else []
 
 
 def source_fields(path: str | os.PathLike[str]) -> dict[str, object]:

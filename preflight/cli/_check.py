@@ -5,7 +5,9 @@ default only files with an image extension are looked at, `--all` looks at
 every file; exclude globs and .gitignore apply to what a walk finds
 (cli/paths). Output goes through cli/reporters: the text shows problems only
 (error and warning findings) and a summary, as ruff shows only violations;
--v also shows clean files and info findings.
+-v also shows clean files and info findings. --decode and --quality become
+one CheckSettings, and each file is the batch engine's check_one() whatever
+runs it (here, --jobs, --scheduler): the same reports every way.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ import argparse
 import functools
 from collections.abc import Iterator
 from dataclasses import replace
-from decimal import Decimal
 from pathlib import Path
 
 from preflight._core.assessment import request_findings
-from preflight._core.cost import format_cost, plain_decimal, total_cost
-from preflight._core.findings import REQUEST_TOO_LARGE, WARNING
+from preflight._core.cost import format_cost, plain_decimal
+from preflight._core.findings import REQUEST_TOO_LARGE
 from preflight._core.options import Options
-from preflight._imaging.inspection import Report, inspect
+from preflight._core.settings import CheckSettings, make_check_settings
+from preflight._imaging.inspection import Report
 from preflight._inputs.remote import is_url
+from preflight._runs.batch import CheckTotals, check_one
 from preflight._runs.parallel import ordered_map, progress
 from preflight.cli import _common, _paths
 from preflight.cli._reporters import Result, make_reporter
@@ -45,6 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument(
         "--quality",
+        dest="measure_quality",
         action="store_true",
         help="also measure image quality (blurry, upscaled, small-text, low-contrast, blank, "
         "borders): decodes each image once, shrunk on load (docs/quality.md)",
@@ -95,11 +99,9 @@ def files_to_check(args: argparse.Namespace) -> list[str]:
     return [str(c.path) for c in kept] + listed
 
 
-def inspect_one(
-    path: str, options: Options, media_type: str | None, decode: bool, quality: bool
-) -> Report:
-    """One file's report (the unit of work a pool or a cluster runs)."""
-    return inspect(path, options, declared_media_type=media_type, decode=decode, quality=quality)
+def settings_from_args(args: argparse.Namespace) -> CheckSettings:
+    """check's settings, validated once: what every worker runs with."""
+    return make_check_settings(decode=args.decode, measure_quality=args.measure_quality)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,16 +112,17 @@ def run(args: argparse.Namespace) -> int:
     if args.one_request:
         images = max(images, len(files))
     options = _common.options_from_args(args, images_in_request=images)
-    reports = list(_reports(files, options, args))
+    settings = settings_from_args(args)
+    reports = list(_reports(files, options, settings, args))
     if args.one_request:
         reports = _with_request_findings(reports, options)
     reporter = make_reporter("check", display, {"options": options.to_dict()})
-    totals = Totals()
+    totals = CheckTotals()
     for report in reports:
         name = report.path or "<input>"
         relative = _paths.relative_to(Path(name), args.settings.root)
         report = replace(report, findings=selection.keep(report.findings, relative))
-        totals.add(report)
+        totals = totals + CheckTotals.of([report])
         reporter.add(
             Result(
                 name=name,
@@ -128,10 +131,12 @@ def run(args: argparse.Namespace) -> int:
                 verbose_lines=() if report.findings else (f"{name}: ok ({_describe(report)})",),
             )
         )
-    return reporter.finish(totals.to_dict(), [totals.line()])
+    return reporter.finish(totals.to_dict(), [_summary_line(totals)])
 
 
-def _reports(files: list[str], options: Options, args: argparse.Namespace) -> Iterator[Report]:
+def _reports(
+    files: list[str], options: Options, settings: CheckSettings, args: argparse.Namespace
+) -> Iterator[Report]:
     """The reports in input order: on a cluster (--scheduler), over a pool of
     processes (--jobs), or here; the same reports whatever runs them."""
     if args.scheduler:
@@ -141,19 +146,15 @@ def _reports(files: list[str], options: Options, args: argparse.Namespace) -> It
             files,
             args.scheduler,
             options,
+            settings=settings,
             declared_media_type=args.media_type,
-            decode=args.decode,
         )
         yield from found.reports
         return
     work = functools.partial(
-        inspect_one,
-        options=options,
-        media_type=args.media_type,
-        decode=args.decode,
-        quality=args.quality,
+        check_one, options=options, settings=settings, declared_media_type=args.media_type
     )
-    jobs = _common.jobs_from_args(args, len(files), heavy=args.decode or args.quality)
+    jobs = _common.jobs_from_args(args, len(files), heavy=settings.reads_pixels)
     with progress(len(files), args.progress and args.format == "text", "check") as shown:
         for report in ordered_map(work, files, jobs=jobs, chunk_size=256):
             assert isinstance(report, Report)
@@ -161,43 +162,14 @@ def _reports(files: list[str], options: Options, args: argparse.Namespace) -> It
             yield report
 
 
-class Totals:
-    """The summary, counted as reports come."""
-
-    def __init__(self) -> None:
-        self.files = self.rejected = self.warned = self.tokens = 0
-        self.costs: list[Decimal | None] = []
-
-    def add(self, report: Report) -> None:
-        self.files += 1
-        if report.rejected:
-            self.rejected += 1
-        elif any(f.severity == WARNING for f in report.findings):
-            self.warned += 1
-        if report.estimate is not None and not report.rejected:
-            self.tokens += report.estimate.tokens
-            self.costs.append(report.estimate.cost_usd)
-
-    def to_dict(self) -> dict[str, object]:
-        total = total_cost(self.costs)
-        return {
-            "files": self.files,
-            "rejected": self.rejected,
-            "warned": self.warned,
-            "clean": self.files - self.rejected - self.warned,
-            "tokens": self.tokens,
-            "cost_usd": None if total is None else plain_decimal(total),
-        }
-
-    def line(self) -> str:
-        total = total_cost(self.costs)
-        exact = "" if total is None else f" (exact ${plain_decimal(total)})"
-        return (
-            f"{_common.plural(self.files, 'file')}: {self.rejected} would be rejected, "
-            f"{self.warned} accepted with warnings, "
-            f"{self.files - self.rejected - self.warned} clean; "
-            f"accepted images: {self.tokens} tokens, {format_cost(total)}{exact}"
-        )
+def _summary_line(totals: CheckTotals) -> str:
+    total = totals.cost_usd
+    exact = "" if total is None else f" (exact ${plain_decimal(total)})"
+    return (
+        f"{_common.plural(totals.files, 'file')}: {totals.rejected} would be rejected, "
+        f"{totals.warned} accepted with warnings, {totals.clean} clean; "
+        f"accepted images: {totals.tokens} tokens, {format_cost(total)}{exact}"
+    )
 
 
 def _with_request_findings(reports: list[Report], options: Options) -> list[Report]:
