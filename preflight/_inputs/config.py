@@ -267,8 +267,9 @@ _SELECTION_KEYS = ("select", "extend-select", "ignore", "extend-ignore")
 
 
 @dataclass(frozen=True)
-class Settings:
-    """The validated [tool.preflight] of one file (or nothing: `path` None)."""
+class ProjectConfig:
+    """The validated [tool.preflight] of one file (or nothing: `path` None).
+    (Named apart from the per-call CheckSettings and PrepareSettings.)"""
 
     path: Path | None = None
     root: Path = field(default_factory=Path.cwd)  # globs are relative to it
@@ -313,11 +314,11 @@ def settings_file(
     return find_project_config(start)
 
 
-def load_settings(path: Path | None) -> Settings:
+def load_settings(path: Path | None) -> ProjectConfig:
     """The validated settings of `path` (models already applied: a model
     named in the settings may be one of the file's rows)."""
     if path is None:
-        return Settings()
+        return ProjectConfig()
     table = preflight_table(path)
     where = f"{path}: [tool.preflight]" if path.name == "pyproject.toml" else str(path)
     values: dict[str, Any] = {}
@@ -335,7 +336,7 @@ def load_settings(path: Path | None) -> Settings:
         except (InvalidArgumentError, UnknownNameError) as error:
             message = str(error)
             raise ConfigError(f"{where}: {key}: {message}") from None
-    return Settings(path, path.parent.resolve(), values)
+    return ProjectConfig(path, path.parent.resolve(), values)
 
 
 def _setting(key: str, value: Any, table: Mapping[str, Any]) -> Any:

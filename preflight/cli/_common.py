@@ -41,7 +41,7 @@ from preflight._core.tables import (
     TOKEN_RULES,
 )
 from preflight._imaging import interrupts
-from preflight._inputs.config import Settings, load_models, load_settings, settings_file
+from preflight._inputs.config import ProjectConfig, load_models, load_settings, settings_file
 from preflight._inputs.walking import FileId as FileId
 from preflight._inputs.walking import file_id as file_id
 from preflight._inputs.walking import walk_files as walk_files
@@ -288,7 +288,7 @@ def configure(
 
 def selection_from_args(args: argparse.Namespace) -> Selection:
     """The configured selection, then the command line's on top."""
-    settings: Settings = getattr(args, "settings", None) or Settings()
+    settings: ProjectConfig = getattr(args, "settings", None) or ProjectConfig()
 
     def flat(name: str) -> tuple[str, ...]:
         given = getattr(args, name, None) or []
