@@ -37,6 +37,7 @@ from preflight._core.geometry import Target, api_size, parse_target, target_size
 from preflight._core.info import ImageInfo
 from preflight._core.options import Options, make_options
 from preflight._core.planning import Plan, plan
+from preflight._core.settings import CheckSettings, PrepareSettings
 from preflight._core.tables import DEFAULT_MODEL, Model, get_model, get_surface, get_tier
 from preflight._imaging.inspection import Report, inspect
 from preflight._imaging.preparation import PreparedImage, prepare
@@ -54,6 +55,7 @@ if _TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MODEL",
     "MODELS",
+    "CheckSettings",
     "DataError",
     "Estimate",
     "Finding",
@@ -63,6 +65,7 @@ __all__ = [
     "PackedRequest",
     "Plan",
     "PreflightError",
+    "PrepareSettings",
     "PreparedImage",
     "PreparedRequest",
     "QualityReport",

@@ -2,8 +2,9 @@
 
 A public namespace that only re-exports: the results (frozen dataclasses
 with `.to_dict()`), the values they hold (Finding, Header, ImageInfo,
-Target, Options), and the typed content blocks and Messages bodies shaped
-like the Anthropic SDK's (TypedDicts, docs/sdk-types.md).
+Target, Options, and the per-call CheckSettings and PrepareSettings), and
+the typed content blocks and Messages bodies shaped like the Anthropic
+SDK's (TypedDicts, docs/sdk-types.md).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from preflight._core.geometry import Target
 from preflight._core.info import Header, ImageInfo
 from preflight._core.options import Options
 from preflight._core.planning import Plan
+from preflight._core.settings import CheckSettings, PrepareSettings
 from preflight._imaging.inspection import Report
 from preflight._imaging.preparation import Action, PreparedImage
 from preflight._imaging.quality import QualityMeasures, QualityReport
@@ -38,6 +40,7 @@ __all__ = [
     "Action",
     "Base64ImageSource",
     "CacheControl",
+    "CheckSettings",
     "Estimate",
     "FileImageSource",
     "Finding",
@@ -53,6 +56,7 @@ __all__ = [
     "PackPlan",
     "PackedRequest",
     "Plan",
+    "PrepareSettings",
     "PreparedImage",
     "PreparedRequest",
     "QualityMeasures",
