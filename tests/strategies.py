@@ -30,6 +30,12 @@ rules = st.sampled_from(["guide", "patches"])
 token_budgets = st.integers(1, 6000)
 boxes = st.tuples(st.integers(1, 5000), st.integers(1, 5000))
 
+# Where a block sits in a request body: a message's content, or a tool
+# result's content inside it (the keys from the body down to the block).
+block_positions = st.tuples(
+    st.integers(0, 500), st.integers(0, 500), st.none() | st.integers(0, 100)
+).map(lambda t: ("messages", t[0], "content", t[1]) + (() if t[2] is None else ("content", t[2])))
+
 
 # --- images, for the parser's differential tests -------------------------------
 

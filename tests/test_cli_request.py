@@ -74,7 +74,7 @@ def test_request_reads_stdin_and_the_model_flag_wins(
     many["messages"][0]["content"] = many["messages"][0]["content"][:1] * 101
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(json.dumps(many).encode())))
     assert main(["request", "-"]) == 1
-    assert "Too much media: 0 document pages + 101 images > 100" in capsys.readouterr().out
+    assert "too many images and documents: 101 + 0 > 100" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(json.dumps(many).encode())))
     assert main(["request", "-", "--model", "claude-sonnet-4-6"]) == 0
 

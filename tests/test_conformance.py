@@ -10,8 +10,9 @@ import pytest
 import preflight
 from preflight._core.cost import format_usd
 
-# The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
-GUIDE_MODEL = "claude-sonnet-4-5"
+# The vision guide's examples price at $3/MTok on the standard tier: Sonnet
+# 4.6 (Sonnet 4.5, its model, was retired on 2026-11-30).
+GUIDE_MODEL = "claude-sonnet-4-6"
 
 # vision guide, "Token count and cost": size, tokens, $/image, $/1000 (rounded)
 GUIDE_COST_TABLE = [
@@ -37,7 +38,7 @@ LARGEST_FOR_ASPECT = {**NOT_RESIZED, (3, 4): (952, 1270)}
 def test_guide_cost_table(
     size: tuple[int, int], tokens: int, exact: Decimal, per_image: Decimal, per_1000: Decimal
 ) -> None:
-    result = preflight.estimate(*size, model="claude-sonnet-4-5")
+    result = preflight.estimate(*size, model=GUIDE_MODEL)
     assert result.tokens == tokens
     assert preflight.tokens(*size) == tokens
     assert result.cost_usd == exact

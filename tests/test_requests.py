@@ -107,19 +107,19 @@ def test_101_images(model: str, cap: int, rejected: bool) -> None:
     report = preflight.check_request(body([image() for _ in range(101)], model=model))
     assert report.rejected is rejected
     if rejected:
-        assert api_messages(report) == [f"Too much media: 0 document pages + 101 images > {cap}"]
+        assert api_messages(report) == [f"too many images and documents: 101 + 0 > {cap}"]
 
 
 def test_601_images_on_a_1m_model() -> None:
     report = preflight.check_request(body([image() for _ in range(601)], model=SONNET_46))
-    assert api_messages(report) == ["Too much media: 0 document pages + 601 images > 600"]
+    assert api_messages(report) == ["too many images and documents: 601 + 0 > 600"]
     assert report.distinct_images == 1 and report.images[1].duplicate_of == report.images[0].path
 
 
 def test_a_png_declared_as_jpeg() -> None:
     report = preflight.check_request(body([{"type": "text", "text": "a"}, image(media=JPEG)]))
     assert api_messages(report) == [
-        "messages.0.content.1.image.source.base64.media_type: The image was specified using "
+        "messages.0.content.1.image.source.base64: The image was specified using "
         "the image/jpeg media type, but the image appears to be a image/png image"
     ]
 
@@ -201,8 +201,9 @@ def test_oversized_error_on_an_image_that_needs_resizing() -> None:
     error = {"transformations": {"oversized_image": "error"}}
     report = preflight.check_request(body([image(1920, 1080, **error)], model=HAIKU))
     assert api_messages(report) == [
-        "messages.0.content.0.image.source.base64.data: image dimensions 1920x1080 exceed the "
-        "maximum image size of a model named on this request and would be downsized to 1456x819"
+        "messages.0.content.0: image dimensions 1920x1080 exceed the maximum image size of a "
+        "model named on this request and would be downsized to 1456x819; scale the image to at "
+        'most 1456x819 or set the image\'s oversized_image setting to "downsize"'
     ]
     fine = preflight.check_request(body([image(1456, 819, **error)], model=HAIKU))
     assert not fine.rejected
@@ -218,10 +219,8 @@ def test_computer_use_screenshots_are_refused_when_oversized() -> None:
     )
     assert [f.code for f in report.errors] == ["oversized"]
     assert report.images[0].computer_use
-    assert (
-        report.errors[0].path
-        == "messages.2.content.0.tool_result.content.0.image.source.base64.data"
-    )
+    # The block itself, as SDK 2.17's details name blocks (no block types).
+    assert report.errors[0].path == "messages.2.content.0.content.0"
     # The same image answering another tool is resized, not refused.
     other = copy.deepcopy(body([{"type": "text", "text": "hi"}], [use], [result], model=HAIKU))
     other["messages"][1]["content"][0]["name"] = "fetch"
@@ -291,12 +290,9 @@ MALFORMED: list[tuple[object, list[str]]] = [
     ),
     (
         one(source(type="base64", media_type=PNG, data="@@@@")),
-        [f"{AT}.image.source.base64.data: Could not process image"],
+        [f"{AT}.image.source.base64: invalid base64 data"],
     ),
-    (
-        one(source(type="base64", media_type=PNG, data="AAAA")),
-        [f"{AT}.image.source.base64.data: Could not process image"],
-    ),
+    (one(source(type="base64", media_type=PNG, data="AAAA")), ["Could not process image"]),
     (
         one(source(type="base64", media_type=3, data=4)),
         [
@@ -435,7 +431,7 @@ def test_prepare_request_reports_what_it_cannot_fix() -> None:
     assert not prepared.passes
     assert [c.path for c in prepared.changes] == ["messages.0.content.1.image"]
     assert api_messages(prepared.report) == [
-        "messages.0.content.0.image.source.base64.data: Could not process image"
+        "messages.0.content.0.image.source.base64: invalid base64 data"
     ]
 
 

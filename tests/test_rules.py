@@ -60,14 +60,14 @@ def test_messages_use_the_api_wording() -> None:
         "requests: 2000 pixels"
     )
     (count,) = image_count_findings(103, GUIDE)
-    assert count.message == "Too much media: 0 document pages + 103 images > 100"
+    assert count.message == "too many images and documents: 103 + 0 > 100"
     # The cap follows the model's context window ("Vision"): 600 on 1M models.
     big = make_options(model="claude-sonnet-5-5")
     assert image_count_findings(600, big) == []
     (over_600,) = image_count_findings(601, big)
-    assert over_600.message == "Too much media: 0 document pages + 601 images > 600"
+    assert over_600.message == "too many images and documents: 601 + 0 > 600"
     assert image_count_findings(101, make_options(model="claude-haiku-4-5"))[0].message == (
-        "Too much media: 0 document pages + 101 images > 100"
+        "too many images and documents: 101 + 0 > 100"
     )
 
 
@@ -111,10 +111,10 @@ def test_rejected_images_are_not_billed() -> None:
 @pytest.mark.parametrize(
     ("size", "model", "codes"),
     [
-        ((1920, 1080), "claude-sonnet-4-5", ["oversized"]),  # resized on standard
+        ((1920, 1080), "claude-sonnet-4-6", ["oversized"]),  # resized on standard
         ((1920, 1080), "claude-opus-4-7", []),  # kept on high-res: nothing to refuse
-        ((1092, 1092), "claude-sonnet-4-5", []),  # the guide's largest 1:1 size
-        ((9000, 100), "claude-sonnet-4-5", ["over-max-side"]),  # refused as that, once
+        ((1092, 1092), "claude-sonnet-4-6", []),  # the guide's largest 1:1 size
+        ((9000, 100), "claude-sonnet-4-6", ["over-max-side"]),  # refused as that, once
     ],
 )
 def test_oversized_error_refuses_what_the_api_would_resize(

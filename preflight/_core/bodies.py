@@ -23,7 +23,9 @@ import base64
 import binascii
 import dataclasses
 import hashlib
+import io
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,42 +34,84 @@ from typing import TYPE_CHECKING, Any
 from preflight._core.assessment import assess
 from preflight._core.cost import exact_cost, plain_decimal
 from preflight._core.findings import (
-    BAD_BASE64,
     BAD_MEDIA_TYPE,
+    CORRUPT,
     ERROR,
     INFO,
     MALFORMED_REQUEST,
     MEDIA_TYPE_MISMATCH,
+    NOT_AN_IMAGE,
     NOT_CHECKED_OFFLINE,
     OVER_BYTE_LIMIT,
+    OVER_MANY_IMAGES_SIDE,
+    OVER_MAX_SIDE,
+    OVERSIZED,
+    REQUEST_TOO_LARGE,
+    RETIRED_MODEL,
     SOURCE_NOT_ACCEPTED,
     TOO_MANY_IMAGES,
+    TRUNCATED,
+    UNDECODABLE,
+    UNSUPPORTED_FORMAT,
     WARNING,
     Finding,
     has_error,
 )
+from preflight._core.formats import ACCEPTED_MEDIA_TYPES
 from preflight._core.geometry import TOKEN_COUNTERS, api_size
 from preflight._core.headers import FIRST_READ, TAIL_READ, NeedMore, end_state, parse
 from preflight._core.info import ImageInfo, base64_length
 from preflight._core.options import OptionKeywords, Options, make_options
 from preflight._core.rules import (
-    UNDECODABLE,
+    bad_media_type_finding,
+    empty_data_finding,
     header_failure_finding,
     image_bytes_exceeded,
     image_bytes_finding,
     image_count_findings,
+    invalid_base64_finding,
+    model_findings,
+    pdf_pages_exceeded,
+    pdf_pages_finding,
+    pdf_pages_unknown_finding,
     request_bytes_exceeded,
     request_bytes_finding,
+    unknown_model_finding,
+    unsupported_format_finding,
+    url_disallowed_finding,
+    url_unreachable_finding,
 )
-from preflight._core.tables import OVERSIZED_POLICIES
-from preflight.errors import HeaderError, PreflightError, UnknownNameError
+from preflight._core.tables import OVERSIZED_POLICIES, cautious_model
+from preflight.errors import HeaderError, InvalidArgumentError, PreflightError, UnknownNameError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-# (kind, reference) -> the image's bytes, or None when it cannot say:
-# kind is "url" (reference: the URL) or "file" (reference: the Files API id).
-Resolver = Callable[[str, str], "bytes | None"]
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a resolver returns for a source the API would refuse to fetch:
+    `reason` "robots" (the site's robots.txt disallows it) or "download"
+    (it cannot be downloaded); `detail` says what was seen."""
+
+    reason: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.reason not in REFUSAL_REASONS:
+            raise InvalidArgumentError(
+                f"Refusal reason must be one of {', '.join(REFUSAL_REASONS)}, got {self.reason!r}"
+            )
+
+
+REFUSAL_REASONS = ("robots", "download")
+
+# (kind, reference) -> the image's bytes, or its header facts (an ImageInfo,
+# for a resolver that reads only the header: preflight._requests.fetching),
+# a Refusal (the API would not get them), or None when it cannot say: kind
+# is "url" (reference: the URL) or "file" (reference: the Files API id). A
+# HeaderError it raises is data that is no readable image (a finding).
+Resolver = Callable[[str, str], "bytes | ImageInfo | Refusal | None"]
 
 # Tool types of the computer-use tool are versioned ("computer_20250124");
 # the browser-use tool's type is not in the facts, so any type starting with
@@ -171,9 +215,17 @@ class RequestReport:
     def max_request_bytes(self) -> int | None:
         return self.options.max_request_bytes
 
+    @property
+    def api_error(self) -> ApiError | None:
+        """The error response the API would return, or None when it would
+        accept the request (see api_error())."""
+        return api_error(self.findings, self.images, self.options)
+
     def to_dict(self) -> dict[str, object]:
+        error = self.api_error
         return {
             "rejected": self.rejected,
+            "api_error": None if error is None else error.to_dict(),
             "model": self.options.model.name,
             "surface": self.options.surface.name,
             "images": len(self.images),
@@ -193,6 +245,117 @@ class RequestReport:
             "findings": [f.to_dict() for f in self.findings],
             "image_details": [image.to_dict() for image in self.images],
         }
+
+
+# --- the API's one answer ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DimensionDetails:
+    """`error.details` of a dimension error, as SDK 2.17 reads it
+    (anthropic.types.ImageDimensionsTooLargeError): the largest side allowed
+    and the block path of every image over the limit, in body order."""
+
+    max_side_length_pixels: int
+    paths: tuple[str, ...]
+    error_code: str = "image_dimensions_too_large"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error_code": self.error_code,
+            "max_side_length_pixels": self.max_side_length_pixels,
+            "paths": list(self.paths),
+        }
+
+
+@dataclass(frozen=True)
+class ApiError:
+    """The error response the API would return: HTTP `status` and the JSON
+    `body` ({"type": "error", "error": {"type", "message", "details"?}});
+    `finding` is the finding it reports."""
+
+    status: int
+    error_type: str
+    message: str
+    finding: Finding
+    details: DimensionDetails | None = None
+
+    @property
+    def body(self) -> dict[str, object]:
+        error: dict[str, object] = {"type": self.error_type, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details.to_dict()
+        return {"type": "error", "error": error}
+
+    def to_dict(self) -> dict[str, object]:
+        return {"status": self.status, "body": self.body, "code": self.finding.code}
+
+
+# Which failure the API answers with when several fail: the lowest phase,
+# then body order (findings are kept in body order). The facts give one
+# step of this order (the media_type literal before the data) and that a
+# retired model fails before any image is looked at; the rest is
+# preflight's choice, the same every time (docs/errors.md).
+_PHASES: dict[str, int] = {
+    REQUEST_TOO_LARGE: 0,  # the body as received, before it is parsed
+    MALFORMED_REQUEST: 1,  # the schema: shapes, types, literals
+    BAD_MEDIA_TYPE: 1,
+    SOURCE_NOT_ACCEPTED: 1,
+    RETIRED_MODEL: 2,  # the model, before any image
+    TOO_MANY_IMAGES: 3,  # a count of blocks, before any is decoded
+    # 4: each block's data, in body order (every other error)
+    OVER_MAX_SIDE: 5,  # then the dimension rules, over every image
+    OVER_MANY_IMAGES_SIDE: 6,
+    OVERSIZED: 7,
+}
+_DATA_PHASE = 4
+_STATUS: dict[str, tuple[int, str]] = {
+    REQUEST_TOO_LARGE: (413, "request_too_large"),
+    # "not found" (SDK 2.17 notes): read as HTTP 404 not_found_error.
+    RETIRED_MODEL: (404, "not_found_error"),
+}
+_INVALID_REQUEST = (400, "invalid_request_error")
+
+
+def api_error(
+    findings: tuple[Finding, ...] | list[Finding],
+    images: tuple[RequestImage, ...] | list[RequestImage],
+    options: Options,
+) -> ApiError | None:
+    """The API's answer to a request with these findings: the first error in
+    the API's order (_PHASES), with details for a dimension error."""
+    errors = [f for f in findings if f.is_error]
+    if not errors:
+        return None
+    first = min(errors, key=lambda f: _PHASES.get(f.code, _DATA_PHASE))  # stable: body order
+    status, kind = _STATUS.get(first.code, _INVALID_REQUEST)
+    details = None
+    if first.code in (OVER_MAX_SIDE, OVER_MANY_IMAGES_SIDE, OVERSIZED):
+        paths = tuple(
+            block_path(image.location)
+            for image in images
+            if any(f.code == first.code for f in image.findings)
+        )
+        details = DimensionDetails(_max_side(first.code, options), paths)
+    return ApiError(status, kind, first.api_message, first, details)
+
+
+def _max_side(code: str, options: Options) -> int:
+    """max_side_length_pixels of a dimension error. Only its name is
+    documented: the side limit of the rule (the tier's longest edge for an
+    oversized image) is preflight's reading of it."""
+    surface = options.surface
+    if code == OVER_MAX_SIDE and surface.max_side_px is not None:
+        return surface.max_side_px
+    if code == OVER_MANY_IMAGES_SIDE and surface.many_images_max_side_px is not None:
+        return surface.many_images_max_side_px
+    return options.tier.max_edge
+
+
+def block_path(location: tuple[str | int, ...]) -> str:
+    """A block's path as SDK 2.17's details give it: indexes only, no block
+    types ("messages.0.content.1.content.0")."""
+    return ".".join(str(key) for key in location)
 
 
 def check_request(
@@ -216,13 +379,17 @@ def check_request(
     images = [s for s in slots if s.kind == "image"]
     documents = len(slots) - len(images)
     counted = len(images) + (documents if chosen.surface.documents_count_as_images else 0)
-    checked = [_check_image(slot, counted, chosen, resolver) for slot in images]
+    checked: list[RequestImage] = []
+    for slot in slots:  # in body order
+        if slot.kind == "image":
+            image = _check_image(slot, counted, chosen, resolver)
+            checked.append(image)
+            found.extend(image.findings)  # (duplicates marked below do not change findings)
+        else:
+            found.extend(_check_document(slot))
     checked = _mark_duplicates(checked)
-    for image in checked:
-        found.extend(image.findings)
-    # The cap counts images and document pages; pages are not counted
-    # offline, and no page says how they count on the Claude API.
-    found.extend(image_count_findings(len(images), chosen))
+    found.extend(model_findings(chosen))
+    found.extend(image_count_findings(len(images), chosen, documents))
     size = _body_size(value, found)
     if size is not None and request_bytes_exceeded(size, chosen):
         found.append(request_bytes_finding(size, chosen, "the body (compact JSON, as sent)"))
@@ -264,7 +431,9 @@ def _load(body: object, found: list[Finding]) -> object:
 def _request_options(
     value: object, options: Options | None, keywords: OptionKeywords, found: list[Finding]
 ) -> Options:
-    """The caller's options; the body's model unless the caller names one."""
+    """The caller's options; the body's model unless the caller names one.
+    A body model preflight does not know gets the cautious limits
+    (tables.cautious_model) and a warning."""
     named = value.get("model") if isinstance(value, dict) else None
     if options is not None or "model" in keywords or not isinstance(named, str):
         return make_options(options, **keywords)
@@ -272,18 +441,9 @@ def _request_options(
         merged: OptionKeywords = {**keywords, "model": named}
         return make_options(None, **merged)
     except UnknownNameError:
-        chosen = make_options(None, **keywords)
-        found.append(
-            Finding(
-                "unknown-model",
-                WARNING,
-                f"model {named!r} is not in preflight's table: the limits and price of "
-                f"{chosen.model.name} are assumed",
-                "pass model= (--model) and price_per_mtok= (--price), or add it under "
-                "[tool.preflight.models]",
-                path="model",
-            )
-        )
+        cautious: OptionKeywords = {**keywords, "model": cautious_model(named)}
+        chosen = make_options(None, **cautious)
+        found.append(unknown_model_finding(named, chosen.model))
         return chosen
 
 
@@ -377,6 +537,24 @@ def _computer_use_ids(body: dict[str, Any], messages: list[Any]) -> dict[str, bo
     return ids
 
 
+def _printed_type(block: dict[str, Any], kind: str) -> str:
+    """The block type the API prints in a path: "pdf" for a document block
+    holding a base64 PDF (API error messages observed in 2026), else the
+    block's own type."""
+    source = block.get("source")
+    if (
+        kind == "document"
+        and isinstance(source, dict)
+        and source.get("type") == "base64"
+        and source.get("media_type") == PDF_MEDIA_TYPE
+    ):
+        return "pdf"
+    return kind
+
+
+PDF_MEDIA_TYPE = "application/pdf"
+
+
 def _blocks(
     block: object,
     base: str,
@@ -396,7 +574,7 @@ def _blocks(
         what = "a content block without type" if kind is None else "type must be text"
         found.append(_malformed(base if kind is None else f"{base}.type", what))
         return
-    path = f"{base}.{kind}"
+    path = f"{base}.{_printed_type(block, kind)}"
     if kind == "image":
         yield _Slot("image", path, location, block, turn, computer_use)
     elif kind == "document":
@@ -499,43 +677,72 @@ def _check_cache_control(slot: _Slot, found: list[Finding]) -> None:
 def _check_base64(
     image: RequestImage, source: dict[str, Any], options: Options, found: list[Finding]
 ) -> RequestImage:
+    """A base64 image, in the API's order: the declared media_type literal,
+    then the data (empty, base64, bytes, format, decodable), then its size.
+    A literal outside the four is reported as that alone: the data is still
+    read (for the report and prepare_request), but what the data is cannot
+    be wrong against a type the API never accepted."""
     at = f"{image.path}.source.base64"
     declared, data = source.get("media_type"), source.get("data")
     image = dataclasses.replace(image, source_kind="base64")
+    literal: str | None = None  # a declared type outside the four
     if not isinstance(declared, str):
         what = "has no media_type" if declared is None else "media_type must be text"
         found.append(_malformed(f"{at}.media_type", f"the image {what}"))
         declared = None
+    elif declared not in ACCEPTED_MEDIA_TYPES:
+        literal, declared = declared, None
+        image = dataclasses.replace(image, media_type=literal)
     else:
         image = dataclasses.replace(image, media_type=declared)
+    about_data: list[Finding] = []
+    image, info = _read_base64(image, data, declared, options, about_data, at)
+    if literal is not None:
+        what = "" if info is None or info.media_type is not None else info.format_label
+        actual = None if info is None else info.media_type
+        found.append(bad_media_type_finding(literal, actual, what).at(f"{at}.media_type"))
+        about_data = [f for f in about_data if f.code not in _DATA_IDENTITY]
+    found.extend(about_data)
+    return image
+
+
+def _read_base64(
+    image: RequestImage,
+    data: object,
+    declared: str | None,
+    options: Options,
+    found: list[Finding],
+    at: str,
+) -> tuple[RequestImage, ImageInfo | None]:
+    """The data's findings, in the API's order, and its header facts when read."""
     if not isinstance(data, str):
         found.append(_malformed(f"{at}.data", "data must be base64 text"))
-        return image
+        return image, None
     image = dataclasses.replace(image, base64_bytes=len(data))
+    if not data:
+        found.append(empty_data_finding().at(at))
+        return image, None
+    encoded = _valid_base64(data)
+    if encoded is None:
+        found.append(invalid_base64_finding(data.startswith("data:")).at(at))
     # The byte limit is on the text as sent, readable or not.
     if image_bytes_exceeded(len(data), options):
         found.append(image_bytes_finding(len(data), options).at(at))
-    encoded = _valid_base64(data)
     if encoded is None:
-        found.append(
-            Finding(
-                BAD_BASE64,
-                ERROR,
-                f"{UNDECODABLE}: the data is not base64 text (only A-Z a-z 0-9 + / and "
-                "final = padding, in groups of 4)",
-                "encode the file with base64.b64encode",
-                path=f"{at}.data",
-                api_text=UNDECODABLE,
-            )
-        )
-        return image
+        return image, None
     image = dataclasses.replace(image, digest=hashlib.sha256(encoded).hexdigest())
     try:
         info = _info_from_base64(data)
     except HeaderError as error:
         found.append(header_failure_finding(error).at(f"{at}.data"))
-        return image
-    return _assessed(image, info, declared, options, found, at, byte_checked=True)
+        return image, None
+    return _assessed(image, info, declared, options, found, at, byte_checked=True), info
+
+
+# What the data is: moot while the declared type is not one the API takes.
+_DATA_IDENTITY = frozenset({MEDIA_TYPE_MISMATCH, UNSUPPORTED_FORMAT, NOT_AN_IMAGE})
+# Data the API cannot decode: it answers "Could not process image", no path.
+_UNDECODABLE_CODES = frozenset({NOT_AN_IMAGE, TRUNCATED, CORRUPT, UNDECODABLE})
 
 
 def _check_reference(
@@ -565,10 +772,13 @@ def _check_reference(
                 path=at,
             )
         )
-    data = None
+    data: bytes | ImageInfo | Refusal | None = None
     if resolver is not None:
         try:
             data = resolver(kind, reference)
+        except HeaderError as error:  # fetched, and not a readable image
+            found.append(header_failure_finding(error).at(at))
+            return image
         except (OSError, ValueError, PreflightError) as error:
             found.append(
                 Finding(
@@ -592,8 +802,14 @@ def _check_reference(
             )
         )
         return image
+    if isinstance(data, Refusal):
+        if data.reason == "robots":
+            found.append(url_disallowed_finding(reference).at(at))
+        else:
+            found.append(url_unreachable_finding(reference, data.detail).at(at))
+        return image
     try:
-        info = _info_from_bytes(bytes(data))
+        info = data if isinstance(data, ImageInfo) else _info_from_bytes(bytes(data))
     except HeaderError as error:
         found.append(header_failure_finding(error).at(at))
         return image
@@ -616,8 +832,9 @@ def _assessed(
     *,
     byte_checked: bool,
 ) -> RequestImage:
-    """assess()'s findings, placed: byte errors at the source, media types
-    at media_type, dimensions and everything about the data at data."""
+    """assess()'s findings, placed where the API points: bytes and a media
+    type mismatch at the source, an oversized image at its block, the rest
+    at data; undecodable data has no path in the API's answer."""
     _, findings = assess(info, options, declared_media_type=declared)
     base64_source = at.endswith(".base64")
     for finding in findings:
@@ -625,12 +842,19 @@ def _assessed(
             continue
         if finding.code == OVER_BYTE_LIMIT and byte_checked:
             continue
-        if not base64_source:
+        if finding.code == OVERSIZED:  # the API points at the block itself
+            found.append(finding.at(block_path(image.location)))
+        elif not base64_source:
             found.append(finding.at(at))
-        elif finding.code in (BAD_MEDIA_TYPE, MEDIA_TYPE_MISMATCH):
-            found.append(finding.at(f"{at}.media_type"))
+        elif finding.code == UNSUPPORTED_FORMAT and declared is not None:
+            found.append(unsupported_format_finding(declared, info.format_label).at(f"{at}.data"))
+        elif finding.code == MEDIA_TYPE_MISMATCH:
+            found.append(finding.at(at))
         else:
             found.append(finding.at(f"{at}.data"))
+    for i, finding in enumerate(found):
+        if finding.code in _UNDECODABLE_CODES and not finding.api_pathless:
+            found[i] = dataclasses.replace(finding, api_pathless=True)
     image = dataclasses.replace(image, checked=True, format=info.format)
     if info.media_type is None or info.width is None or info.height is None:
         return image
@@ -643,6 +867,52 @@ def _assessed(
         processed_height=processed[1],
         tokens=TOKEN_COUNTERS[options.rule](*processed),
     )
+
+
+# --- documents ---------------------------------------------------------------------
+
+
+def _check_document(slot: _Slot) -> list[Finding]:
+    """A base64 PDF's page count against the limit (other documents are
+    counted only). The data is decoded whole: its size is bounded by the
+    body, which the caller holds in memory already."""
+    source = slot.block.get("source")
+    if not (
+        isinstance(source, dict)
+        and source.get("type") == "base64"
+        and source.get("media_type") == PDF_MEDIA_TYPE
+        and isinstance(source.get("data"), str)
+    ):
+        return []
+    at = f"{slot.path}.source.base64.data"
+    encoded = _valid_base64(source["data"])
+    if encoded is None or not encoded:
+        return [pdf_pages_unknown_finding("the data is not base64 text").at(at)]
+    pages = count_pdf_pages(_decode(source["data"]))
+    if isinstance(pages, str):
+        return [pdf_pages_unknown_finding(pages).at(at)]
+    return [pdf_pages_finding(pages).at(at)] if pdf_pages_exceeded(pages) else []
+
+
+def count_pdf_pages(data: bytes) -> int | str:
+    """The PDF's page count, or why it could not be counted. pypdf (the pdf
+    extra) is imported here, lazily, and reads leniently (strict=False);
+    any failure of a hostile or broken file is a reason, never a traceback."""
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        return "pypdf is not installed"
+    quiet = logging.getLogger("pypdf")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # its warnings about odd files are ours to report
+    try:
+        return len(PdfReader(io.BytesIO(data), strict=False).pages)
+    except RecursionError:
+        return "the PDF's page tree nests too deeply to read"
+    except Exception as error:  # any parser failure is a finding
+        return f"the PDF could not be read: {type(error).__name__}: {error}"[:300]
+    finally:
+        quiet.setLevel(level)
 
 
 # --- base64, read only as far as the header needs ------------------------------------

@@ -428,15 +428,90 @@ _RULES = (
         f"{_LIMITS} (Image sources) and {_REQUESTS}",
     ),
     Rule(
-        "unknown-model",
+        f.TOO_MANY_PDF_PAGES,
+        f.ERROR,
+        FINDING,
+        "A base64 PDF document with more pages than the API takes (100).",
+        "check_request counts the pages of every base64 PDF document (with pypdf, the pdf "
+        "extra) and the API refuses a PDF over 100 pages. A third party reports 600 pages on "
+        "1M-context models; no Anthropic source says so, so preflight checks 100 everywhere.",
+        "Split the PDF into parts of at most 100 pages, one document block each.",
+        f"{_REQUESTS} (Documents and PDFs) and {_ERRORS} (Messages)",
+        api_words="A maximum of 100 PDF pages may be provided.",
+    ),
+    Rule(
+        f.PDF_PAGES_UNKNOWN,
+        f.WARNING,
+        FINDING,
+        "A base64 PDF whose pages could not be counted.",
+        "pypdf (the pdf extra) is not installed, or it could not read the PDF: the 100-page "
+        "limit is not checked for this document.",
+        "Install the extra (pip install 'preflight[pdf]'), or check that the PDF opens.",
+        f"{_REQUESTS} (Documents and PDFs)",
+    ),
+    Rule(
+        f.RETIRED_MODEL,
+        f.ERROR,
+        FINDING,
+        "The request names a retired model: the API refuses it before any image.",
+        "A retired model is no longer served (the API answers not found), whatever the "
+        "images; a deprecated model is retired from its retirement date on, judged on the "
+        "real date unless `today=` is given. The API's words are not in preflight's sources.",
+        "Name a current model (docs/models.md lists them with their status).",
+        "docs/models.md (Status and retirement; model pages, SDK 2.17) and docs/errors.md",
+    ),
+    Rule(
+        f.RETIRED_ON_CLAUDE_API,
+        f.WARNING,
+        FINDING,
+        "A model retired on the Claude API, sent to a cloud that may still serve it.",
+        "Claude Opus 4 and 4.1 are retired on the Claude API and still served on some clouds; "
+        "which clouds is not documented, so on Bedrock and Vertex AI this is a warning.",
+        "Check that your platform still serves the model, or name a current one.",
+        "docs/models.md (Status and retirement)",
+    ),
+    Rule(
+        f.MODEL_RETIRING,
+        f.WARNING,
+        FINDING,
+        "The model retires within 30 days.",
+        "A deprecated model with a retirement date 30 days away or less: requests naming it "
+        "fail from that day. The 30 days are preflight's own notice period.",
+        "Move to a current model before the date.",
+        "docs/models.md (Status and retirement)",
+    ),
+    Rule(
+        f.UNKNOWN_MODEL,
         f.WARNING,
         FINDING,
         "The request names a model preflight's table does not hold.",
-        "Its limits and price are not known; check_request assumes those of the model it "
-        "was given (the default model unless model= names one).",
+        "Its limits are not known, so the cautious ones are assumed (100 images per request, "
+        "the standard tier) and it has no price.",
         "Check the name; pass model= and price_per_mtok= or add it under "
         "[tool.preflight.models] (docs/configuration.md).",
-        "docs/models.md and docs/requests.md",
+        "docs/models.md (Models preflight does not know) and docs/requests.md",
+    ),
+    Rule(
+        f.URL_DISALLOWED,
+        f.ERROR,
+        FINDING,
+        "A url source the site's robots.txt keeps the API from fetching.",
+        "The API fetches url images and documents itself and honours robots.txt; a "
+        "resolver that finds the URL disallowed reports it (Refusal('robots')).",
+        "Download the image yourself and send it as base64 or through the Files API.",
+        f"{_REQUESTS} (url and file sources) and {_ERRORS} (Messages)",
+        api_words="This URL is disallowed by the website's robots.txt file.",
+    ),
+    Rule(
+        f.URL_UNREACHABLE,
+        f.ERROR,
+        FINDING,
+        "A url source the API cannot download.",
+        "The API fetches url sources itself; a resolver that cannot download one for a "
+        "reason the API shares reports it (Refusal('download')).",
+        "Check that the URL is public and answers, or send the image as base64.",
+        f"{_REQUESTS} (url and file sources) and {_ERRORS} (Messages)",
+        api_words="Unable to download the file",
     ),
     # --- findings of the quality analysis (check --quality; docs/quality.md) ----
     # Warnings, never errors: the API takes these images. Every threshold is

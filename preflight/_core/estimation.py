@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from preflight._core.cost import plain_decimal
 from preflight._core.findings import Finding
 from preflight._core.geometry import TOKEN_COUNTERS, api_size, check_size
 from preflight._core.options import OptionKeywords, Options, make_options
-from preflight._core.rules import image_count_findings, size_findings
+from preflight._core.rules import image_count_findings, model_findings, size_findings
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -82,13 +83,25 @@ def estimate(
     """Everything the API will do with a width x height image.
 
     `options` (or the same keywords: model, price_per_mtok, tier, rule,
-    surface, images_in_request, oversized, batch, max_bytes, prompt_tokens)
-    say where and how it is sent; `images_in_request` counts every image
-    block in the request, earlier turns included.
+    surface, images_in_request, oversized, batch, max_bytes, prompt_tokens,
+    today) say where and how it is sent; `images_in_request` counts every
+    image block in the request, earlier turns included. A retired model
+    (on `today`, the real date unless given) rejects the estimate.
     """
     width, height = check_size(width, height)
     chosen = make_options(options, **keywords)
-    return estimate_with(width, height, chosen)
+    result = estimate_with(width, height, chosen)
+    about_model = model_findings(chosen)
+    if not about_model:
+        return result
+    refused = any(f.is_error for f in about_model)
+    return dataclasses.replace(
+        result,
+        findings=(*about_model, *result.findings),
+        rejected=result.rejected or refused,
+        tokens=0 if refused else result.tokens,
+        cost_usd=chosen.cost(0) if refused else result.cost_usd,
+    )
 
 
 def estimate_with(width: int, height: int, options: Options) -> Estimate:

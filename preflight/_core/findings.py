@@ -33,17 +33,25 @@ class Finding:
     fix: str = ""
     path: str | None = None  # the API's dotted path of the field at fault, in a request body
     api_text: str | None = None  # the API's own words, where the facts give them
+    api_pathless: bool = False  # the API prints its words without a path
 
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
 
     @property
+    def api_path(self) -> str | None:
+        """The path the API prints before its words; None where it prints none."""
+        return None if self.api_pathless else self.path
+
+    @property
     def api_message(self) -> str:
-        """What the API would answer: "{path}: {its words}". Where the facts
-        do not give the API's words, preflight's message stands in for them."""
+        """What the API would answer: "{path}: {its words}", or its words
+        alone where it prints no path. Where the facts do not give the API's
+        words, preflight's message stands in for them."""
         text = self.message if self.api_text is None else self.api_text
-        return text if self.path is None else f"{self.path}: {text}"
+        path = self.api_path
+        return text if path is None else f"{path}: {text}"
 
     def at(self, path: str | None) -> Finding:
         """The same finding, located at `path` in a request body."""
@@ -90,12 +98,20 @@ OVERSIZED = "oversized"  # over the tier's size where oversized images are refus
 MALFORMED_REQUEST = "malformed-request"  # a body the API cannot read: wrong shape or types
 SOURCE_NOT_ACCEPTED = "source-not-accepted"  # a url or file source where only base64 is taken
 BAD_BASE64 = "bad-base64"  # image data that is not base64 text
+TOO_MANY_PDF_PAGES = "too-many-pdf-pages"  # a base64 PDF over the page limit
+RETIRED_MODEL = "retired-model"  # the request names a model the API no longer serves
+URL_DISALLOWED = "url-disallowed"  # a url source the site's robots.txt keeps the API from
+URL_UNREACHABLE = "url-unreachable"  # a url source the API cannot download
 # Warnings: accepted, but resized or likely misread.
 MISSING_END_MARKER = "missing-end-marker"
 WILL_RESIZE = "will-resize"
 SMALL_SIDE = "small-side"
 EXIF_ROTATION = "exif-rotation"
 ANIMATED = "animated"
+MODEL_RETIRING = "model-retiring"  # the model retires within RETIREMENT_WARNING_DAYS
+RETIRED_ON_CLAUDE_API = "retired-on-claude-api"  # retired there, still served on some clouds
+UNKNOWN_MODEL = "unknown-model"  # a model name preflight's table does not hold
+PDF_PAGES_UNKNOWN = "pdf-pages-unknown"  # a base64 PDF whose pages could not be counted
 # Info.
 PROGRESSIVE = "progressive"
 CMYK = "cmyk"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
@@ -64,6 +65,7 @@ class OptionKeywords(TypedDict, total=False):
     batch: bool
     max_bytes: int | None
     prompt_tokens: int | None
+    today: date | None
 
 
 KEYWORDS = frozenset(OptionKeywords.__annotations__)
@@ -83,6 +85,9 @@ class Options:
     batch: bool = False
     max_bytes: int | None = None  # per-image base64 budget; None: the surface's
     prompt_tokens: int | None = None  # the whole prompt's length, where a price depends on it
+    # The day a model's lifecycle is judged on (retired, retiring soon);
+    # None: the real date, read when asked (`current_date`).
+    today: date | None = None
 
     def __post_init__(self) -> None:
         # Built directly (not by make_options): refuse what make_options would.
@@ -105,7 +110,14 @@ class Options:
             whole_number(self.max_bytes, "max_bytes", minimum=4)
         if self.prompt_tokens is not None:
             whole_number(self.prompt_tokens, "prompt_tokens", minimum=0)
+        if self.today is not None:
+            check_day(self.today)
         get_tier(self.model.tier)
+
+    @property
+    def current_date(self) -> date:
+        """`today`, or the real date when none was given."""
+        return date.today() if self.today is None else self.today
 
     @property
     def tier(self) -> Tier:
@@ -169,6 +181,7 @@ class Options:
             "batch": self.batch,
             "max_image_bytes": self.max_image_bytes,
             "prompt_tokens": self.prompt_tokens,
+            **({} if self.today is None else {"today": self.today.isoformat()}),
         }
 
 
@@ -186,6 +199,14 @@ def whole_number(value: object, what: str, minimum: int = 1) -> int:
         raise InvalidArgumentError(
             f"{what} must be at most {MAX_COUNT}, got a number that large", code="invalid-size"
         )
+    return value
+
+
+def check_day(value: object) -> date:
+    """A day: a datetime.date (a datetime is refused: a day is meant, and
+    its time zone would decide which)."""
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidArgumentError(f"today must be a datetime.date, got {value!r}")
     return value
 
 
@@ -284,6 +305,9 @@ def _make_options(options: Options | None, keywords: OptionKeywords) -> Options:
         changes["prompt_tokens"] = (
             None if prompt is None else whole_number(prompt, "prompt_tokens", minimum=0)
         )
+    if "today" in keywords:
+        today = keywords["today"]
+        changes["today"] = None if today is None else check_day(today)
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 

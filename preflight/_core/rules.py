@@ -20,19 +20,30 @@ from __future__ import annotations
 from typing import Any
 
 from preflight._core.findings import (
+    BAD_BASE64,
     BAD_MEDIA_TYPE,
     CORRUPT,
     EMPTY,
     ERROR,
     MEDIA_TYPE_MISMATCH,
+    MODEL_RETIRING,
     NOT_AN_IMAGE,
     OVER_BYTE_LIMIT,
     OVER_MANY_IMAGES_SIDE,
     OVER_MAX_SIDE,
     OVERSIZED,
+    PDF_PAGES_UNKNOWN,
     REQUEST_TOO_LARGE,
+    RETIRED_MODEL,
+    RETIRED_ON_CLAUDE_API,
     TOO_MANY_IMAGES,
+    TOO_MANY_PDF_PAGES,
     TRUNCATED,
+    UNKNOWN_MODEL,
+    UNSUPPORTED_FORMAT,
+    URL_DISALLOWED,
+    URL_UNREACHABLE,
+    WARNING,
     Finding,
 )
 from preflight._core.findings import (
@@ -40,7 +51,16 @@ from preflight._core.findings import (
 )
 from preflight._core.info import base64_length
 from preflight._core.options import Options
-from preflight._core.tables import MB
+from preflight._core.tables import (
+    CLOUD_SURFACES,
+    CURRENT,
+    MAX_PDF_PAGES,
+    MB,
+    MODELS,
+    RETIRED,
+    RETIREMENT_WARNING_DAYS,
+    Model,
+)
 from preflight.errors import HeaderError
 
 # --- 8000 px ("Vision") ---------------------------------------------------------
@@ -113,17 +133,19 @@ def oversized_rejected(resized: Any, options: Options) -> Any:
 def oversized_finding(
     size: tuple[int, int], processed: tuple[int, int], options: Options
 ) -> Finding:
-    # The API's message begins with these words ("Vision coordinates"); what
-    # follows them is not documented, so the message ends there.
+    # The API's words ("Vision coordinates"; API error messages observed in
+    # 2026). In a request the API points at the image block itself.
+    target = f"{processed[0]}x{processed[1]}"
     words = (
         f"image dimensions {size[0]}x{size[1]} exceed the maximum image size of a model named "
-        f"on this request and would be downsized to {processed[0]}x{processed[1]}"
+        f"on this request and would be downsized to {target}; scale the image to at most "
+        f'{target} or set the image\'s oversized_image setting to "downsize"'
     )
     return Finding(
         OVERSIZED,
         ERROR,
         words,
-        f"resize to at most {processed[0]}x{processed[1]} first (preflight prepare does this), "
+        f"resize to at most {target} first (preflight prepare does this), "
         'or drop "oversized_image": "error"',
         api_text=words,
     )
@@ -156,26 +178,31 @@ def size_rejected(longest: Any, resized: Any, options: Options) -> Any:
 # --- image cap per request ("Vision": 100 or 600 by model; 20 on claude.ai) --------
 
 
-def image_cap_exceeded(images: int, options: Options) -> bool:
+def image_cap_exceeded(images: Any, options: Options, documents: Any = 0) -> Any:
+    """Image and document blocks together over the cap (API error messages
+    observed in 2026: "too many images and documents: N + M > cap")."""
     cap = options.max_images
-    return cap is not None and images > cap
+    return False if cap is None else images + documents > cap
 
 
-def image_cap_finding(images: int, options: Options, document_pages: int = 0) -> Finding:
+def image_cap_finding(images: int, options: Options, documents: int = 0) -> Finding:
     cap = options.max_images
-    words = f"Too much media: {document_pages} document pages + {images} images > {cap}"
+    words = f"too many images and documents: {images} + {documents} > {cap}"
     return Finding(
         TOO_MANY_IMAGES,
         ERROR,
         words,
-        f"split into requests of at most {cap} images (earlier turns and tool results count "
-        f"too; {options.model.name} takes {options.model.max_images})",
+        f"split into requests of at most {cap} image and document blocks (earlier turns and "
+        f"tool results count too; {options.model.name} takes {options.model.max_images})",
         api_text=words,
+        api_pathless=True,
     )
 
 
-def image_count_findings(images: int, options: Options) -> list[Finding]:
-    return [image_cap_finding(images, options)] if image_cap_exceeded(images, options) else []
+def image_count_findings(images: int, options: Options, documents: int = 0) -> list[Finding]:
+    if image_cap_exceeded(images, options, documents):
+        return [image_cap_finding(images, options, documents)]
+    return []
 
 
 # --- bytes per image, measured on base64 ("Vision", current docs) ------------------
@@ -228,6 +255,7 @@ def request_bytes_finding(body_bytes: int, options: Options, what: str = "the bo
         "split the images over several requests, or shrink them (preflight prepare); "
         "the Files API takes larger uploads",
         api_text=REQUEST_TOO_LARGE_WORDS,
+        api_pathless=True,
     )
 
 
@@ -235,21 +263,30 @@ def request_bytes_finding(body_bytes: int, options: Options, what: str = "the bo
 REQUEST_TOO_LARGE_WORDS = "Request exceeds the maximum size"
 
 
-# --- media types and undecodable data (live API behaviour, docs/errors.md) -----------
+# --- the data of a base64 image (API error messages observed in 2026) ------------
+# The API validates the declared media_type against its four literals before
+# it looks at the data; then, per image: empty, base64, the data's format.
 
-# The API's words for data it cannot decode.
+# The API's words for data it cannot decode (it prints no path with them).
 UNDECODABLE = "Could not process image"
 # The API's words for a media type outside the four.
 MEDIA_TYPE_WORDING = "Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
+EMPTY_WORDS = "image cannot be empty"
+INVALID_BASE64_WORDS = "invalid base64 data"
 
 
-def bad_media_type_finding(declared: str, actual: str | None) -> Finding:
-    """A declared media type that is not one of the four the API takes."""
+def bad_media_type_finding(declared: str, actual: str | None, what: str = "") -> Finding:
+    """A declared media type that is not one of the four the API takes;
+    `what` names the data when it is no image the API takes (a PDF, ...)."""
+    detail = f" ({what})" if what else ""
     return Finding(
         BAD_MEDIA_TYPE,
         ERROR,
-        f"declared media type {declared!r}: {MEDIA_TYPE_WORDING}",
-        f"declare {actual}" if actual is not None else "declare one of the four media types",
+        f"declared media type {declared!r}{detail}: {MEDIA_TYPE_WORDING}",
+        f"declare {actual}"
+        if actual is not None
+        else "convert the data to JPEG or PNG and declare its media type "
+        "(preflight prepare converts it)",
         api_text=MEDIA_TYPE_WORDING,
     )
 
@@ -269,18 +306,61 @@ def media_type_mismatch_finding(declared: str, actual: str) -> Finding:
     )
 
 
+def empty_data_finding() -> Finding:
+    return Finding(
+        EMPTY,
+        ERROR,
+        f"{EMPTY_WORDS}: the data is empty",
+        "put the image's base64 text in data (or remove the block)",
+        api_text=EMPTY_WORDS,
+    )
+
+
+def invalid_base64_finding(prefixed: bool) -> Finding:
+    """Data that is not base64 text; `prefixed`: it starts like a data: URL."""
+    detail = (
+        "the data keeps a data: URL prefix (data:<type>;base64,)"
+        if prefixed
+        else "only A-Z a-z 0-9 + / and final = padding, in groups of 4"
+    )
+    return Finding(
+        BAD_BASE64,
+        ERROR,
+        f"{INVALID_BASE64_WORDS}: {detail}",
+        "send base64.b64encode(file bytes) alone"
+        + (" (preflight prepare_request strips the prefix)" if prefixed else ""),
+        api_text=INVALID_BASE64_WORDS,
+    )
+
+
+def unsupported_format_finding(declared: str, format_label: str) -> Finding:
+    """Data of a format the API does not take (ICO, TIFF, HEIC, PDF ...)
+    declared as one of the four: the API names the declared type."""
+    words = f"Image format {declared} not supported"
+    return Finding(
+        UNSUPPORTED_FORMAT,
+        ERROR,
+        f"{words}: the data is {format_label}, declared {declared}",
+        "convert to JPEG or PNG (preflight prepare converts it)",
+        api_text=words,
+    )
+
+
 def header_failure_finding(error: HeaderError) -> Finding:
-    """Data that cannot be read as an image at all: the API cannot decode it."""
-    # The error's codes and the findings' are the same words.
+    """Data that cannot be read as an image at all: the API cannot decode
+    it and says so without a path (empty data has words of its own)."""
     if error.code == EMPTY:
-        code, detail, fix = EMPTY, "the file is empty", "re-export the image"
-    elif error.code == TRUNCATED:
-        code, detail, fix = TRUNCATED, str(error), "the file is cut short: re-export it"
+        words = f"{EMPTY_WORDS}: the file is empty"
+        return Finding(EMPTY, ERROR, words, "re-export the image", api_text=EMPTY_WORDS)
+    if error.code == TRUNCATED:
+        code, fix = TRUNCATED, "the file is cut short: re-export it"
     elif error.code == NOT_AN_IMAGE:
-        code, detail, fix = NOT_AN_IMAGE, str(error), "send a JPEG, PNG, GIF or WebP image"
+        code, fix = NOT_AN_IMAGE, "send a JPEG, PNG, GIF or WebP image"
     else:  # corrupt, header-too-large: the header cannot be read.
-        code, detail, fix = CORRUPT, str(error), "re-export the image"
-    return Finding(code, ERROR, f"{UNDECODABLE}: {detail}", fix, api_text=UNDECODABLE)
+        code, fix = CORRUPT, "re-export the image"
+    return Finding(
+        code, ERROR, f"{UNDECODABLE}: {error}", fix, api_text=UNDECODABLE, api_pathless=True
+    )
 
 
 def undecodable_finding(format_label: str, failure: str) -> Finding:
@@ -291,4 +371,144 @@ def undecodable_finding(format_label: str, failure: str) -> Finding:
         f"{UNDECODABLE}: the {format_label} header reads, its data does not decode ({failure})",
         "export the image again (preflight prepare re-encodes what still decodes)",
         api_text=UNDECODABLE,
+        api_pathless=True,
+    )
+
+
+# --- PDF documents (API error messages observed in 2026) ---------------------------
+
+
+def pdf_pages_exceeded(pages: int) -> bool:
+    return pages > MAX_PDF_PAGES
+
+
+def pdf_pages_finding(pages: int) -> Finding:
+    words = f"A maximum of {MAX_PDF_PAGES} PDF pages may be provided."
+    return Finding(
+        TOO_MANY_PDF_PAGES,
+        ERROR,
+        f"{words} (this PDF has {pages} pages)",
+        f"split the PDF into parts of at most {MAX_PDF_PAGES} pages, one document block each",
+        api_text=words,
+    )
+
+
+def pdf_pages_unknown_finding(reason: str) -> Finding:
+    return Finding(
+        PDF_PAGES_UNKNOWN,
+        WARNING,
+        f"the PDF's pages were not counted ({reason}): the {MAX_PDF_PAGES}-page limit is "
+        "not checked",
+        "install the pdf extra (pip install 'preflight[pdf]') to count pages"
+        if "pypdf" in reason
+        else "check that the PDF opens; the API counts its pages when it is sent",
+    )
+
+
+# --- url sources the API fetches (API error messages observed in 2026) --------------
+
+URL_DISALLOWED_WORDS = "This URL is disallowed by the website's robots.txt file."
+URL_UNREACHABLE_WORDS = "Unable to download the file"
+
+
+def url_disallowed_finding(url: str) -> Finding:
+    return Finding(
+        URL_DISALLOWED,
+        ERROR,
+        f"{URL_DISALLOWED_WORDS} ({url})",
+        "download the image yourself and send it as base64 (or through the Files API)",
+        api_text=URL_DISALLOWED_WORDS,
+        api_pathless=True,
+    )
+
+
+def url_unreachable_finding(url: str, detail: str = "") -> Finding:
+    extra = f": {detail}" if detail else ""
+    return Finding(
+        URL_UNREACHABLE,
+        ERROR,
+        f"{URL_UNREACHABLE_WORDS} ({url}{extra})",
+        "check that the URL is public and answers; or send the image as base64",
+        api_text=URL_UNREACHABLE_WORDS,
+        api_pathless=True,
+    )
+
+
+# --- the model (model pages; SDK 2.17) ----------------------------------------------------
+
+
+def model_findings(options: Options) -> list[Finding]:
+    """A retired model (the API refuses the request before it looks at an
+    image), or one retiring within RETIREMENT_WARNING_DAYS, on
+    options.current_date. Opus 4 and 4.1 are retired on the Claude API only:
+    elsewhere a warning."""
+    model = options.model
+    if model.retires_on is None and model.lifecycle != RETIRED:
+        return []  # the common case, without reading the date
+    today = options.current_date
+    name = model.name
+    if model.lifecycle_on(today) == RETIRED:
+        when = f" on {model.retires_on.isoformat()}" if model.retires_on is not None else ""
+        fix = f"name a current model ({_successor_hint(model)})"
+        if model.clouds_may_serve and options.surface.name in CLOUD_SURFACES:
+            return [
+                Finding(
+                    RETIRED_ON_CLAUDE_API,
+                    WARNING,
+                    f"{name} is retired on the Claude API; some clouds still serve it "
+                    f"(which ones is not documented: check that {options.surface.name} does)",
+                    fix,
+                    path="model",
+                )
+            ]
+        return [
+            Finding(
+                RETIRED_MODEL,
+                ERROR,
+                f"{name} was retired{when}: the API refuses the request (not found) "
+                "before it looks at any image",
+                fix,
+                path="model",
+            )
+        ]
+    left = model.days_left(today)
+    if left is not None and left <= RETIREMENT_WARNING_DAYS:
+        assert model.retires_on is not None
+        return [
+            Finding(
+                MODEL_RETIRING,
+                WARNING,
+                f"{name} retires on {model.retires_on.isoformat()} ({left} days from "
+                f"{today.isoformat()}): requests naming it fail from that day",
+                f"move to a current model ({_successor_hint(model)})",
+                path="model",
+            )
+        ]
+    return []
+
+
+def _successor_hint(model: Model) -> str:
+    """A same-family model that is not retired, from the table, as a hint."""
+    family = next((w for w in ("opus", "sonnet", "haiku") if w in model.name), None)
+    for candidate in MODELS.values():
+        if (
+            family is not None
+            and family in candidate.name
+            and candidate.lifecycle == CURRENT
+            and candidate.retires_on is None
+        ):
+            return f"e.g. {candidate.name}"
+    return "see docs/models.md"
+
+
+def unknown_model_finding(name: str, model: Model) -> Finding:
+    return Finding(
+        UNKNOWN_MODEL,
+        WARNING,
+        f"model {name!r} is not in preflight's table: the cautious limits are assumed "
+        f"({model.max_images} images, {model.tier if isinstance(model.tier, str) else 'its'} "
+        "tier) and no price",
+        "check the model's name; pass model= and price_per_mtok= (--model, --price), or "
+        "add it under [tool.preflight.models]",
+        path="model",
     )

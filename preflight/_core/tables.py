@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TypedDict
 
@@ -177,6 +178,9 @@ SURFACES: dict[str, Surface] = {
     )
 }
 DEFAULT_SURFACE = "api"
+# The surfaces that are clouds ("Models overview": some models retired on the
+# Claude API are still served on some clouds).
+CLOUD_SURFACES = ("bedrock", "vertex")
 _SURFACE_ALIASES = {
     "messages": "api",
     "messages-api": "api",
@@ -223,6 +227,28 @@ SMALL_CONTEXT_IMAGE_CAP = 100
 LARGE_CONTEXT_IMAGE_CAP = 600
 
 
+# Lifecycle of a model ("Models overview", each model's page; SDK 2.17):
+# available now (whatever the page calls it: current, latest, active,
+# limited access ...), legacy (still served, older), deprecated (served
+# until its retirement date), retired (the API answers "not found").
+CURRENT = "current"
+LEGACY = "legacy"
+DEPRECATED = "deprecated"
+RETIRED = "retired"
+LIFECYCLES = (CURRENT, LEGACY, DEPRECATED, RETIRED)
+# preflight's own notice period: a deprecated model this many days (or
+# fewer) from its retirement date gets a warning. Not from a source.
+RETIREMENT_WARNING_DAYS = 30
+
+# "A maximum of 100 PDF pages may be provided." (API error messages
+# observed in public reports, 2026). A third party reports 600 pages on
+# 1M-context models; no Anthropic source says so, so it is kept here as a
+# report and not applied: preflight checks 100 pages on every model, which
+# rejects sooner, never later (docs/requests.md).
+MAX_PDF_PAGES = 100
+MAX_PDF_PAGES_REPORTED_LARGE_CONTEXT = 600  # third-party report only: not applied
+
+
 def image_cap_for_context(context_tokens: int | None) -> int:
     """The image cap from the context window; an unknown window gets the
     smaller cap (an assumption that rejects sooner, never later)."""
@@ -244,9 +270,32 @@ class Model:
     # than long_prompt_threshold tokens are priced at long_prompt_usd_per_mtok.
     long_prompt_usd_per_mtok: Decimal | None = None
     long_prompt_threshold: int | None = None
-    status: str = ""
+    status: str = ""  # as the model's page words it (docs/models.md)
     aliases: tuple[str, ...] = field(default=())  # dated ids and other spellings
     assumed: str = ""  # what preflight assumes for this model, where the docs are silent
+    lifecycle: str = CURRENT  # one of LIFECYCLES, as documented (see lifecycle_on)
+    # deprecated: the day it retires; retired: the day it retired, where known
+    retires_on: date | None = None
+    # Retired on the Claude API but still served on some clouds ("Models
+    # overview": Opus 4 and 4.1); which clouds is not said.
+    clouds_may_serve: bool = False
+
+    def lifecycle_on(self, today: date) -> str:
+        """The lifecycle on `today`: a deprecated model is retired from its
+        retirement date on."""
+        if (
+            self.lifecycle == DEPRECATED
+            and self.retires_on is not None
+            and today >= self.retires_on
+        ):
+            return RETIRED
+        return self.lifecycle
+
+    def days_left(self, today: date) -> int | None:
+        """Days until retirement for a model not yet retired that has a date."""
+        if self.retires_on is None or self.lifecycle_on(today) == RETIRED:
+            return None
+        return (self.retires_on - today).days
 
     def rate(self, prompt_tokens: int | None = None) -> tuple[Decimal | None, str]:
         """(USD per million input tokens, what was assumed to pick it)."""
@@ -273,6 +322,9 @@ def _model(
     long_price: str | None = None,
     assumed: str = "",
     max_images: int | None = None,
+    lifecycle: str | None = None,
+    retires_on: date | None = None,
+    clouds_may_serve: bool = False,
 ) -> Model:
     return Model(
         name,
@@ -285,6 +337,9 @@ def _model(
         status=status,
         aliases=aliases,
         assumed=assumed,
+        lifecycle=(LEGACY if status == LEGACY else CURRENT) if lifecycle is None else lifecycle,
+        retires_on=retires_on,
+        clouds_may_serve=clouds_may_serve,
     )
 
 
@@ -312,6 +367,9 @@ BUILTIN_MODELS: tuple[Model, ...] = (
     _model("claude-sonnet-4-6", "3", _1M, STD, "legacy"),
     _model("claude-haiku-4-5", "1", _200K, STD, "legacy", "claude-haiku-4-5-20251001"),
     _model("claude-opus-4-5", "5", _200K, STD, "legacy", "claude-opus-4-5-20251101"),
+    # "Models overview" (late November 2026): deprecated, retiring on
+    # 2026-11-30; reports from December 2026 and SDK 2.17's model list
+    # (which no longer has it): retired on that day.
     _model(
         "claude-sonnet-4-5",
         "3",
@@ -319,11 +377,33 @@ BUILTIN_MODELS: tuple[Model, ...] = (
         STD,
         "deprecated, retires 2026-11-30",
         "claude-sonnet-4-5-20250929",
+        lifecycle=DEPRECATED,
+        retires_on=date(2026, 11, 30),
     ),
-    _model("claude-opus-4-1", "15", _200K, STD, "retired on the Claude API"),
-    _model("claude-opus-4", "15", _200K, STD, "retired on the Claude API", "claude-opus-4-0"),
-    _model("claude-sonnet-4", "3", _200K, STD, "retired", "claude-sonnet-4-0"),
-    _model("claude-3-5-haiku", "0.80", _200K, STD, "retired", "claude-haiku-3-5"),
+    # Retired; no source gives the day.
+    _model(
+        "claude-opus-4-1",
+        "15",
+        _200K,
+        STD,
+        "retired on the Claude API",
+        lifecycle=RETIRED,
+        clouds_may_serve=True,
+    ),
+    _model(
+        "claude-opus-4",
+        "15",
+        _200K,
+        STD,
+        "retired on the Claude API",
+        "claude-opus-4-0",
+        lifecycle=RETIRED,
+        clouds_may_serve=True,
+    ),
+    _model("claude-sonnet-4", "3", _200K, STD, "retired", "claude-sonnet-4-0", lifecycle=RETIRED),
+    _model(
+        "claude-3-5-haiku", "0.80", _200K, STD, "retired", "claude-haiku-3-5", lifecycle=RETIRED
+    ),
     # In the SDK 2.14 model list only: no price, context, tier or cap is
     # published. The smaller cap and the standard tier are assumed: the
     # first rejects sooner, never later; the second makes prepare's output
@@ -333,7 +413,7 @@ BUILTIN_MODELS: tuple[Model, ...] = (
         None,
         None,
         STD,
-        "in the SDK 2.14 model list only",
+        "in the SDK model list only (2.14, 2.17)",
         assumed="tier and image cap not published: standard tier and 100 images assumed",
     ),
 )
@@ -411,6 +491,21 @@ def get_model(name: str | Model) -> Model:
         return MODELS[normalize_model_name(name)]
     except KeyError:
         raise UnknownNameError("model", name, MODELS, _UNKNOWN_MODEL_HINT) from None
+
+
+def cautious_model(name: str) -> Model:
+    """A model the table does not hold, with the limits that reject sooner,
+    never later: the smaller image cap (100), the standard tier (prepare's
+    output then fits either tier), no price (pricing it needs one)."""
+    return Model(
+        name.strip(),
+        None,
+        STD,
+        max_images=SMALL_CONTEXT_IMAGE_CAP,
+        context_tokens=None,
+        status="not in preflight's table",
+        assumed="not in preflight's table: standard tier and 100 images assumed",
+    )
 
 
 def install_models(models: dict[str, Model]) -> None:

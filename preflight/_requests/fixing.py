@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from preflight._core.bodies import (
     RequestImage,
@@ -36,6 +37,7 @@ from preflight._core.bodies import (
 from preflight._core.catalogue import CANNOT_PREPARE
 from preflight._core.cost import exact_cost
 from preflight._core.findings import (
+    BAD_BASE64,
     BAD_MEDIA_TYPE,
     ERROR,
     MEDIA_TYPE_MISMATCH,
@@ -93,9 +95,15 @@ class RequestChange:
         }
 
 
+# The body's type: a caller's typed body (the SDK's MessageCreateParams, a
+# TypedDict of its own) comes back typed the same; JSON text comes back a dict.
+BodyT = TypeVar("BodyT")
+MappingT = TypeVar("MappingT", bound=Mapping[str, object])
+
+
 @dataclass(frozen=True)
-class PreparedRequest:
-    body: Any  # the new body (the input's own object when nothing changed and it was a dict)
+class PreparedRequest(Generic[BodyT]):
+    body: BodyT  # the new body (the input's own object when nothing changed and it was a dict)
     changes: tuple[RequestChange, ...]
     failures: tuple[Finding, ...]  # images that could not be prepared
     before: RequestReport
@@ -105,6 +113,12 @@ class PreparedRequest:
     @property
     def passes(self) -> bool:
         return not self.report.rejected
+
+    @property
+    def unfixed(self) -> tuple[Finding, ...]:
+        """The errors left in the new body: what prepare_request cannot fix
+        (each finding's `fix` says what to do instead)."""
+        return self.report.errors
 
     @property
     def tokens_before(self) -> int:
@@ -127,6 +141,7 @@ class PreparedRequest:
             "passes": self.passes,
             "changes": [c.to_dict() for c in self.changes],
             "failures": [f.to_dict() for f in self.failures],
+            "unfixed": [f.to_dict() for f in self.unfixed],
             "tokens_before": self.tokens_before,
             "tokens_after": self.tokens_after,
             "cost_before_usd": exact_cost(self.cost_before),
@@ -147,6 +162,29 @@ def _summary(image: RequestImage) -> dict[str, object]:
     }
 
 
+@overload
+def prepare_request(
+    body: str | bytes | bytearray,
+    options: Options | None = None,
+    *,
+    resolver: Resolver | None = None,
+    engine: str | None = None,
+    **keywords: Unpack[OptionKeywords],
+) -> PreparedRequest[dict[str, Any]]: ...
+
+
+@overload
+def prepare_request(
+    body: MappingT,
+    options: Options | None = None,
+    *,
+    resolver: Resolver | None = None,
+    engine: str | None = None,
+    **keywords: Unpack[OptionKeywords],
+) -> PreparedRequest[MappingT]: ...
+
+
+@overload
 def prepare_request(
     body: object,
     options: Options | None = None,
@@ -154,7 +192,17 @@ def prepare_request(
     resolver: Resolver | None = None,
     engine: str | None = None,
     **keywords: Unpack[OptionKeywords],
-) -> PreparedRequest:
+) -> PreparedRequest[Any]: ...
+
+
+def prepare_request(
+    body: object,
+    options: Options | None = None,
+    *,
+    resolver: Resolver | None = None,
+    engine: str | None = None,
+    **keywords: Unpack[OptionKeywords],
+) -> PreparedRequest[Any]:
     """A new body in which every base64 image the API would reject or
     resize is prepared, and the body fits its limit (see the module
     comment). `options`, `resolver` and the keywords are check_request's;
@@ -172,7 +220,10 @@ def prepare_request(
     failures: list[Finding] = []
     originals: dict[str, bytes] = {}
     current: dict[str, int] = {}  # base64 length of every base64 image as it now stands
-    for image in before.images:
+    working = before
+    if _clean_base64(editor, before, changes):
+        working = check_request(editor.body, options, resolver=resolver, **keywords)
+    for image in working.images:
         if image.source_kind != "base64" or image.base64_bytes is None or not image.checked:
             continue
         current[image.path] = image.base64_bytes
@@ -186,8 +237,12 @@ def prepare_request(
         if made is not None:
             editor.replace_source(image, made)
             current[image.path] = len(made.base64())
-            changes[image.path] = RequestChange(image.path, reason, made.actions, image)
-    _fit_body(editor, before, chosen, counted, engine, originals, current, changes, failures)
+            earlier = changes.get(image.path)  # its base64 cleaned first
+            if earlier is not None:
+                reason = f"{earlier.reason}; {reason}"
+            first = earlier.before if earlier is not None else image
+            changes[image.path] = RequestChange(image.path, reason, made.actions, first)
+    _fit_body(editor, working, chosen, counted, engine, originals, current, changes, failures)
     new_body = editor.body if changes else value
     after = check_request(new_body, options, resolver=resolver, **keywords)
     by_path = {image.path: image for image in after.images}
@@ -232,10 +287,57 @@ def _reason(image: RequestImage) -> str | None:
 
 
 def _raw(editor: _Editor, image: RequestImage, originals: dict[str, bytes]) -> bytes | None:
+    """The image's bytes as they were before prepare() touched them (read
+    once, before its first replacement; after any base64 cleaning)."""
     if image.path not in originals:
-        data = editor.original_block(image)["source"]["data"]
+        data = editor.current_block(image)["source"]["data"]
         originals[image.path] = base64.b64decode(data)
     return originals[image.path]
+
+
+def clean_base64(text: str) -> str | None:
+    """The base64 text inside `text` when it is not base64 only because of a
+    `data:<type>;base64,` prefix or ASCII whitespace (line breaks of MIME
+    base64); None when cleaning would not make it base64."""
+    cleaned = text
+    if cleaned.startswith("data:"):
+        head, comma, rest = cleaned.partition(",")
+        if not comma or not head.endswith(";base64"):
+            return None
+        cleaned = rest
+    cleaned = "".join(cleaned.split())
+    if not cleaned or cleaned == text:
+        return None
+    try:
+        base64.b64decode(cleaned, validate=True)
+    except ValueError:
+        return None
+    return cleaned if len(cleaned) % 4 == 0 else None
+
+
+def _clean_base64(
+    editor: _Editor, report: RequestReport, changes: dict[str, RequestChange]
+) -> bool:
+    """Put the cleaned text in place of every base64 image whose data is not
+    base64 only because of a prefix or line breaks. True when any changed."""
+    changed = False
+    for image in report.images:
+        if not any(f.code == BAD_BASE64 for f in image.findings):
+            continue
+        source = editor.current_block(image).get("source")
+        data = source.get("data") if isinstance(source, dict) else None
+        if not isinstance(data, str) or not isinstance(source, dict):
+            continue
+        cleaned = clean_base64(data)
+        if cleaned is None:
+            continue
+        editor.set_source(image, {**source, "data": cleaned})
+        what = "a data: URL prefix" if data.startswith("data:") else "line breaks"
+        changes[image.path] = RequestChange(
+            image.path, f"invalid base64 data: removed {what}", (), image
+        )
+        changed = True
+    return changed
 
 
 def _prepare(
@@ -302,7 +404,9 @@ def _fit_body(
             reason = "the body is over its limit: shrunk with the largest images"
             if earlier is not None:
                 reason = f"{earlier.reason}; {reason}"
-            changes[path] = RequestChange(path, reason, made.actions, image)
+            changes[path] = RequestChange(
+                path, reason, made.actions, earlier.before if earlier else image
+            )
         if not shrunk:
             return
 
@@ -337,7 +441,16 @@ class _Editor:
             node = node[key]
         return node
 
+    def current_block(self, image: RequestImage) -> Any:
+        node: Any = self.body
+        for key in image.location:
+            node = node[key]
+        return node
+
     def replace_source(self, image: RequestImage, made: PreparedImage) -> None:
+        self.set_source(image, dict(made.to_block()["source"]))
+
+    def set_source(self, image: RequestImage, source: dict[str, Any]) -> None:
         node: Any = self.body
         for key in image.location[:-1]:
             child = node[key]
@@ -348,6 +461,6 @@ class _Editor:
             node = child
         last = image.location[-1]
         block = dict(node[last])
-        block["source"] = made.to_block()["source"]
+        block["source"] = source
         node[last] = block
         self._copied.add(id(block))
