@@ -105,3 +105,117 @@ def tiff(
         table += field + bytes((8 if big else 4) - len(field))
     table += bytes(next_size)
     return head + (pixels + table if directory_at_end else table + pixels)
+
+
+# --- bombs the pixel cap does not see: bytes, not pixels ---------------------
+
+
+def deflated_zeros(size: int) -> bytes:
+    """A zlib stream of `size` zero bytes, made in milliseconds whatever the
+    size: once the window holds only zeros, each 64 KiB of input compresses
+    (and sync-flushes) to the same bytes, which are repeated; the remainder
+    is a stored block; the checksum of n zeros is (n mod 65521) << 16 | 1."""
+    piece = 1 << 16
+    compressor = zlib.compressobj(9)
+    zeros = bytes(piece)
+    first = compressor.compress(zeros) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    again = compressor.compress(zeros) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    whole, rest = divmod(size, piece)
+    if whole == 0:
+        return zlib.compress(bytes(size))
+    stream = first + again * (whole - 1)
+    if rest:
+        stream += b"\x00" + struct.pack("<HH", rest, rest ^ 0xFFFF) + bytes(rest)
+    adler = ((size % 65521) << 16) | 1
+    return stream + b"\x03\x00" + struct.pack(">I", adler)
+
+
+def tiff_of_samples(width: int, height: int, samples: int, bits: int = 8) -> bytes:
+    """A Deflate-compressed TIFF of zeros with `samples` samples per pixel
+    (ExtraSamples unspecified): small on disk, width x height x samples x
+    bits/8 bytes decoded. BitsPerSample is stored once per sample."""
+    row = width * samples * bits // 8
+    data = deflated_zeros(row * height)
+    entries: list[tuple[int, int, int, bytes]] = []  # tag, type, count, value or offset data
+    order = "<"
+    bits_array = struct.pack(order + "H" * samples, *([bits] * samples))
+    extra = struct.pack(order + "H" * (samples - 3), *([0] * (samples - 3))) if samples > 3 else b""
+    header = 8
+    data_at = header
+    arrays_at = data_at + len(data)
+    bits_at = arrays_at
+    extra_at = bits_at + len(bits_array)
+    directory_at = extra_at + len(extra)
+    directory_at += directory_at % 2
+    tags = [
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, samples, bits_at if samples > 2 else bits),
+        (259, 3, 1, 8),
+        (262, 3, 1, 2 if samples >= 3 else 1),
+        (273, 4, 1, data_at),
+        (277, 3, 1, samples),
+        (278, 4, 1, height),
+        (279, 4, 1, len(data)),
+    ]
+    if extra:
+        tags.append((338, 3, samples - 3, extra_at if samples - 3 > 2 else 0))
+    table = struct.pack(order + "H", len(tags))
+    for tag, kind, count, value in tags:
+        packed = struct.pack(order + ("I" if kind == 4 or count > 2 else "H"), value)
+        table += struct.pack(order + "HHI", tag, kind, count) + packed.ljust(4, b"\x00")
+    table += bytes(4)
+    body = data + bits_array + extra
+    body += bytes(directory_at - header - len(body))
+    entries.clear()
+    return b"II" + struct.pack(order + "HI", 42, directory_at) + body + table
+
+
+def png_header_only(width: int, height: int, depth: int, color_type: int) -> bytes:
+    """A PNG whose IHDR declares width x height at this depth and colour type,
+    with a token IDAT: the memory budget refuses it before anything else."""
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    idat = zlib.compress(bytes(64))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def gif_frame_without_data(width: int, height: int) -> bytes:
+    """A GIF of about 30 bytes whose screen and one frame declare width x
+    height, with one LZW code of data: decoders invent the rest."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0)
+    frame = b"," + struct.pack("<HHHHB", 0, 0, width, height, 0)
+    return screen + frame + b"\x02\x02\x4c\x01\x00" + b";"
+
+
+def jpeg_declaring(width: int, height: int, source: bytes) -> bytes:
+    """`source` (a small baseline JPEG) with its frame header's size
+    rewritten: a large frame over a few KB of scan data."""
+    data = bytearray(source)
+    at = data.index(b"\xff\xc0")
+    data[at + 5 : at + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def png_with_text_bomb(png: bytes, *, inflated: int, after_pixels: bool = False) -> bytes:
+    """`png` with a zTXt chunk that inflates to `inflated` bytes, before its
+    first IDAT or after its last one (Pillow refuses one over 1 MiB)."""
+    body = b"Comment\x00\x00" + deflated_zeros(inflated)
+    bomb = chunk(b"zTXt", body)
+    at = png.rindex(b"IEND") - 4 if after_pixels else png.index(b"IDAT") - 4
+    return png[:at] + bomb + png[at:]
+
+
+def jpeg_cut_and_closed(jpeg: bytes, fraction: float) -> bytes:
+    """`jpeg` cut inside its (last) scan and given an end marker, so that
+    nothing at its end looks wrong: libjpeg warns and fills the rest with grey."""
+    scan = jpeg.rindex(b"\xff\xda")
+    return jpeg[: scan + int((len(jpeg) - scan) * fraction)] + b"\xff\xd9"
+
+
+def bmp_cut(width: int, height: int, rows_present: int) -> bytes:
+    """An uncompressed 24-bit BMP that declares width x height and holds
+    only `rows_present` rows."""
+    stride = (width * 3 + 3) // 4 * 4
+    header = b"BM" + struct.pack("<IHHI", 54 + stride * height, 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 0, 0, 0, 0)
+    return header + info + bytes(stride * rows_present)

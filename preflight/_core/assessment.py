@@ -99,7 +99,7 @@ def assess(
                 TRUNCATED,
                 ERROR,
                 f"{UNDECODABLE}: the {info.format_label} data is cut short "
-                f"({_CUT_SHORT_WORDS.get(info.format, 'the file ends too soon')})",
+                f"({_cut_short_words(info)})",
                 "the file is incomplete: download or export it again",
                 api_text=UNDECODABLE,
             )
@@ -264,6 +264,15 @@ def _quality_findings(info: ImageInfo) -> list[Finding]:
             )
         )
     return found
+
+
+def _cut_short_words(info: ImageInfo) -> str:
+    if info.file_bytes < info.min_file_bytes:  # headers.end_state
+        return (
+            f"{info.file_bytes:,} bytes cannot hold the pixels of a {info.width}x{info.height} "
+            f"frame: at least {info.min_file_bytes:,} at the format's best compression"
+        )
+    return _CUT_SHORT_WORDS.get(info.format, "the file ends too soon")
 
 
 _CUT_SHORT_WORDS = {

@@ -7,6 +7,8 @@ input cannot exhaust memory or time (docs/hostile-input.md).
 
 from __future__ import annotations
 
+from preflight._core.tables import REQUEST_LIMIT_BATCHES
+
 # The most preflight reads from a pipe, a device or a URL into memory (its
 # own bound, not an API limit: the largest file any surface takes is under
 # 8 MiB of bytes, 10 MB of base64).
@@ -21,3 +23,39 @@ DEFAULT_PIXEL_CAP = 178_956_970
 # before it is reported as timed out (a server that accepts and never
 # answers). `--timeout` and `timeout=` change it.
 NETWORK_TIMEOUT = 30.0
+
+# The most memory a decode may need, in bytes, estimated from the header
+# before anything is decoded (preflight._imaging.engines.guard): the frame
+# at the file's own layout (width x height x samples per pixel x bytes per
+# sample, at the scale the decoder shrinks a JPEG to), plus a JPEG's
+# coefficient buffer and a TIFF's tile. Why 512 MiB: it holds every 8-bit
+# RGB image under the pixel cap (178,956,970 px x 3 bytes is 2**29 bytes,
+# give or take two: Pillow sized its threshold that way) and every image of
+# four 16-bit samples the API itself accepts (8000 x 8000 x 8 bytes,
+# 512,000,000), while a 1000 x 1000 TIFF of 1024 samples (1 GiB) or a
+# 13000 x 13000 16-bit RGBA PNG (1.3 GB) is over. PREFLIGHT_MEMORY_BUDGET
+# (bytes) changes it.
+DECODE_MEMORY_BUDGET = 512 << 20
+
+# The most preflight reads of a configuration file (pyproject.toml,
+# preflight.toml, the PREFLIGHT_MODELS file). Real ones are a few KiB; a
+# megabyte is far past any, and /dev/zero or a huge file named by mistake
+# is one line of error instead of a read until the memory is gone.
+MAX_CONFIG_BYTES = 1 << 20
+
+# The most preflight reads of a Messages request body (`preflight request`,
+# a file or standard input): 256 MB, the largest body any endpoint takes
+# (Message Batches; tables.REQUEST_LIMIT_BATCHES). A Messages body over its
+# own 32 MB limit is still read, reported and fixed; one over this cannot be
+# sent anywhere, and is refused unread past the bound.
+MAX_REQUEST_BODY_BYTES = REQUEST_LIMIT_BATCHES
+
+# The most preflight reads of a file of sizes (`estimate --from`) into
+# memory: 2 GiB, about 130 million rows of `width,height,count` (the cost
+# plan benchmark reads 10 million rows from 150 MB).
+MAX_SIZES_FILE_BYTES = 2 << 30
+
+# The longest field the CSV reader of a sizes file accepts (Python's csv
+# default, 128 KiB): a width is at most 19 digits; a longer field is a file
+# that is not a sizes file, reported as such.
+MAX_CSV_FIELD = 131_072

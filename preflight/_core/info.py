@@ -50,6 +50,20 @@ class Header:
     # before it can output a row (progressive or multi-scan files); 0 when it
     # decodes in one pass.
     coefficient_buffer_bytes: int = 0
+    # Samples per pixel of the first frame as its decoders hold it before
+    # preflight converts it (a palette expanded: 3, or 4 with transparency);
+    # 0 when the parser does not know (the memory estimate then assumes 4).
+    samples: int = 0
+    # The least length a file can have and still hold the pixel data of the
+    # whole first frame, from the format's best possible compression (zlib's
+    # 1032:1, LZW's longest code, one Huffman bit per JPEG block); 0 when the
+    # format has no such bound. A shorter file cannot fill its frame: what a
+    # decoder shows for the rest would be invented.
+    min_file_bytes: int = 0
+    # Bytes a decoder buffers besides the frame itself, other than a JPEG's
+    # coefficients: one tile of a tiled TIFF (a tile may be larger than the
+    # image).
+    tile_bytes: int = 0
 
     def __init__(
         self,
@@ -69,6 +83,9 @@ class Header:
         has_exif: bool = False,
         first_frame_size: tuple[int, int] | None = None,
         coefficient_buffer_bytes: int = 0,
+        samples: int = 0,
+        min_file_bytes: int = 0,
+        tile_bytes: int = 0,
     ) -> None:
         # The constructor, and the only place fields are set: one dict update
         # instead of the generated __init__'s object.__setattr__ per field
@@ -90,6 +107,9 @@ class Header:
             has_exif=has_exif,
             first_frame_size=first_frame_size,
             coefficient_buffer_bytes=coefficient_buffer_bytes,
+            samples=samples,
+            min_file_bytes=min_file_bytes,
+            tile_bytes=tile_bytes,
         )
 
     @property

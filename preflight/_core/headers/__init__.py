@@ -130,7 +130,11 @@ def end_state(header: Header, prefix: bytes, tail: bytes, file_size: int) -> tup
     with its end-of-image marker, or a GIF without its trailer, may be cut
     short, or may carry data appended after the image (phones append videos
     to "motion photos", which decoders read fine): `missing_end_marker`.
+    A file shorter than the least data its declared first frame needs
+    (Header.min_file_bytes) is `truncated` whatever its end looks like.
     """
+    if file_size < header.min_file_bytes:
+        return True, False
     if header.format == "png":
         return b"IEND" not in tail, False
     if header.format == "webp" and len(prefix) >= 8:

@@ -33,6 +33,11 @@ _IMAGE, _EXTENSION, _TRAILER = 0x2C, 0x21, 0x3B
 _GRAPHIC_CONTROL, _APPLICATION = 0xF9, 0xFF
 _BLOCK_START = re.compile(rb"[,!;]")
 _FULL_RUN = 256 * 256  # bytes of full sub-blocks checked in one strided slice
+# No LZW code gives more than 4096 pixels (no table entry is longer than
+# the table), and none is shorter than 2 bits: a frame of N pixels needs at
+# least N / 16384 bytes of data. A frame declared larger than its data can
+# fill is shown by decoders with invented pixels.
+LZW_MAX_PIXELS_PER_BYTE = 4096 * 8 // 2
 _SCREEN = struct.Struct("<HHB")  # width, height, flags
 _DESCRIPTOR = struct.Struct("<HHHHB")  # left, top, width, height, flags
 # The identity gray ramp of each colour table size (2..256 entries).
@@ -74,6 +79,7 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
         gray = data.startswith(_GRAY_RAMPS[table], offset)
         offset += table
     started = 0  # image descriptors read
+    least = 0  # the shortest file that can hold the first frame's pixels
     first_size = (width, height)  # the canvas once the first frame is placed
     frames = 0  # frames whose data was walked to its end
     interlaced = transparent = looping = finished = False
@@ -109,12 +115,14 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
                     width = left + frame_w
                 if top + frame_h > height:
                     height = top + frame_h
-                if started == 0:
-                    first_size = (width, height)
                 started += 1
                 offset += 10
                 if local & 0x80:
                     offset += 3 << ((local & 0x07) + 1)
+                if started == 1:
+                    first_size = (width, height)
+                    # The first frame's pixels need at least this much LZW data.
+                    least = offset + 1 + -(-frame_w * frame_h // LZW_MAX_PIXELS_PER_BYTE)
                 offset = _skip_sub_blocks(data, size, offset + 1)  # after the LZW code size
                 frames += 1
             else:
@@ -146,4 +154,6 @@ def parse_gif(reader: Reader, *, complete: bool, budget: int) -> Header:
         mode="L" if gray else "P",
         bit_depth=8,
         first_frame_size=first_size if first_size != (width, height) else None,
+        samples=4,  # decoders render the frame as RGBA (libvips) or convert it to RGB(A)
+        min_file_bytes=least,
     )

@@ -65,11 +65,20 @@ def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
     # A progressive file, or one whose first scan holds only some of the
     # components, is decoded from a buffer of every coefficient of the image.
     multi_scan = scan is not None and scan + 4 < reader.size and reader.data[scan + 4] < components
+    sampling = _sampling(reader, frame)
     buffered = (
-        coefficient_buffer_bytes(width, height, _sampling(reader, frame))
+        coefficient_buffer_bytes(width, height, sampling)
         if marker in _PROGRESSIVE or multi_scan
         else 0
     )
+    least = 0
+    if marker not in _ARITHMETIC:
+        # Huffman coding spends at least one bit on every 8x8 block of a
+        # component it codes (a DC difference, in every kind of scan that
+        # carries one), and a single-symbol table still has one-bit codes:
+        # the component with the fewest blocks bounds the data from below.
+        # (Arithmetic coding can spend less than a bit: no bound.)
+        least = (scan or 0) + -(-min(_blocks(width, height, sampling)) // 8)
     return Header(
         format="jpeg",
         width=width,
@@ -82,7 +91,20 @@ def parse_jpeg(reader: Reader, *, complete: bool, budget: int) -> Header:
         has_icc_profile=icc,
         has_exif=exif_seen,
         coefficient_buffer_bytes=buffered,
+        samples=components,
+        min_file_bytes=least,
     )
+
+
+_ARITHMETIC = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+
+
+def _blocks(width: int, height: int, sampling: list[tuple[int, int]]) -> list[int]:
+    """Each component's 8x8 blocks (jdinput.c: ceil(side * factor / (8 *
+    the largest factor)) across and down), without the padding to whole MCUs."""
+    max_h = max(h for h, _ in sampling)
+    max_v = max(v for _, v in sampling)
+    return [-(-width * h // (8 * max_h)) * -(-height * v // (8 * max_v)) for h, v in sampling]
 
 
 def coefficient_buffer_bytes(width: int, height: int, sampling: list[tuple[int, int]]) -> int:

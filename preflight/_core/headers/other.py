@@ -129,7 +129,7 @@ def _ico(reader: Reader, *, complete: bool, budget: int) -> Header:
         size = None
     if size is None or size[0] <= 0 or size[1] <= 0:
         return Header(format="ico", width=None, height=None)
-    return Header(format="ico", width=size[0], height=size[1])
+    return Header(format="ico", width=size[0], height=size[1], samples=4)
 
 
 def _icon_image_size(reader: Reader) -> tuple[int, int] | None:
@@ -197,9 +197,13 @@ def _tiff(reader: Reader, *, complete: bool, budget: int) -> Header:
         for index in range(count):
             entry = first + entry_size * index
             tag = u16(entry)
-            if tag in (256, 257, 0x0112) and tag not in found:  # the first one wins
+            if tag in _TIFF_TAGS and tag not in found:  # the first one wins
                 kind, value_at = u16(entry + 2), entry + value_field
-                value = _tiff_integer(kind, value_at, u16, u32, u64, big_tiff=big_tiff)
+                if tag == _BITS_PER_SAMPLE and kind == 3:
+                    count = u64(entry + 4) if big_tiff else u32(entry + 4)
+                    value = _largest_short(count, value_at, u16, u32, u64, big_tiff=big_tiff)
+                else:
+                    value = _tiff_integer(kind, value_at, u16, u32, u64, big_tiff=big_tiff)
                 if value is not None:
                     found[tag] = value
     except NeedMoreSignal as short:
@@ -210,12 +214,61 @@ def _tiff(reader: Reader, *, complete: bool, budget: int) -> Header:
     if width is None or height is None:
         width = height = None
     orientation = found.get(0x0112, 1)
+    samples = max(1, found.get(_SAMPLES_PER_PIXEL, 1))
+    bits = max(1, found.get(_BITS_PER_SAMPLE, 1))
+    held = samples
+    if found.get(_PHOTOMETRIC) == 3:  # a palette: decoders expand it to RGB
+        held, bits = 3, 8
+    per_sample = -(-bits // 8)
+    tile_bytes = 0
+    if found.get(_TILE_WIDTH) and found.get(_TILE_LENGTH):
+        tile_bytes = found[_TILE_WIDTH] * found[_TILE_LENGTH] * samples * per_sample
+    least = 0
+    ratio = _BEST_RATIO.get(found.get(_COMPRESSION, 1))
+    if width is not None and height is not None and ratio is not None:
+        packed = height * -(-width * samples * found.get(_BITS_PER_SAMPLE, 1) // 8)
+        least = 8 + -(-packed // ratio)
     return Header(
         format="tiff",
         width=width,
         height=height,
         orientation=orientation if 1 <= orientation <= 8 else 1,
+        bit_depth=bits,
+        samples=held,
+        min_file_bytes=least,
+        tile_bytes=tile_bytes,
     )
+
+
+_BITS_PER_SAMPLE, _COMPRESSION, _PHOTOMETRIC, _SAMPLES_PER_PIXEL = 258, 259, 262, 277
+_TILE_WIDTH, _TILE_LENGTH = 322, 323
+_TIFF_TAGS = frozenset(
+    {256, 257, 0x0112, _BITS_PER_SAMPLE, _COMPRESSION, _PHOTOMETRIC, _SAMPLES_PER_PIXEL}
+    | {_TILE_WIDTH, _TILE_LENGTH}
+)
+# Compression -> the most bytes of pixels one byte of its data can give:
+# none (1:1), LZW (5; a code of at least 9 bits gives at most 4096 bytes),
+# Deflate (8 and the old 32946; zlib's 1032:1), PackBits (32773; two bytes
+# repeat a byte at most 128 times). Other compressions: no bound is used.
+_BEST_RATIO = {1: 1, 5: 4096 * 8 // 9, 8: 1032, 32946: 1032, 32773: 64}
+
+
+def _largest_short(
+    count: int,
+    at: int,
+    u16: Callable[[int], int],
+    u32: Callable[[int], int],
+    u64: Callable[[int], int],
+    *,
+    big_tiff: bool,
+) -> int | None:
+    """The largest of a SHORT array's first values (BitsPerSample holds one
+    per sample): inline when they fit in the entry, else at its offset."""
+    if count < 1:
+        return None
+    inline = 4 if big_tiff else 2  # SHORTs that fit in the value field
+    start = at if count <= inline else (u64(at) if big_tiff else u32(at))
+    return max(u16(start + 2 * index) for index in range(min(count, 64)))
 
 
 def _tiff_integer(
@@ -239,19 +292,33 @@ def _tiff_integer(
 
 
 def _bmp(reader: Reader) -> Header:
+    bpp, compression = 24, -1
     try:
         header_size = reader.u32le(14)
         if header_size == 12:
             width, height = reader.u16le(18), reader.u16le(20)
+            bpp, compression = reader.u16le(24), 0
         else:
             width = reader.u32le(18)
             raw = reader.u32le(22)
             height = raw if raw < 2**31 else 2**32 - raw  # negative: top-down rows
             if width >= 2**31:
                 width = 0
+            bpp, compression = reader.u16le(28), reader.u32le(30)
+        pixels_at = reader.u32le(10)
     except NeedMoreSignal:
-        width = height = 0
-    return Header(format="bmp", width=width or None, height=height or None)
+        width = height = pixels_at = 0
+    least = 0
+    if width and height and compression in (0, 3) and 1 <= bpp <= 32:
+        # Uncompressed rows (BI_RGB, BI_BITFIELDS), padded to 4 bytes: all there or cut short.
+        least = pixels_at + ((width * bpp + 31) // 32) * 4 * height
+    return Header(
+        format="bmp",
+        width=width or None,
+        height=height or None,
+        samples=4 if bpp == 32 else 3,  # a palette or 16 bits are read as RGB
+        min_file_bytes=least,
+    )
 
 
 def _isobmff(reader: Reader, *, complete: bool, budget: int) -> Header | None:

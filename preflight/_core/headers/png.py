@@ -121,6 +121,11 @@ def parse_png(reader: Reader) -> Header:
         # by decoders without APNG support, outside the animation: Pillow
         # counts it as one more frame.
         frames = declared_frames + (0 if first_frame_is_idat else 1)
+    # What decoders hold: a palette is expanded to RGB (RGBA with tRNS).
+    if color_type == 3:
+        samples = 4 if alpha else 3
+    else:
+        samples = _CHANNELS[color_type] + (1 if alpha and color_type in (0, 2) else 0)
     return Header(
         format="png",
         width=width,
@@ -134,7 +139,24 @@ def parse_png(reader: Reader) -> Header:
         bit_depth=depth,
         has_icc_profile=icc,
         has_exif=exif,
+        samples=samples,
+        min_file_bytes=min_png_bytes(width, height, _CHANNELS[color_type] * depth),
     )
+
+
+# Samples per pixel stored in the file, by colour type.
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# zlib's largest possible compression ratio: a 258-byte match coded in two
+# bits (zlib's FAQ, "What is the maximum compression ratio?").
+DEFLATE_MAX_RATIO = 1032
+
+
+def min_png_bytes(width: int, height: int, bits_per_pixel: int) -> int:
+    """The shortest PNG that can hold width x height pixels of this many
+    bits: the signature, IHDR, and the image's packed bits (filter bytes not
+    counted) at zlib's best ratio. Conservative: interlacing only adds."""
+    packed = -(-width * height * bits_per_pixel // 8)
+    return 33 + -(-packed // DEFLATE_MAX_RATIO)
 
 
 _TEXT_CHUNKS = frozenset({b"tEXt", b"zTXt", b"iTXt"})

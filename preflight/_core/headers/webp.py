@@ -88,6 +88,8 @@ def parse_webp(reader: Reader, *, complete: bool, budget: int) -> Header:
             bit_depth=8,
             has_icc_profile=icc,
             has_exif=has_exif,
+            # an animation's frames are composited onto an RGBA canvas
+            samples=4 if alpha or animated else 3,
         )
     raise HeaderError(f"WebP: unknown first chunk {kind!r}", code="corrupt")
 
@@ -95,7 +97,14 @@ def parse_webp(reader: Reader, *, complete: bool, budget: int) -> Header:
 def _still(width: int, height: int, *, alpha: bool, mode: str) -> Header:
     if width == 0 or height == 0:
         raise HeaderError(f"WebP: image size {width}x{height}", code="corrupt")
-    return Header(format="webp", width=width, height=height, has_alpha=alpha, mode=mode)
+    return Header(
+        format="webp",
+        width=width,
+        height=height,
+        has_alpha=alpha,
+        mode=mode,
+        samples=4 if alpha else 3,
+    )
 
 
 def _walk_chunks(

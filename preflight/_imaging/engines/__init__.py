@@ -55,3 +55,16 @@ def other_engine(engine: Engine) -> Engine | None:
         return _make("pillow" if engine.name == "vips" else "vips")
     except MissingExtraError:
         return None
+
+
+def readers(fmt: str) -> list[Engine]:
+    """The installed engines that decode `fmt`, vips first."""
+    found = []
+    for name in ENGINE_NAMES:
+        try:
+            engine = _make(name)
+        except MissingExtraError:
+            continue
+        if fmt in engine.formats:
+            found.append(engine)
+    return found

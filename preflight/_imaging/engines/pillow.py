@@ -25,14 +25,26 @@ import io
 import itertools
 import os
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from preflight._core.formats import FORMATS
 from preflight._core.info import ImageInfo
-from preflight._imaging.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
-from preflight._imaging.engines.guard import check_coefficient_memory, check_decode_size
+from preflight._imaging.engines.base import (
+    FLAT_SAMPLE_SIDE,
+    VERIFY_SIDE,
+    Engine,
+    Pixels,
+    SourceData,
+)
+from preflight._imaging.engines.guard import (
+    check_coefficient_memory,
+    check_decode_memory,
+    check_decode_size,
+)
 from preflight.errors import DecodeError, PreflightError, SourceError
 
 if TYPE_CHECKING:
@@ -106,9 +118,8 @@ class PillowEngine(Engine):
     def load(
         self, source: SourceData, info: ImageInfo, width: int, height: int, *, pixel_cap: int
     ) -> Pixels:
-        from PIL import Image, UnidentifiedImageError
-
         check_coefficient_memory(info)
+        check_decode_memory(info, width, height)
         stream: BinaryIO
         if isinstance(source, bytes):
             stream = io.BytesIO(source)
@@ -118,57 +129,89 @@ class PillowEngine(Engine):
             except OSError as error:
                 raise SourceError(f"{source}: cannot read ({error.strerror or error})") from None
         try:
-            with warnings.catch_warnings():
-                # Between Pillow's warning and error thresholds: our own cap
-                # has already been checked on the header.
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                # Pillow warns about damaged EXIF as it reads it; preflight
-                # takes the orientation from its own parser, and a library
-                # call should not print.
-                warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
-                if info.format == "ico":  # Image.open decodes the icon: check it first
-                    icon_w, icon_h = _icon_size(stream)
-                    check_decode_size(info, icon_w, icon_h, pixel_cap, library="Pillow")
+            with _pillow_errors(info), _quiet():
+                try:
+                    converted = self._decode(stream, info, width, height, pixel_cap)
+                except PreflightError:
+                    raise
+                except ValueError:
+                    if info.format != "png":
+                        raise
+                    # Pillow refuses text chunks that inflate past its limits
+                    # (PngImagePlugin.MAX_TEXT_CHUNK, MAX_TEXT_MEMORY) where
+                    # libvips reads on: the pixels are decoded without them,
+                    # as libvips does (the metadata is dropped anyway).
                     stream.seek(0)
-                handle = Image.open(stream, formats=_OPEN_FORMATS.get(info.format))
-                with handle as image:  # open leaves an animation on its first frame
-                    # What Pillow is about to decode: the header it read, not the probe's.
-                    opened_w, opened_h = image.size
-                    check_decode_size(
-                        info,
-                        opened_w,
-                        opened_h,
-                        pixel_cap,
-                        library="Pillow",
-                        oriented=info.format in _ORIENTED_BY_PILLOW,
-                    )
-                    if info.format == "jpeg":
-                        # draft works in stored orientation: ask for the stored size.
-                        stored = (height, width) if info.transposed else (width, height)
-                        image.draft(image.mode, stored)
-                    image.load()
-                    # The header parser's orientation, not Pillow's own EXIF
-                    # reading: the core chose the size from it, and the vips
-                    # engine turns by it too.
-                    turn = None if _turned_by_pillow(image, info) else info.orientation
-                    transpose = _transposes().get(turn) if turn is not None else None
-                    oriented = image.transpose(transpose) if transpose is not None else image
-                    converted = _to_8bit_srgb(oriented)
-        except PreflightError:
-            raise  # preflight's own checks, above
-        except Image.DecompressionBombError as error:
-            raise DecodeError(
-                f"Pillow refuses to decode it: {error}", code="over-pixel-cap"
-            ) from None
-        except UnidentifiedImageError:
-            raise DecodeError(
-                f"Pillow cannot read this {info.format_label}", code="cannot-decode-format"
-            ) from None
-        except (OSError, ValueError, SyntaxError, EOFError) as error:
-            raise DecodeError(f"{info.format_label} data could not be decoded: {error}") from None
+                    bare = io.BytesIO(_without_text_chunks(stream))
+                    converted = self._decode(bare, info, width, height, pixel_cap)
         finally:
             stream.close()
         return self.resize(converted, width, height)
+
+    def _decode(
+        self, stream: BinaryIO, info: ImageInfo, width: int, height: int, pixel_cap: int
+    ) -> Any:
+        """Open, check what Pillow is about to decode, decode, orient and
+        convert (Pillow's own exceptions pass through: the caller maps them)."""
+        from PIL import Image
+
+        if info.format == "ico":  # Image.open decodes the icon: check it first
+            icon_w, icon_h = _icon_size(stream)
+            check_decode_size(info, icon_w, icon_h, pixel_cap, library="Pillow")
+            stream.seek(0)
+        handle = Image.open(stream, formats=_OPEN_FORMATS.get(info.format))
+        with handle as image:  # open leaves an animation on its first frame
+            # What Pillow is about to decode: the header it read, not the probe's.
+            opened_w, opened_h = image.size
+            check_decode_size(
+                info,
+                opened_w,
+                opened_h,
+                pixel_cap,
+                library="Pillow",
+                oriented=info.format in _ORIENTED_BY_PILLOW,
+            )
+            if info.format == "jpeg":
+                # draft works in stored orientation: ask for the stored size.
+                stored = (height, width) if info.transposed else (width, height)
+                image.draft(image.mode, stored)
+            image.load()
+            # The header parser's orientation, not Pillow's own EXIF
+            # reading: the core chose the size from it, and the vips
+            # engine turns by it too.
+            turn = None if _turned_by_pillow(image, info) else info.orientation
+            transpose = _transposes().get(turn) if turn is not None else None
+            oriented = image.transpose(transpose) if transpose is not None else image
+            return _to_8bit_srgb(oriented)
+
+    def check_decode(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
+        """Pillow's verdict: every byte read (truncated data fails: Pillow's
+        LOAD_TRUNCATED_IMAGES stays False), a JPEG at 1/8 scale, the size it
+        reads the probe's; its refusals (text chunks over its limits
+        included) stand. Nothing is converted."""
+        from PIL import Image
+
+        check_coefficient_memory(info)
+        check_decode_memory(info, 1, 1)
+        with _pillow_errors(info), _quiet():
+            stream = io.BytesIO(data)
+            if info.format == "ico":
+                icon_w, icon_h = _icon_size(stream)
+                check_decode_size(info, icon_w, icon_h, pixel_cap, library="Pillow")
+                stream.seek(0)
+            with Image.open(stream, formats=_OPEN_FORMATS.get(info.format)) as image:
+                opened_w, opened_h = image.size
+                check_decode_size(
+                    info,
+                    opened_w,
+                    opened_h,
+                    pixel_cap,
+                    library="Pillow",
+                    oriented=info.format in _ORIENTED_BY_PILLOW,
+                )
+                if info.format == "jpeg":
+                    image.draft(image.mode, (VERIFY_SIDE, VERIFY_SIDE))
+                image.load()
 
     def size(self, image: Pixels) -> tuple[int, int]:
         width, height = image.size
@@ -325,3 +368,59 @@ def _to_8bit_srgb(image: Any) -> Any:
     if image.mode not in ("L", "LA", "RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
     return image
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Pillow's warnings silenced for one decode."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        # Between Pillow's warning and error thresholds: our own cap has
+        # already been checked on the header.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # Pillow warns about damaged EXIF as it reads it; preflight takes the
+        # orientation from its own parser, and a library call should not print.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        yield
+
+
+@contextmanager
+def _pillow_errors(info: ImageInfo) -> Iterator[None]:
+    """Pillow's exceptions as preflight's (its own pass through)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        yield
+    except PreflightError:
+        raise  # preflight's own checks
+    except Image.DecompressionBombError as error:
+        raise DecodeError(f"Pillow refuses to decode it: {error}", code="over-pixel-cap") from None
+    except UnidentifiedImageError:
+        raise DecodeError(
+            f"Pillow cannot read this {info.format_label}", code="cannot-decode-format"
+        ) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise DecodeError(f"{info.format_label} data could not be decoded: {error}") from None
+
+
+_TEXT_CHUNKS = frozenset({b"tEXt", b"zTXt", b"iTXt"})
+
+
+def _without_text_chunks(stream: BinaryIO) -> bytes:
+    """The PNG in `stream` without its text chunks, walked chunk by chunk
+    (their data is skipped, never read or inflated)."""
+    parts = [stream.read(8)]
+    while True:
+        head = stream.read(8)
+        if len(head) < 8:
+            parts.append(head)
+            break
+        length, kind = int.from_bytes(head[:4], "big"), head[4:]
+        if kind in _TEXT_CHUNKS:
+            stream.seek(length + 4, io.SEEK_CUR)
+            continue
+        parts.append(head + stream.read(length + 4))
+        if kind == b"IEND":
+            break
+    return b"".join(parts)

@@ -27,7 +27,11 @@ from typing import TYPE_CHECKING, Any
 from preflight._core.formats import FORMATS
 from preflight._core.info import ImageInfo
 from preflight._imaging.engines.base import FLAT_SAMPLE_SIDE, Engine, Pixels, SourceData
-from preflight._imaging.engines.guard import check_coefficient_memory, check_decode_size
+from preflight._imaging.engines.guard import (
+    check_coefficient_memory,
+    check_decode_memory,
+    check_decode_size,
+)
 from preflight._imaging.interrupts import in_c_call
 from preflight.errors import DecodeError, EngineError, MissingExtraError, SourceError
 
@@ -91,6 +95,7 @@ class VipsEngine(Engine):
     ) -> Pixels:
         vips = self.vips
         check_coefficient_memory(info)
+        check_decode_memory(info, width, height)
         try:
             with in_c_call(), self._source(source) as opened:
                 # Lazy: the header only. What libvips is about to decode is checked
@@ -107,9 +112,9 @@ class VipsEngine(Engine):
             raise self._error(info, error) from None
         return pixels
 
-    def verify(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
+    def check_decode(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
         if info.format != "jpeg":
-            super().verify(data, info, pixel_cap=pixel_cap)
+            super().check_decode(data, info, pixel_cap=pixel_cap)
             return
         # A JPEG: one decode of every byte at 1/8 scale that also fails on
         # libjpeg's warnings. libjpeg repairs a damaged scan with a warning
@@ -118,6 +123,7 @@ class VipsEngine(Engine):
         # formats' warnings, such as libpng's about a known-incorrect sRGB
         # profile, are harmless: they get the plain decode above.)
         check_coefficient_memory(info)
+        check_decode_memory(info, 1, 1)  # decoded at 1/8 scale
         try:
             with in_c_call():
                 header = self.vips.Image.new_from_buffer(data, "", fail_on="warning")

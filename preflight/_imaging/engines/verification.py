@@ -1,0 +1,122 @@
+"""Whether data decodes cleanly: one verdict, whichever engine is asked.
+
+Rules:
+- every installed engine that reads the format checks the data
+  (Engine.check_decode), libvips first: with libvips, a JPEG fails on
+  libjpeg's warnings (a damaged scan it repairs with grey); with Pillow,
+  every byte is read and truncated data fails. The engine that will decode
+  is not what decides: prepare(engine="pillow") and prepare(engine="vips")
+  pass through, repair or refuse the same bytes alike;
+- one damage is looked for by preflight itself, with either engine: a
+  JPEG scan whose data ends before its pixels do (a file cut short, then
+  closed with an end marker). Pillow's decoder silences libjpeg's warnings
+  (libImaging/JpegDecode.c: its output_message does nothing), and libvips
+  lets the warning pass when the cut is in the last rows. A decoder that
+  runs out of a scan's data fills the rest with zeros; a scan that is whole
+  never reads past its data. So the image is decoded again with filler
+  inserted before the end marker: a whole image decodes to the same pixels,
+  one cut short does not (docs/hostile-input.md). Without libvips, this is
+  the one libjpeg warning preflight still sees;
+- the pixel cap, the memory budget and the probe's size hold for every
+  check, as for any decode (engines.guard).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+from preflight._core.info import ImageInfo
+from preflight._imaging.engines.base import VERIFY_SIDE
+from preflight.errors import DecodeError
+
+# Where a scan's entropy-coded data ends: the first marker that is not a
+# stuffed 0xFF (FF 00), a restart marker (FF D0-D7) or a fill byte (FF FF).
+_ENTROPY_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+# Two fillers: zeros and alternating bits. A scan cut short decodes each as
+# data; both decoding to exactly the zeros a decoder fills with is not
+# possible (it would need the all-zeros and the 0101... codes to both be
+# end-of-block).
+_FILLERS = (b"\x00" * 64, b"\x55" * 64)
+
+
+def verify_data(data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
+    """Raise DecodeError unless every installed engine that reads `info`'s
+    format decodes `data` cleanly (see the module docstring)."""
+    from preflight._imaging.engines import readers
+
+    engines = readers(info.format)
+    if not engines:
+        raise DecodeError(
+            f"{info.format_label}: no installed engine decodes it", code="cannot-decode-format"
+        )
+    for engine in engines:
+        engine.check_decode(data, info, pixel_cap=pixel_cap)
+    if info.format == "jpeg":
+        check_scan_ends(data, info)
+
+
+def last_scan_end(data: bytes) -> int | None:
+    """The offset of the end-of-image marker that closes a JPEG's last scan,
+    walking its segments and skipping each scan's entropy-coded data; None
+    when the walk meets anything else (junk, a cut, no scan)."""
+    at, scanned, size = 2, False, len(data)
+    while at + 2 <= size:
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0xD9:
+            return at if scanned else None
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
+            at += 2
+            continue
+        if at + 4 > size:
+            return None
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
+        if length < 2:
+            return None
+        at += 2 + length
+        if marker == 0xDA:
+            found = _ENTROPY_END.search(data, at)
+            if found is None:
+                return None
+            at, scanned = found.start(), True
+    return None
+
+
+def check_scan_ends(data: bytes, info: ImageInfo) -> None:
+    """Raise DecodeError when the JPEG's last scan ends before its pixels
+    do: inserting filler before the end marker changes what it decodes to."""
+    end = last_scan_end(data)
+    if end is None:
+        return
+    plain = _pillow_pixels(data)
+    for filler in _FILLERS:
+        padded = _pillow_pixels(data[:end] + filler + data[end:])
+        if plain is None or padded != plain:
+            raise DecodeError(
+                f"{info.format_label} data could not be decoded cleanly: its last scan ends "
+                "before its pixels do (the data was cut short and closed); a decoder fills "
+                "the rest with grey"
+            )
+
+
+def _pillow_pixels(data: bytes) -> bytes | None:
+    """The pixels Pillow decodes at 1/8 scale, None when it cannot (the
+    caller has checked the data's size and memory: Pillow read it once)."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data), formats=["JPEG", "MPO"]) as image:
+                image.draft(image.mode, (VERIFY_SIDE, VERIFY_SIDE))
+                image.load()
+                pixels: bytes = image.tobytes()
+                return pixels
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return None
