@@ -29,9 +29,10 @@ from typing import Any as _Any
 
 from preflight import tables as _tables
 from preflight._core.assessment import check, request_findings
-from preflight._core.bodies import RequestReport, check_request
+from preflight._core.bodies import RequestReport
 from preflight._core.cost import format_usd, image_cost
 from preflight._core.estimation import Estimate, estimate
+from preflight._core.explaining import explain
 from preflight._core.findings import Finding
 from preflight._core.geometry import Target, api_size, parse_target, target_size, tokens
 from preflight._core.info import ImageInfo
@@ -44,6 +45,8 @@ from preflight._imaging.preparation import PreparedImage, prepare
 from preflight._imaging.quality import QualityReport, analyze_quality
 from preflight._imaging.tiling import TileImage, Tiling, tile, tile_layout
 from preflight._inputs.probing import probe
+from preflight._requests.building import image_block
+from preflight._requests.fetching import check_request
 from preflight._requests.fixing import PreparedRequest, prepare_request
 from preflight._requests.packing import PackedRequest, pack_images
 from preflight._version import __version__
@@ -81,7 +84,9 @@ __all__ = [
     "check",
     "check_request",
     "estimate",
+    "explain",
     "format_usd",
+    "image_block",
     "get_model",
     "get_surface",
     "get_tier",

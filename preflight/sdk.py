@@ -259,7 +259,7 @@ class Preflight(Middleware):
         return request.copy(body=prepared.body)
 
     def _remember(
-        self, keys: list[tuple[str, str]], new: list[bool], prepared: PreparedRequest
+        self, keys: list[tuple[str, str]], new: list[bool], prepared: PreparedRequest[Any]
     ) -> None:
         """Cache what became of each image block not seen before: its
         prepared block, or None for "sent as it is"."""

@@ -111,6 +111,7 @@ def test_packed_bodies_go_on_the_wire_as_built() -> None:
 SNIPPET = """
 from anthropic import Anthropic
 from anthropic.types import ImageBlockParam, TextBlockParam, UserMessageParam
+from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
 import preflight
 from preflight._core.blocks import MessagesBody
@@ -133,6 +134,16 @@ def send(client: Anthropic, path: str, bodies: list[MessagesBody]) -> None:
     pack = preflight.pack_images([path], prompt="Describe it.")
     for request in pack.requests:
         client.messages.create(**request.body)
+    shot: ImageBlockParam = preflight.image_block(path, cache_control={"type": "ephemeral"})
+    client.messages.create(
+        model="claude-haiku-4-5", max_tokens=64, messages=[{"role": "user", "content": [shot]}]
+    )
+
+
+def fix(client: Anthropic, body: MessageCreateParamsNonStreaming) -> None:
+    fixed = preflight.prepare_request(body)
+    same: MessageCreateParamsNonStreaming = fixed.body  # typed as it came in
+    client.messages.create(**same)
 """
 
 
@@ -164,3 +175,13 @@ def test_a_typed_pipeline_passes_mypy_strict_with_no_cast(
     )
     out, _, failed = api.run([*common, str(wrong)])
     assert failed != 0 and "image/jpg" in out
+    # prepare_request's body keeps the input's type: not Any, so a misuse fails.
+    misuse = tmp_path / "misuse.py"
+    misuse.write_text(
+        "import preflight\n"
+        "from anthropic.types.message_create_params import MessageCreateParamsNonStreaming\n"
+        "def f(body: MessageCreateParamsNonStreaming) -> None:\n"
+        "    count: int = preflight.prepare_request(body).body\n"
+    )
+    out, _, failed = api.run([*common, str(misuse)])
+    assert failed != 0 and "MessageCreateParamsNonStreaming" in out

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from preflight._core.bodies import RequestReport, check_request
 from preflight._core.cost import format_cost
@@ -79,7 +80,7 @@ def _options(args: argparse.Namespace, raw: bytes) -> Options:
 def run(args: argparse.Namespace) -> int:
     raw = _read(args.body)
     options = _options(args, raw)
-    fixed: PreparedRequest | None = None
+    fixed: PreparedRequest[Any] | None = None
     if args.fix is not None:
         fixed = prepare_request(raw, options)
         text = json.dumps(fixed.body, ensure_ascii=False, separators=(",", ":"))
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
 def render_text(
     report: RequestReport,
-    fixed: PreparedRequest | None = None,
+    fixed: PreparedRequest[Any] | None = None,
     out: str | None = None,
     *,
     findings: bool = True,
