@@ -35,7 +35,7 @@ from PIL import Image
 
 import preflight
 from preflight._core.budgets import DECODE_MEMORY_BUDGET
-from preflight._imaging import engines
+from preflight._imaging import engines, preparation
 from preflight._imaging.engines.guard import decode_memory, memory_budget
 from preflight._imaging.engines.verification import last_scan_end
 from preflight._imaging.preparation import decode_failure
@@ -296,7 +296,9 @@ def test_engines_agree_on_a_sound_jpeg(name: str) -> None:
 def _pillow_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """As if pyvips were not installed: Pillow is the only reader."""
     pillow = engines.get_engine("pillow")
-    monkeypatch.setattr(engines, "readers", lambda fmt: [pillow] if fmt in pillow.formats else [])
+    monkeypatch.setattr(
+        preparation, "readers", lambda fmt: [pillow] if fmt in pillow.formats else []
+    )
 
 
 @pytest.mark.parametrize("name", sorted(DAMAGED_JPEGS))

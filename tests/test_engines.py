@@ -316,11 +316,14 @@ def test_truncated_pixels_fail_instead_of_turning_grey(engine: str, name: str) -
 
 
 def test_pillow_keeps_its_bomb_guard_when_our_cap_is_raised() -> None:
+    from crafted import bilevel_png
+
     default = Image.MAX_IMAGE_PIXELS
+    # Just over Pillow's threshold, 1 bit a pixel (under the memory budget),
+    # with data enough to fill the frame.
+    bomb = bilevel_png(13400, 13400)
     with pytest.raises(UnsafeImageError, match="Pillow refuses"):
-        preflight.prepare(
-            FIXTURES / "hostile" / "bomb-100000x100000.png", engine="pillow", pixel_cap=10**11
-        )
+        preflight.prepare(bomb, engine="pillow", pixel_cap=10**11)
     assert default == Image.MAX_IMAGE_PIXELS
 
 

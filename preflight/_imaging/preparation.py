@@ -31,10 +31,8 @@ Rules:
 from __future__ import annotations
 
 import base64
-import io
 import math
 import os
-import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -59,13 +57,14 @@ from preflight._core.settings import (
 )
 from preflight._core.settings import image_format_key as image_format_key
 from preflight._core.tables import Tier
+from preflight._imaging.engines import readers
 from preflight._imaging.engines.base import (
-    VERIFY_SIDE,
     Engine,
     Pixels,
     SourceData,
     looks_flat,
 )
+from preflight._imaging.engines.verification import verify_data
 from preflight._imaging.opening import engine_for, open_source
 from preflight._inputs.remote import is_url
 from preflight._inputs.sources import Source
@@ -379,36 +378,15 @@ def decode_failure(
 
 
 def _decode_failure(runner: Engine, data: bytes, info: ImageInfo, pixel_cap: int) -> str | None:
-    """Why `data` does not decode to its stated size, or None when it does.
-    Two decoders must agree: the engine's (Engine.verify: a small,
-    shrink-on-load decode of every byte, the pixel cap checked on what it is
-    about to decode) and
-    Pillow's reading of the whole file, since a decoder that shrugs off a
-    damaged stream is not what the API may use."""
-    from PIL import Image
-
-    assert info.width is not None and info.height is not None
+    """Why `data` does not decode cleanly to its stated size, or None when
+    it does: the same verdict whichever engine runs (every
+    installed library that reads the format must decode every byte, the
+    pixel cap, memory budget and probed size checked on what each is about
+    to decode; preflight._imaging.engines.verification)."""
     try:
-        runner.verify(data, info, pixel_cap=pixel_cap)
+        verify_data(data, info, readers(info.format) or [runner], pixel_cap=pixel_cap)
     except DecodeError as error:
         return str(error)
-    if runner.name == "pillow":
-        return None  # the engine's decode was Pillow's: no second opinion to ask
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            plugins = list(FORMATS[info.format].pillow_plugins)
-            with Image.open(io.BytesIO(data), formats=plugins) as image:
-                if info.format == "jpeg":
-                    image.draft(image.mode, (VERIFY_SIDE, VERIFY_SIDE))
-                    full = image.size if image.size == (info.width, info.height) else None
-                else:
-                    full = image.size
-                image.load()
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as error:
-        return f"Pillow: {error}"
-    if full is not None and full != (info.width, info.height):
-        return f"it decodes to {full[0]}x{full[1]}, not {info.width}x{info.height}"
     return None
 
 

@@ -49,20 +49,11 @@ class Engine(ABC):
         Before decoding, the size the library read must be within `pixel_cap`
         and agree with `info` (guard.check_decode_size)."""
 
-    def verify(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
-        """Raise DecodeError unless every byte of `data` decodes cleanly. The
-        same check whichever engine is asked (engines.verification): every
-        installed library that reads the format must decode it, so the
-        verdict never depends on the engine chosen."""
-        from preflight._imaging.engines.verification import verify_data
-
-        verify_data(data, info, pixel_cap=pixel_cap)
-
     def check_decode(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
         """This engine's library's own verdict on `data` (DecodeError unless
         every byte decodes): a small, shrink-on-load decode by default; an
         engine whose library reports damage it repairs silently (libjpeg's
-        warnings) is stricter. Part of verify(), which asks every engine."""
+        warnings) is stricter. engines.verification asks every engine."""
         width, height = info.width or 1, info.height or 1
         scale = max(width, height) / VERIFY_SIDE
         small = (max(1, round(width / scale)), max(1, round(height / scale)))

@@ -26,9 +26,10 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Sequence
 
 from preflight._core.info import ImageInfo
-from preflight._imaging.engines.base import VERIFY_SIDE
+from preflight._imaging.engines.base import VERIFY_SIDE, Engine
 from preflight.errors import DecodeError
 
 # Where a scan's entropy-coded data ends: the first marker that is not a
@@ -41,12 +42,10 @@ _ENTROPY_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _FILLERS = (b"\x00" * 64, b"\x55" * 64)
 
 
-def verify_data(data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
-    """Raise DecodeError unless every installed engine that reads `info`'s
-    format decodes `data` cleanly (see the module docstring)."""
-    from preflight._imaging.engines import readers
-
-    engines = readers(info.format)
+def verify_data(data: bytes, info: ImageInfo, engines: Sequence[Engine], *, pixel_cap: int) -> None:
+    """Raise DecodeError unless each of `engines` (every installed engine that
+    reads `info`'s format: engines.readers) decodes `data` cleanly (see the
+    module docstring)."""
     if not engines:
         raise DecodeError(
             f"{info.format_label}: no installed engine decodes it", code="cannot-decode-format"
