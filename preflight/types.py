@@ -23,6 +23,7 @@ from preflight._core.blocks import (
 )
 from preflight._core.bodies import RequestImage, RequestReport
 from preflight._core.estimation import Estimate
+from preflight._core.explaining import Explanation
 from preflight._core.findings import Finding
 from preflight._core.geometry import Target
 from preflight._core.info import Header, ImageInfo
@@ -42,6 +43,7 @@ __all__ = [
     "CacheControl",
     "CheckSettings",
     "Estimate",
+    "Explanation",
     "FileImageSource",
     "Finding",
     "Header",

@@ -20,10 +20,10 @@ from pathlib import Path
 from preflight._imaging import interrupts
 from preflight._inputs.config import load_models
 from preflight._version import __version__
-from preflight.cli import _check, _common, _estimate, _pack, _prepare, _request, _rule
+from preflight.cli import _check, _common, _estimate, _explain, _pack, _prepare, _request, _rule
 from preflight.errors import PreflightError, UsageError
 
-SUBCOMMANDS = [_estimate, _check, _prepare, _request, _pack, _rule]
+SUBCOMMANDS = [_estimate, _check, _prepare, _request, _pack, _rule, _explain]
 
 
 def build_parser() -> argparse.ArgumentParser:
