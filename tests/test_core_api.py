@@ -9,10 +9,10 @@ import pytest
 
 import preflight
 from preflight._core.cost import format_usd, plain_decimal
-from preflight.errors import InvalidArgumentError, InvalidSizeError
+from preflight.errors import InvalidArgumentError
 
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
-GUIDE_MODEL = "claude-sonnet-4-5"
+GUIDE_MODEL = "claude-sonnet-4-6"  # $3/MTok, standard tier, as in the guide
 
 
 @pytest.mark.parametrize(
@@ -26,15 +26,16 @@ def test_bad_sizes_raise_a_value_error(width: object, height: object) -> None:
         lambda: preflight.estimate(width, height, model=GUIDE_MODEL),  # type: ignore[arg-type]
         lambda: preflight.target_size(width, height),  # type: ignore[arg-type]
     ):
-        with pytest.raises(InvalidSizeError) as caught:
+        with pytest.raises(InvalidArgumentError) as caught:
             call()
         assert isinstance(caught.value, ValueError)
         assert caught.value.code == "invalid-size"
 
 
 def test_bad_images_in_request() -> None:
-    with pytest.raises(InvalidSizeError):
+    with pytest.raises(InvalidArgumentError) as caught:
         preflight.estimate(10, 10, images_in_request=0, model=GUIDE_MODEL)
+    assert caught.value.code == "invalid-size"
 
 
 @pytest.mark.parametrize(
@@ -60,11 +61,52 @@ def test_bad_targets(spec: str) -> None:
 
 
 def test_target_size_examples() -> None:
-    assert preflight.target_size(4000, 3000) == (1270, 952) == preflight.api_size(4000, 3000)
+    standard = preflight.api_size(4000, 3000, "standard")
+    assert preflight.target_size(4000, 3000, tier="standard") == (1270, 952) == standard
+    assert preflight.target_size(4000, 3000) == preflight.api_size(4000, 3000) == (2212, 1659)
     assert preflight.target_size(4000, 3000, "guide") == (1238, 928)
     assert preflight.target_size(4000, 3000, "tokens=500") == (707, 530)
     assert preflight.target_size(4000, 3000, "box=800x800") == (800, 600)
     assert preflight.target_size(640, 480, "guide") == (640, 480)  # never upscales
+
+
+@pytest.mark.parametrize(
+    "size", [(1920, 1080), (4000, 3000), (3000, 4000), (7900, 10), (1, 1), (2576, 2576)]
+)
+def test_sizing_helpers_answer_as_estimate_does(size: tuple[int, int]) -> None:
+    # One default for one question: the default model's tier and rule.
+    e = preflight.estimate(*size)
+    assert preflight.api_size(*size) == (e.processed_width, e.processed_height)
+    assert preflight.tokens(e.processed_width, e.processed_height) == e.tokens
+    assert preflight.target_size(*size) == (e.processed_width, e.processed_height)
+    # options= gives the tier and rule of the options' model, like estimate's.
+    standard = preflight.make_options(model=GUIDE_MODEL, rule="patches")
+    s = preflight.estimate(*size, standard)
+    assert preflight.api_size(*size, options=standard) == (s.processed_width, s.processed_height)
+    assert preflight.target_size(*size, options=standard) == preflight.api_size(
+        *size, options=standard
+    )
+    assert preflight.tokens(s.processed_width, s.processed_height, options=standard) == s.tokens
+
+
+def test_sizing_helpers_defaults_and_overrides() -> None:
+    assert preflight.api_size(1920, 1080) == (1920, 1080)  # the default model is high-res
+    assert preflight.api_size(1920, 1080, "standard") == (1456, 819)
+    standard = preflight.make_options(model=GUIDE_MODEL)
+    assert preflight.api_size(1920, 1080, options=standard) == (1456, 819)
+    # A tier given outright wins over the options', as keywords win elsewhere.
+    assert preflight.api_size(1920, 1080, "high-res", options=standard) == (1920, 1080)
+    assert preflight.target_size(4000, 3000, tier="high-res", options=standard) == (2212, 1659)
+    assert preflight.tokens(1456, 819, options=standard) == preflight.tokens(1456, 819, "guide")
+    patches = preflight.make_options(rule="patches")
+    assert preflight.tokens(1456, 819, options=patches) == 1560
+    assert preflight.tokens(1456, 819, "guide", options=patches) == 1590
+    # max_tokens is counted in the options' rule unless rule= says otherwise.
+    by_patches = preflight.target_size(4000, 3000, "tokens", max_tokens=500, options=patches)
+    assert preflight.tokens(*by_patches, "patches") <= 500 < preflight.tokens(*by_patches, "guide")
+    for bad in ("claude-sonnet-4-6", {"model": "x"}):
+        with pytest.raises(InvalidArgumentError, match=r"options must be a preflight\.Options"):
+            preflight.api_size(10, 10, options=bad)  # type: ignore[arg-type]
 
 
 def test_cost_text() -> None:

@@ -108,7 +108,7 @@ def test_plan_handles_sides_up_to_int64_like_the_scalar_core() -> None:
     result = plan([w for w, _ in sizes], [h for _, h in sizes], model=GUIDE_MODEL)
     assert list(
         zip(result.processed_width.tolist(), result.processed_height.tolist(), strict=True)
-    ) == [preflight.api_size(w, h) for w, h in sizes]
+    ) == [preflight.api_size(w, h, "standard") for w, h in sizes]  # GUIDE_MODEL's tier
 
 
 def test_plan_accepts_whole_floats_and_empty() -> None:

@@ -142,7 +142,7 @@ def test_small_text_after_the_apis_resize_says_tile(engine: str) -> None:
     big = text_page(20, 3000, 2400)  # the API shrinks it about 2.5x: 20 px -> about 8 px
     report = analyze_quality(png(big), engine=engine, tier="standard")
     finding = next(f for f in report.findings if f.code == SMALL_TEXT)
-    assert report.measures.processed_size == api_size(3000, 2400)
+    assert report.measures.processed_size == api_size(3000, 2400, "standard")
     assert "after the API's resize" in finding.message
     assert "preflight.tile" in finding.fix
     text_px = report.measures.text_px
@@ -212,7 +212,7 @@ measures = st.builds(
 
 
 def processed(m: QualityMeasures) -> QualityMeasures:
-    width, height = api_size(m.width, m.height)
+    width, height = api_size(m.width, m.height, "standard")  # effective_size's tier
     spread = min(m.spread, m.colour_spread)
     return dataclasses.replace(
         m, processed_width=width, processed_height=height, spread=spread, content_box=None
@@ -240,7 +240,7 @@ def test_findings_follow_the_thresholds(m: QualityMeasures) -> None:
 def test_effective_size_is_within_the_processed_size_and_fits(m: QualityMeasures) -> None:
     width, height = effective_size(m)
     assert 1 <= width <= m.processed_width and 1 <= height <= m.processed_height
-    assert api_size(width, height) == (width, height)
+    assert api_size(width, height, "standard") == (width, height)
     if detail_share(m) >= 1:
         assert (width, height) == m.processed_size
 

@@ -115,7 +115,7 @@ def test_tiles_are_the_source_pixels_in_reading_order(engine: str) -> None:
     assert labels == [f"Image {n}:" for n in range(1, len(result.images) + 1)]
     overview = result.overview
     assert overview is not None and result.images[0] is overview
-    assert (overview.width, overview.height) == api_size(1500, 3100)
+    assert (overview.width, overview.height) == api_size(1500, 3100, "standard")
     assert api_size(overview.width, overview.height) == (overview.width, overview.height)
     tiles = result.tiles
     assert len(tiles) == len(result.layout.boxes) > 1
@@ -130,8 +130,8 @@ def test_tiles_are_the_source_pixels_in_reading_order(engine: str) -> None:
         assert piece.media_type == "image/png"
         assert piece.tokens == tokens(*decoded.size)
     assert result.tokens == sum(image.tokens for image in result.images)
-    assert result.whole_size == api_size(1500, 3100)
-    assert result.whole_tokens == tokens(*api_size(1500, 3100))
+    assert result.whole_size == api_size(1500, 3100, "standard")
+    assert result.whole_tokens == tokens(*api_size(1500, 3100, "standard"))
     content = result.to_content()
     assert [block["type"] for block in content[:4]] == ["text", "image", "text", "image"]
     assert content[0]["text"] == "Image 1:"
