@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from preflight._core.bodies import RequestReport, check_request
+from preflight._core.explaining import Explanation
+from preflight._core.explaining import explain as _explain
 from preflight._core.options import OptionKeywords, Options, make_options
 from preflight._requests.fixing import PreparedRequest, prepare_request
 from preflight.errors import MissingExtraError, UsageError
@@ -65,6 +67,7 @@ __all__ = [
     "DEFAULT_CACHE_BYTES",
     "MODES",
     "Preflight",
+    "explain",
     "wrap",
 ]
 
@@ -317,6 +320,15 @@ def wrap(client: ClientT, mode: Mode = "fix", **settings: Any) -> ClientT:
             f"{type(client).__name__} takes no middleware: pass an anthropic client (SDK 2.17+)"
         )
     return add(Preflight(mode, **settings))  # type: ignore[no-any-return]
+
+
+def explain(error: anthropic.APIError | object) -> Explanation:
+    """What an SDK error means in preflight's terms: the finding it is, the
+    blocks it names (preflight's paths and the SDK's `details.paths`), what
+    it means and how to fix it. Takes the exception, typed
+    (ImageDimensionsTooLargeError) or not, or its message or body, in any
+    wording the API has used (preflight.explain)."""
+    return _explain(error)
 
 
 # --- reading a request ----------------------------------------------------------------

@@ -392,3 +392,18 @@ def test_the_cache_is_bounded_in_bytes() -> None:
     assert cache.held <= 1000
     assert cache.get(("49", "c")) is not None
     assert cache.get(("0", "c")) is None
+
+
+def test_explain_turns_the_sdk_error_back_into_preflights_terms() -> None:
+    api = FakeAPI()
+    client = sync_client(api, psdk.Preflight("check"))
+    shot = image_block(screenshot(1920, 1080), "image/png")
+    shot["transformations"] = {"oversized_image": "error"}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Look."}, shot]}]
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        client.messages.create(model=MODEL, max_tokens=64, messages=messages)
+    explained = psdk.explain(caught.value)
+    assert explained.code == "oversized"
+    assert explained.block_paths == ("messages.0.content.1",)
+    assert explained.blocks == ("messages.0.content.1.image",)
+    assert explained.fix
