@@ -88,6 +88,13 @@ class UrlResolver:
             raise SourceError(str(known))
         return known
 
+    def prefetch_body(self, body: object) -> object:
+        """Read the url images of a body (a dict, or JSON text or bytes)
+        FETCH_WORKERS at a time, into the cache; returns the body parsed."""
+        parsed = _parsed(body)
+        self.prefetch(list(_image_urls(parsed)))
+        return parsed
+
     def prefetch(self, urls: list[str]) -> None:
         """Read these URLs FETCH_WORKERS at a time, into the cache."""
         wanted = [u for u in dict.fromkeys(urls) if is_http(u) and u not in self._done]
@@ -138,9 +145,8 @@ def check_request(
     first for every `url` and `file` source."""
     if fetch:
         fetcher = url_resolver(resolver, timeout=timeout)
-        body = _parsed(body)
-        if fetcher.then is None:
-            fetcher.prefetch(list(_image_urls(body)))
+        # With a resolver of the caller's, asked first, nothing is read ahead.
+        body = fetcher.prefetch_body(body) if resolver is None else body
         resolver = fetcher
     return check_request_offline(body, options, resolver=resolver, **keywords)
 

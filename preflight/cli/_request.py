@@ -20,6 +20,7 @@ from preflight._core.cost import format_cost
 from preflight._core.options import Options
 from preflight._core.tables import DEFAULT_MODEL
 from preflight._imaging.preparation import write_atomically
+from preflight._requests.fetching import url_resolver
 from preflight._requests.fixing import PreparedRequest, prepare_request
 from preflight.cli import _common
 from preflight.cli._reporters import Result, make_reporter
@@ -40,6 +41,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--fix",
         metavar="OUT.json",
         help="write a body in which every image the API would reject or resize is prepared",
+    )
+    parser.add_argument(
+        "--fetch",
+        action="store_true",
+        help="read url image sources (their headers, by range) and check them like base64 "
+        "images; without it they are counted, not checked",
     )
     _common.add_options(parser, request=False)
     parser.set_defaults(model=None)  # the body's model unless --model names one
@@ -81,13 +88,16 @@ def run(args: argparse.Namespace) -> int:
     raw = _read(args.body)
     options = _options(args, raw)
     fixed: PreparedRequest[Any] | None = None
+    resolver = url_resolver() if args.fetch else None
+    if resolver is not None:
+        resolver.prefetch_body(raw)
     if args.fix is not None:
-        fixed = prepare_request(raw, options)
+        fixed = prepare_request(raw, options, resolver=resolver)
         text = json.dumps(fixed.body, ensure_ascii=False, separators=(",", ":"))
         write_atomically(Path(args.fix), text.encode())
         report = fixed.report
     else:
-        report = check_request(raw, options)
+        report = check_request(raw, options, resolver=resolver)
     display = _common.display_from_args(args)
     selection = _common.selection_from_args(args)
     reporter = make_reporter("request", display, {"options": options.to_dict()})
