@@ -9,14 +9,14 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
+from helpers import wait_until
 from parallel_work import crash_on_13, fail_on_sevens, square_slowly
 
-from preflight._runs.parallel import WorkerCrashError, default_jobs, ordered_map, progress
-from preflight.errors import DataError
+from preflight._runs.parallel import default_jobs, ordered_map, progress
+from preflight.errors import DataError, EngineError
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -50,7 +50,7 @@ def test_exceptions_come_back_per_item(jobs: int) -> None:
 
 def test_a_worker_crash_is_a_data_error_for_its_item() -> None:
     got = list(ordered_map(crash_on_13, range(40), jobs=2, chunk_size=4, return_exceptions=True))
-    assert isinstance(got[13], WorkerCrashError)
+    assert isinstance(got[13], EngineError) and got[13].code == "worker-crashed"
     assert isinstance(got[13], DataError)
     assert got[:13] == list(range(13))
     assert got[14:] == list(range(14, 40))
@@ -84,18 +84,22 @@ def test_progress_draws_nothing_off_a_terminal() -> None:
 
 
 def test_ctrl_c_cancels_and_exits_promptly(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    started.mkdir()
     script = tmp_path / "run.py"
     script.write_text(
         textwrap.dedent(
             f"""
             import sys
             sys.path[:0] = [{str(Path(__file__).parent)!r}]
-            from parallel_work import sleep_forever
+            from functools import partial
+            from parallel_work import announce_then_sleep
             from preflight._runs.parallel import ordered_map
             if __name__ == "__main__":
                 print("started", flush=True)
                 try:
-                    for _ in ordered_map(sleep_forever, range(100), jobs=2, chunk_size=1):
+                    work = partial(announce_then_sleep, {str(started)!r})
+                    for _ in ordered_map(work, range(100), jobs=2, chunk_size=1):
                         pass
                 except KeyboardInterrupt:
                     print("interrupted", flush=True)
@@ -109,7 +113,10 @@ def test_ctrl_c_cancels_and_exits_promptly(tmp_path: Path) -> None:
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "started"
-    time.sleep(1.0)  # let the workers start their endless items
+    # Both workers are inside their endless items before the Ctrl-C.
+    if not wait_until(lambda: len(list(started.iterdir())) >= 2):
+        child.kill()
+        pytest.fail("the workers never started their items")
     child.send_signal(signal.SIGINT)
     try:
         out, _ = child.communicate(timeout=60)  # a watchdog, not a timing assertion
