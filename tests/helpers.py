@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import io
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from hypothesis import settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # fixtures/manifest.json: what make_fixtures.py recorded about each file.
@@ -59,3 +63,23 @@ def installed_engines() -> list[str]:
     except EngineUnavailableError:
         pass
     return names
+
+
+def examples(share: float) -> int:
+    """A property's example count as a share of the loaded profile's (see
+    conftest.py: dev, ci, thorough or HYPOTHESIS_MAX_EXAMPLES), at least 5.
+    Properties whose every example encodes or decodes images take a share
+    below 1; cheap arithmetic properties may take more than 1. Either way
+    the environment still sets the strength."""
+    return max(5, round(settings.default.max_examples * share))
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = 60.0) -> bool:
+    """Poll `condition` until it holds: True if it did, False once `timeout`
+    seconds pass (a watchdog against a hang, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 
 def square_slowly(n: int) -> int:
@@ -24,6 +25,10 @@ def crash_on_13(n: int) -> int:
     return n
 
 
-def sleep_forever(n: int) -> int:
+def announce_then_sleep(folder: str, n: int) -> int:
+    # An item that never ends: it leaves a file in `folder` when it has
+    # started, so a test can wait for that instead of guessing how long
+    # workers take to start.
+    Path(folder, f"started-{n}").touch()
     time.sleep(3600)
     return n
