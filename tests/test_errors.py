@@ -222,6 +222,14 @@ def test_no_bare_built_in_error_for_bad_arguments() -> None:
         media_type("image/bmp")
     with pytest.raises(errors.InvalidArgumentError, match="at least 1"):
         list(ordered_map(abs, [1, 2], jobs=0))
+    for call in (
+        lambda: preflight.parse_target(800),  # type: ignore[arg-type]
+        lambda: preflight.target_size(10, 10, 800),  # type: ignore[arg-type]
+        lambda: preflight.target_size(10, 10, "box", box=(10,)),  # type: ignore[arg-type]
+        lambda: preflight.Target("box", box=(1, 2, 3)),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(errors.InvalidArgumentError):
+            call()
 
 
 def test_merged_kinds_keep_their_codes_end_to_end(tmp_path: Path) -> None:

@@ -426,8 +426,10 @@ class Target:
             if self.max_tokens < 1:
                 raise InvalidArgumentError(f"max_tokens must be at least 1, got {self.max_tokens}")
         if self.policy == "box":
-            if self.box is None:
-                raise InvalidArgumentError("the 'box' policy needs box=(max_width, max_height)")
+            if not isinstance(self.box, (tuple, list)) or len(self.box) != 2:
+                raise InvalidArgumentError(
+                    f"the 'box' policy needs box=(max_width, max_height), got {self.box!r}"
+                )
             box_w, box_h = self.box
             if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in self.box):
                 raise InvalidArgumentError(
@@ -450,6 +452,8 @@ def parse_target(spec: str | Target | None, *, measured: bool = False) -> Target
         if spec.policy in MEASURED_POLICIES and not measured:
             raise InvalidArgumentError(_unmeasured(spec.policy))
         return spec
+    if not isinstance(spec, str):
+        raise InvalidArgumentError(f"a target is a Target or its spelling, got {spec!r}")
     text = spec.strip().lower()
     name, sep, arg = text.replace(":", "=").partition("=")
     if name in ("api", "guide") and not sep:
@@ -511,6 +515,8 @@ def resolve_target(
     """A Target from target_size's arguments."""
     if isinstance(policy, Target):
         return policy
+    if not isinstance(policy, str):
+        raise InvalidArgumentError(f"a target policy is a Target or its name, got {policy!r}")
     if max_tokens is None and box is None and "=" in policy:
         return parse_target(policy)
     return Target(policy, max_tokens=max_tokens, rule=rule, box=box)
