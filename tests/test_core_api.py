@@ -97,7 +97,9 @@ def test_sizing_helpers_defaults_and_overrides() -> None:
     # A tier given outright wins over the options', as keywords win elsewhere.
     assert preflight.api_size(1920, 1080, "high-res", options=standard) == (1920, 1080)
     assert preflight.target_size(4000, 3000, tier="high-res", options=standard) == (2212, 1659)
-    assert preflight.tokens(1456, 819, options=standard) == preflight.tokens(1456, 819, standard.rule)
+    assert preflight.tokens(1456, 819, options=standard) == preflight.tokens(
+        1456, 819, standard.rule
+    )
     patches = preflight.make_options(rule="patches")
     assert preflight.tokens(1456, 819, options=patches) == 1560
     assert preflight.tokens(1456, 819, "guide", options=patches) == 1590
