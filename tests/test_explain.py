@@ -556,7 +556,7 @@ def test_cli_text(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_older_wording_and_no_path(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "Too much media: 0 document pages + 103 images > 100"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("too-many-images (error, older wording (2025 to January 2026)): ")
+    assert out.startswith("too-many-images (error, older wording, seen 2025 to January 2026): ")
     assert "  block: none named (the API prints no path for it)\n" in out
 
 

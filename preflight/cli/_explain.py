@@ -85,7 +85,7 @@ def render_text(explanation: Explanation) -> list[str]:
             lines += [f"  means: {e.meaning}", f"  fix: {e.fix}"]
         lines.append("  `preflight rule --all` lists the errors preflight knows")
         return lines
-    wording = {None: "", "current": "current wording", "older": f"older wording ({e.seen})"}
+    wording = {None: "", "current": "current wording", "older": f"older wording, seen {e.seen}"}
     head = ", ".join(part for part in (e.severity, wording.get(e.wording, "")) if part)
     lines = [f"{e.code} ({head}): {e.summary}"]
     if said:
