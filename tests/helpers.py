@@ -54,13 +54,13 @@ class Pipe(io.RawIOBase):
 def installed_engines() -> list[str]:
     """The engines that run here: Pillow always, vips first when it loads."""
     from preflight._imaging.engines import get_engine
-    from preflight.errors import EngineUnavailableError
+    from preflight.errors import MissingExtraError
 
     names = ["pillow"]
     try:
         get_engine("vips")
         names.insert(0, "vips")
-    except EngineUnavailableError:
+    except MissingExtraError:
         pass
     return names
 
