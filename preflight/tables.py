@@ -84,11 +84,3 @@ def __getattr__(name: str) -> object:
     if name == "MODELS":
         return models()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _arm() -> None:
-    """Read the environment's models at the first lookup from now on
-    (preflight's __init__ calls this once its imports have built the
-    defaults, which is not a use)."""
-    if _models_from_environment not in _core.PENDING_LOADERS:
-        _core.PENDING_LOADERS.append(_models_from_environment)

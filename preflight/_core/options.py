@@ -12,12 +12,16 @@ Rules:
   them validate through make_options(), so no two paths accept different
   values (a count of True or 20.5 is refused everywhere);
 - a bad value is the caller's mistake: InvalidArgumentError (code
-  invalid-argument or invalid-size) or UnknownNameError, each a UsageError.
+  invalid-argument or invalid-size) or UnknownNameError, each a UsageError;
+- the token rule is `token_rule` ("patches", what the API bills, unless
+  "guide" is asked for); 0.2's keyword `rule=` still works for one release
+  and warns (DeprecationWarning), and `Options.rule` reads `token_rule`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,6 +34,7 @@ from preflight._core.tables import (
     DEFAULT_SURFACE,
     DEFAULT_TOKEN_RULE,
     MILLION,
+    MODELS,
     OVERSIZED_POLICIES,
     PENDING_LOADERS,
     REQUEST_LIMIT_BATCHES,
@@ -43,6 +48,7 @@ from preflight._core.tables import (
     get_rule,
     get_surface,
     get_tier,
+    normalize_model_name,
     parse_price,
     run_pending_loaders,
 )
@@ -58,7 +64,8 @@ class OptionKeywords(TypedDict, total=False):
     model: str | Model
     price_per_mtok: Decimal | str | int | None
     tier: str | Tier | None
-    rule: str
+    token_rule: str
+    rule: str  # deprecated (0.3): token_rule
     surface: str | Surface
     images_in_request: int
     oversized: str
@@ -78,7 +85,7 @@ MAX_COUNT = 2**62
 @dataclass(frozen=True)
 class Options:
     model: Model = dataclasses.field(default_factory=lambda: get_model(DEFAULT_MODEL))
-    rule: str = DEFAULT_TOKEN_RULE
+    token_rule: str = DEFAULT_TOKEN_RULE  # "patches" (what the API bills) or "guide"
     surface: Surface = dataclasses.field(default_factory=lambda: get_surface(DEFAULT_SURFACE))
     images_in_request: int = 1  # every image block in the request, earlier turns included
     oversized: str = DEFAULT_OVERSIZED
@@ -95,9 +102,11 @@ class Options:
             raise InvalidArgumentError(f"model must be a preflight.Model, got {self.model!r}")
         if not isinstance(self.surface, Surface):
             raise InvalidArgumentError(f"surface must be a preflight.Surface, got {self.surface!r}")
-        if self.rule not in TOKEN_RULES:
-            get_rule(self.rule)  # raises, listing the rules
-            raise InvalidArgumentError(f"rule must be one of {TOKEN_RULES}, got {self.rule!r}")
+        if self.token_rule not in TOKEN_RULES:
+            get_rule(self.token_rule)  # raises, listing the rules
+            raise InvalidArgumentError(
+                f"token_rule must be one of {TOKEN_RULES}, got {self.token_rule!r}"
+            )
         if self.oversized not in OVERSIZED_POLICIES:
             get_oversized(self.oversized)
             raise InvalidArgumentError(
@@ -113,6 +122,11 @@ class Options:
         if self.today is not None:
             check_day(self.today)
         get_tier(self.model.tier)
+
+    @property
+    def rule(self) -> str:
+        """The token rule: `token_rule`, by its 0.2 name."""
+        return self.token_rule
 
     @property
     def current_date(self) -> date:
@@ -174,7 +188,7 @@ class Options:
             "model": self.model.name,
             "price_per_mtok": None if rate is None else str(rate),
             "tier": self.tier.name,
-            "rule": self.rule,
+            "token_rule": self.token_rule,
             "surface": self.surface.name,
             "images_in_request": self.images_in_request,
             "oversized": self.oversized,
@@ -241,6 +255,8 @@ def make_options(options: Options | None = None, /, **keywords: Unpack[OptionKey
     applied on top, every value validated."""
     if PENDING_LOADERS:  # the environment's models file, on first use (tables)
         run_pending_loaders()
+    if "rule" in keywords:  # before the cache: every such call warns
+        keywords = _renamed_rule(keywords)
     if not keywords:
         return options if options is not None else _DEFAULT_HOLDER[0]
     # The same keywords again (a loop calling estimate(w, h, model=...)):
@@ -280,8 +296,8 @@ def _make_options(options: Options | None, keywords: OptionKeywords) -> Options:
             keywords.get("tier"),
         )
     changes: dict[str, object] = {"model": model}
-    if "rule" in keywords:
-        changes["rule"] = get_rule(keywords["rule"])
+    if "token_rule" in keywords:
+        changes["token_rule"] = get_rule(keywords["token_rule"])
     if "surface" in keywords:
         changes["surface"] = get_surface(keywords["surface"])
     if "images_in_request" in keywords:
@@ -311,8 +327,32 @@ def _make_options(options: Options | None, keywords: OptionKeywords) -> Options:
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
+def _renamed_rule(keywords: OptionKeywords) -> OptionKeywords:
+    """`rule=` (0.2) as `token_rule=`, with a DeprecationWarning; both given
+    must agree."""
+    renamed: OptionKeywords = {**keywords}
+    rule = renamed.pop("rule")
+    warnings.warn(
+        "rule= is deprecated and will be removed in 0.4: pass token_rule= (the default is "
+        "'patches', what the API bills)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if "token_rule" in renamed and renamed["token_rule"] != rule:
+        raise InvalidArgumentError(
+            f"rule={rule!r} and token_rule={renamed['token_rule']!r} disagree: "
+            "pass token_rule= only"
+        )
+    renamed["token_rule"] = rule
+    return renamed
+
+
 def _defaults() -> Options:
-    return Options(model=get_model(DEFAULT_MODEL))
+    # The table's row as it stands, not a lookup: building the defaults at
+    # import must not read a models file (a lookup would run the pending
+    # loaders, in the middle of importing them); config rebuilds these after
+    # it changes the table (refresh_defaults).
+    return Options(model=MODELS[normalize_model_name(DEFAULT_MODEL)])
 
 
 # The defaults, built once (a list so that config can rebuild it when the
