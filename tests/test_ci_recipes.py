@@ -129,6 +129,10 @@ def test_manifest_extensions_are_the_registry_s() -> None:
         assert hook["entry"].startswith("preflight check")
 
 
+# pre-commit builds its own environment from a copy of this tree: slow, and
+# the same with or without pyvips here (noengine).
+@pytest.mark.slow
+@pytest.mark.noengine
 def test_pre_commit_try_repo(
     tmp_path: Path, hook_repository: tuple[Path, str], pre_commit_env: dict[str, str]
 ) -> None:
@@ -153,6 +157,8 @@ def test_pre_commit_try_repo(
     assert "3 files: 2 would be rejected" in every
 
 
+@pytest.mark.slow
+@pytest.mark.noengine
 def test_pre_commit_recipe(
     tmp_path: Path, hook_repository: tuple[Path, str], pre_commit_env: dict[str, str]
 ) -> None:
@@ -202,6 +208,7 @@ def run_shell(script: str, cwd: Path, env: dict[str, str]) -> subprocess.Complet
     )
 
 
+@pytest.mark.slow
 def test_github_actions_recipe(tmp_path: Path, shell_env: dict[str, str]) -> None:
     (step,) = yaml.safe_load(recipe("github-actions"))
     repo = scratch_repository(tmp_path / "project")
@@ -222,6 +229,7 @@ def test_github_actions_recipe(tmp_path: Path, shell_env: dict[str, str]) -> Non
     assert run_shell(step["run"], repo, shell_env).returncode == 0
 
 
+@pytest.mark.slow
 def test_generic_ci_recipe(tmp_path: Path, shell_env: dict[str, str]) -> None:
     import xml.etree.ElementTree as ET
 
