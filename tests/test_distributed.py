@@ -17,9 +17,10 @@ import pytest
 from helpers import FIXTURES
 
 import preflight
+from preflight._core.geometry import Target
 from preflight._core.options import make_options
 from preflight._core.planning import plan
-from preflight._core.settings import PrepareSettings
+from preflight._core.settings import CheckSettings, PrepareSettings
 from preflight._runs import batch
 from preflight._runs import distributed as fleet
 from preflight.errors import (
@@ -161,6 +162,56 @@ def test_prepare_equals_the_single_process_run(client: Any, tmp_path: Path) -> N
             )
             assert out_ours.read_bytes() == out_theirs.read_bytes()
         assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        PrepareSettings(measure_quality=True, image_format="png"),
+        PrepareSettings(tile=True, overlap=16, image_format="jpeg", encoder_quality=40),
+        PrepareSettings(target=Target("effective"), engine="pillow", pixel_cap=2_000_000),
+    ],
+    ids=["measure-quality", "tile", "effective"],
+)
+def test_prepare_settings_reach_the_workers(
+    client: Any, tmp_path: Path, settings: PrepareSettings
+) -> None:
+    jobs = fleet.prepare_jobs([str(FIXTURES / "samples")])
+    found = fleet.prepare_on_cluster(jobs, str(tmp_path / "fleet"), client, settings=settings)
+    local = _local_prepare(jobs, str(tmp_path / "local"), settings)
+    assert found.totals == local.totals
+    assert found.totals.prepared > 0
+    for ours, theirs in zip(found.entries, local.entries, strict=True):
+        assert _placeless(ours, tmp_path / "fleet") == _placeless(theirs, tmp_path / "local")
+    made = [e for e in found.entries if e["status"] == "ok"]
+    if settings.tile:
+        assert all("outputs" in e for e in made)
+    if settings.measure_quality:
+        assert any(e["findings"] for e in made)
+
+
+def _placeless(entry: dict[str, object], out: Path) -> dict[str, object]:
+    """An entry with its outputs relative to `out`, their bytes read."""
+    kept = dict(entry)
+    outputs = kept.pop("outputs", None)
+    named = [kept.pop("output")] if "output" in kept else []
+    if isinstance(outputs, list):
+        named = [o.pop("output") for o in outputs]
+        kept["outputs"] = outputs
+    kept["written"] = [
+        (Path(str(o)).relative_to(out).as_posix(), Path(str(o)).read_bytes()) for o in named
+    ]
+    return kept
+
+
+def test_check_settings_reach_the_workers(client: Any) -> None:
+    sources = [str(p) for p in sorted((FIXTURES / "samples").iterdir())][:12]
+    settings = CheckSettings(decode=True, measure_quality=True)
+    found = fleet.check_on_cluster(sources, client, settings=settings, partition_size=5)
+    assert list(found.reports) == [preflight.inspect(p, settings=settings) for p in sources]
+    assert list(fleet.check_on_cluster(sources, client, measure_quality=True).reports) == [
+        preflight.inspect(p, measure_quality=True) for p in sources
+    ]
 
 
 def test_prepare_writes_to_a_url(client: Any, tmp_path: Path) -> None:

@@ -178,6 +178,11 @@ def settings_from_args(args: argparse.Namespace) -> PrepareSettings:
 def run(args: argparse.Namespace) -> int:
     options = _common.options_from_args(args)
     settings = settings_from_args(args)
+    if is_url(args.out):
+        raise _common.command_line_error(
+            f"--out {args.out}: prepare writes into a local folder (its manifest grows "
+            "line by line as outputs are committed); copy the folder to object storage after"
+        )
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _common.command_line_error(f"--out {out}: exists and is not a directory")
