@@ -35,6 +35,8 @@ dask_distributed = pytest.importorskip(
     "distributed", reason="the 'dask' extra (dask[distributed]) is not installed"
 )
 pytest.importorskip("pandas", reason="the 'dask' extra (dask[dataframe]) is not installed")
+# A cluster of worker processes: the fast tier leaves this module out.
+pytestmark = pytest.mark.slow
 
 ALL = sorted(
     str(p)
