@@ -58,6 +58,7 @@ def outputs(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix != ".jsonl"}
 
 
+@pytest.mark.slow
 def test_prepare_output_is_the_same_for_any_jobs(
     photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -156,6 +157,7 @@ def cluster() -> Iterator[str]:
             os.environ["PYTHONPATH"] = before
 
 
+@pytest.mark.slow
 def test_scheduler_gives_the_same_answers(
     cluster: str, photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
