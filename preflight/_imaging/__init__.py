@@ -1,7 +1,8 @@
 """The imaging layer: pixels, decoded and encoded.
 
 It owns the image engines (pyvips and Pillow, behind one interface, with
-the checks made before any pixel is decoded), opening a source for decoding,
+the checks made before any pixel is decoded, and one verification of
+whether data decodes cleanly), opening a source for decoding,
 inspect(), prepare(), the quality measures, tiling, and the signal handling
 that lets Ctrl-C stop a run inside libvips.
 

@@ -1,8 +1,9 @@
 """The runs layer: batch work over many sources.
 
-It owns the process pool with ordered results and progress, resuming a
-prepare from its manifest, the Dask runners, and cost plans over files of
-sizes.
+It owns the batch engine that checks and prepares many sources for every
+runner alike (output names, the manifest, resume, totals), the process pool
+with ordered results and progress, the Dask runners, and cost plans over
+files of sizes.
 
 It may import preflight._requests, preflight._imaging, preflight._inputs,
 preflight._core, preflight.errors and preflight._version; only the command
