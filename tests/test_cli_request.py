@@ -99,7 +99,7 @@ def test_pack_writes_one_body_per_request(
     assert code == 0
     text = capsys.readouterr().out
     assert text.startswith("plan: full size, as asked (prefer='detail')")
-    files = sorted(out.iterdir())
+    files = sorted(out.glob("request-*.json"))
     assert [f.name for f in files] == ["request-001.json", "request-002.json"]
     bodies = [json.loads(f.read_text()) for f in files]
     assert [len(b["messages"][0]["content"]) for b in bodies] == [41, 11]

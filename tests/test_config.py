@@ -45,6 +45,7 @@ aliases = ["acme"]
 
 [tool.preflight.models."claude-sonnet-5-5"]
 price = "1.5"
+override = true
 """,
     )
     deep = tmp_path / "a" / "b"
@@ -74,7 +75,10 @@ price = "1.5"
 def test_environment_file_wins_over_the_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(tmp_path / "preflight.toml", '[models."claude-haiku-4-5"]\nprice = "0.9"\n')
+    write(
+        tmp_path / "preflight.toml",
+        '[models."claude-haiku-4-5"]\nprice = "0.9"\noverride = true\n',
+    )
     models = write(tmp_path / "models.toml", '[models."claude-haiku-4-5"]\nprice = "0.7"\n')
     monkeypatch.setenv("PREFLIGHT_MODELS", str(models))
     load_models(tmp_path)

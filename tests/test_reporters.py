@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from crafted import filled_bilevel_png
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
@@ -72,7 +73,9 @@ def images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "imgs"
     folder.mkdir()
     shutil.copy(FIXTURES / "samples" / "photo-800x600.jpg", folder / "good.jpg")
-    shutil.copy(FIXTURES / "hostile" / "bomb-100000x100000.png", folder / "bomb.png")
+    # Over the side limit, with data enough to fill its frame (the fixture's
+    # 69-byte bomb is also cut short: a second finding).
+    (folder / "bomb.png").write_bytes(filled_bilevel_png(100000, 100000))
     Image.new("RGB", (3000, 600), "white").save(folder / "wide.jpg")
     shutil.copy(FIXTURES / "samples" / "interlaced.png", folder / "a,b:c.png")
     monkeypatch.chdir(tmp_path)
@@ -349,7 +352,7 @@ def test_colour_on_a_real_terminal(no_color: str | None) -> None:
     env.pop("NO_COLOR", None)
     if no_color is not None:
         env["NO_COLOR"] = no_color
-    bomb = str(FIXTURES / "hostile" / "bomb-100000x100000.png")
+    bomb = str(FIXTURES / "hostile" / "bomb-100000x100000.png")  # cut short and too large
     proc = subprocess.run(
         [sys.executable, "-m", "preflight", "check", bomb, "--isolated"],
         stdout=secondary,

@@ -59,3 +59,8 @@ MAX_SIZES_FILE_BYTES = 2 << 30
 # default, 128 KiB): a width is at most 19 digits; a longer field is a file
 # that is not a sizes file, reported as such.
 MAX_CSV_FIELD = 131_072
+
+# The most preflight reads of a list of paths on standard input (`check -`,
+# `prepare -`): 256 MiB, a million paths of 256 bytes; more is a usage
+# error, never a read until the memory is gone.
+MAX_PATH_LIST_BYTES = 256 << 20

@@ -12,6 +12,14 @@ Rules:
   cap and the standard tier unless it says otherwise (see docs/configuration.md);
 - every key and value is validated: an unknown key or a bad value is a
   ConfigError (a UsageError: the CLI exits 2) naming the file and the key;
+- a project file found by searching upward (one may sit in a downloaded
+  folder being checked) may add models, but a row that re-points a
+  built-in model (its id, an alias, or a spelling that resolves to it)
+  needs `override = true` in that row; a file named outright (--config, or
+  PREFLIGHT_MODELS) is the user's own choice and needs no opt-in;
+- every file is read within a bound (budgets.MAX_CONFIG_BYTES): a device
+  such as /dev/zero, a huge file or a TOML nested past the parser's depth
+  is one ConfigError, never a read until the memory is gone or a traceback;
 - the same file holds the command-line settings ([tool.preflight] of a
   pyproject.toml, the top level of a preflight.toml): kebab-case keys as
   ruff spells them (SETTINGS_KEYS), validated the same way; the CLI makes
@@ -29,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from preflight._core.budgets import MAX_CONFIG_BYTES
 from preflight._core.options import refresh_defaults
 from preflight._core.selection import check_selectors
 from preflight._core.tables import (
@@ -44,6 +53,7 @@ from preflight._core.tables import (
     get_tier,
     image_cap_for_context,
     install_models,
+    normalize_model_name,
     parse_price,
     reset_models,
 )
@@ -67,6 +77,7 @@ MODEL_KEYS = {
     "long_prompt_threshold": "prompt tokens above which long_prompt_price applies",
     "aliases": "other names for the model (a list of strings)",
     "status": "a note shown with the model (e.g. deprecated)",
+    "override": "true to change a built-in model from a project file found by search",
 }
 
 
@@ -84,22 +95,39 @@ def find_project_config(start: Path) -> Path | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        return b"[tool.preflight" in path.read_bytes()
+        with path.open("rb") as handle:
+            return b"[tool.preflight" in handle.read(MAX_CONFIG_BYTES + 1)
     except OSError:
         return False
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_bounded(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes:
+    """The bytes of a configuration file, at most `limit` of them: more is a
+    ConfigError (a device, or a file that is no configuration)."""
     try:
         with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+            data = handle.read(limit + 1)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
+    if len(data) > limit:
+        raise ConfigError(
+            f"{path}: more than {limit:,} bytes: too large for a configuration file "
+            "(preflight reads no more)"
+        )
+    return data
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    data = read_bounded(path)
+    try:
+        parsed: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid TOML (not UTF-8 text)") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML (nested too deeply to read)") from None
+    return parsed
 
 
 def preflight_table(path: Path) -> dict[str, Any]:
@@ -116,8 +144,10 @@ def preflight_table(path: Path) -> dict[str, Any]:
     return table
 
 
-def models_from_table(table: object, source: str) -> dict[str, Model]:
-    """Model rows from a {model id: {key: value}} table, validated."""
+def models_from_table(table: object, source: str, *, found: bool = False) -> dict[str, Model]:
+    """Model rows from a {model id: {key: value}} table, validated. `found`:
+    the table is a project file's found by searching, whose rows re-point a
+    built-in model only with `override = true`."""
     if not isinstance(table, Mapping):
         raise ConfigError(f"{source}: models must be a table of model tables")
     rows: dict[str, Model] = {}
@@ -130,11 +160,41 @@ def models_from_table(table: object, source: str) -> dict[str, Model]:
             raise ConfigError(
                 f"{where}: unknown key {unknown[0]!r}; known: {', '.join(MODEL_KEYS)}"
             )
+        override = row.get("override", False)
+        if not isinstance(override, bool):
+            raise ConfigError(f"{where}: override must be true or false, got {override!r}")
+        if found and not override:
+            builtin = _builtin_named(name, row.get("aliases"))
+            if builtin is not None:
+                raise ConfigError(
+                    f"{where}: re-points the built-in model {builtin!r} (its price, tier or "
+                    "limits); a project file found by search may add models, not change "
+                    "built-in ones: add `override = true` to the row if that is meant, or "
+                    "name the file with --config"
+                )
+        values = {key: value for key, value in row.items() if key != "override"}
         try:
-            rows[name] = _model_row(name, dict(row), MODELS.get(name))
+            rows[name] = _model_row(name, values, MODELS.get(name))
         except (InvalidArgumentError, UnknownNameError) as error:
             raise ConfigError(f"{where}: {error}") from None
     return rows
+
+
+def _builtin_named(name: object, aliases: object) -> str | None:
+    """The built-in model a row's id or one of its aliases names, if any:
+    the id itself, an alias, or a spelling that resolves to one."""
+    builtin = {model.name for model in BUILTIN_MODELS}
+    spellings = [name, *(aliases if isinstance(aliases, list) else [])]
+    for spelling in spellings:
+        if not isinstance(spelling, str):
+            continue
+        try:
+            resolved = normalize_model_name(spelling)
+        except (InvalidArgumentError, UnknownNameError):
+            continue
+        if resolved in builtin:
+            return resolved
+    return None
 
 
 def _whole(value: object, key: str) -> int:
@@ -201,12 +261,18 @@ def apply_models(rows: dict[str, Model]) -> None:
 
 
 def load_models(
-    project: Path | None = None, *, environment: bool = True, file: Path | None = None
+    project: Path | None = None,
+    *,
+    environment: bool = True,
+    file: Path | None = None,
+    searched: bool = False,
 ) -> list[str]:
     """Apply the model rows of the project file found from `project` upward
-    (or of `file`, a project file named outright), and of PREFLIGHT_MODELS
-    (if set): back to the built-in rows first, so loading twice is loading
-    once. Returns the files applied."""
+    (or of `file`, a project file named outright, or found by the caller's
+    own search when `searched`), and of PREFLIGHT_MODELS (if set): back to
+    the built-in rows first, so loading twice is loading once. A file found
+    by search re-points built-in models only in rows that say `override =
+    true`. Returns the files applied."""
     reset_models()
     applied: list[str] = []
     if project is not None or file is not None:
@@ -216,12 +282,17 @@ def load_models(
         if found is not None:
             table = preflight_table(found)
             if "models" in table:
-                apply_models(models_from_table(table["models"], str(found)))
+                by_search = searched or file is None
+                apply_models(models_from_table(table["models"], str(found), found=by_search))
                 applied.append(str(found))
     named = os.environ.get(MODELS_ENV, "").strip() if environment else ""
     if named:
         path = Path(named)
-        apply_models(models_from_file(path))
+        try:
+            rows = models_from_file(path)
+        except ConfigError as error:
+            raise ConfigError(f"{MODELS_ENV}: {error}") from None
+        apply_models(rows)
         applied.append(str(path))
     refresh_defaults()
     return applied

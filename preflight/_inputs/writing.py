@@ -4,12 +4,21 @@ Every output preflight writes to a local disk (prepared images, manifests,
 fixed request bodies, packed bodies, file:// URLs) goes through
 write_atomically: a temporary file in the same folder, then a rename, so a
 reader or an interrupted run never sees half a file.
+
+A run killed outright (kill -9, a power cut) cannot remove its temporary
+file. Each is named `.NAME.preflight-XXXXXXXX`, a form no one else uses, so
+the first write into a folder in a later run (once per folder per
+process) removes those older than STALE_TEMPORARY_SECONDS: no write takes
+an hour, so an older one belongs to no run still going, while a younger one
+may be another run's, writing now.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 
 from preflight.errors import WriteError
@@ -40,12 +49,46 @@ def make_folders(folder: Path) -> None:
                 raise
 
 
+TEMPORARY_MARK = ".preflight-"
+STALE_TEMPORARY_SECONDS = 3600.0
+# mkstemp's names: the prefix, then 8 characters of its alphabet.
+_TEMPORARY = re.compile(r"\..+\.preflight-[a-z0-9_]{8}")
+_swept: set[str] = set()  # folders already swept by this process
+
+
+def sweep_stale_temporaries(folder: Path, *, now: float | None = None) -> list[str]:
+    """Remove the temporary files of killed runs in `folder` (see the module
+    docstring); the names removed. Errors are ignored: a sweep is a courtesy."""
+    removed: list[str] = []
+    cutoff = (time.time() if now is None else now) - STALE_TEMPORARY_SECONDS
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _TEMPORARY.fullmatch(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
+
+
 def write_atomically(target: Path, data: bytes) -> None:
     """Write `data` to `target` through a temporary file in the same folder
     and a rename: a reader (or an interrupted run) never sees half a file."""
     try:
         make_folders(target.parent)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        folder = os.path.abspath(target.parent)
+        if folder not in _swept:
+            _swept.add(folder)
+            sweep_stale_temporaries(target.parent)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}{TEMPORARY_MARK}", dir=target.parent
+        )
     except OSError as error:
         raise WriteError(f"{target}: cannot write ({error.strerror or error})") from None
     try:

@@ -15,7 +15,16 @@ Rules:
   largest images shrink first (water-filling: every image above one common
   budget is prepared again under it) until the body fits;
 - idempotent: a body this returns needs nothing more, so preparing it
-  again returns it unchanged.
+  again returns it unchanged;
+- it reports, never raises, on a body it cannot work on: one that is not
+  a JSON object, or cannot be sent as JSON (NaN or Infinity, bytes, a
+  cycle, nesting too deep, an unpaired surrogate) is returned with
+  check_request's malformed-request finding and no change;
+- the body limit is met only where it can be: no image is squeezed under
+  MIN_IMAGE_BUDGET; when even that would leave the body over its limit,
+  one cannot-prepare finding says so and no image is prepared in vain;
+- memory does not grow with copies of the images: an image's original
+  base64 text is kept by reference and decoded when it is prepared.
 """
 
 from __future__ import annotations
@@ -72,6 +81,13 @@ FIXABLE = frozenset(
 )
 _FILL_MARGIN = 0.98  # aim the common budget a little under what the body needs
 _FILL_ROUNDS = 6
+# preflight's own floor on the base64 bytes one image may be squeezed to
+# when the body is over its limit: 4 KiB is a JPEG of some 100 x 100 px,
+# about the least that still shows the model something. Under it an image
+# is no longer worth sending, and preparing hundreds of them at a few bytes
+# each only fails slowly (the issue's 600 images: 555 s and 14 GB for no
+# change); the body must be split instead.
+MIN_IMAGE_BUDGET = 4096
 
 
 @dataclass(frozen=True)
@@ -210,7 +226,9 @@ def prepare_request(
     before = check_request(body, options, resolver=resolver, **keywords)
     value = _as_data(body)
     chosen = before.options
-    if not isinstance(value, dict) or not before.images:
+    if not isinstance(value, dict) or not before.images or before.body_bytes is None:
+        # Nothing to work on: no images, or a body that is not a JSON object
+        # or cannot be sent as JSON (check_request said malformed-request).
         return PreparedRequest(value, (), (), before, before, chosen)
     counted = len(before.images) + (
         before.documents if chosen.surface.documents_count_as_images else 0
@@ -218,7 +236,7 @@ def prepare_request(
     editor = _Editor(value)
     changes: dict[str, RequestChange] = {}
     failures: list[Finding] = []
-    originals: dict[str, bytes] = {}
+    originals: dict[str, str] = {}
     current: dict[str, int] = {}  # base64 length of every base64 image as it now stands
     working = before
     if _clean_base64(editor, before, changes):
@@ -286,13 +304,13 @@ def _reason(image: RequestImage) -> str | None:
     return None
 
 
-def _raw(editor: _Editor, image: RequestImage, originals: dict[str, bytes]) -> bytes | None:
-    """The image's bytes as they were before prepare() touched them (read
-    once, before its first replacement; after any base64 cleaning)."""
+def _raw(editor: _Editor, image: RequestImage, originals: dict[str, str]) -> bytes | None:
+    """The image's bytes as they were before prepare() touched them: its
+    base64 text is noted (by reference, no copy) before its first
+    replacement, after any base64 cleaning, and decoded each time."""
     if image.path not in originals:
-        data = editor.current_block(image)["source"]["data"]
-        originals[image.path] = base64.b64decode(data)
-    return originals[image.path]
+        originals[image.path] = editor.current_block(image)["source"]["data"]
+    return base64.b64decode(originals[image.path])
 
 
 def clean_base64(text: str) -> str | None:
@@ -371,7 +389,7 @@ def _fit_body(
     options: Options,
     counted: int,
     engine: str | None,
-    originals: dict[str, bytes],
+    originals: dict[str, str],
     current: dict[str, int],
     changes: dict[str, RequestChange],
     failures: list[Finding],
@@ -385,7 +403,21 @@ def _fit_body(
         size = serialized_size(editor.body)
         if size <= limit:
             return
-        budget = _common_budget(list(current.values()), size - limit)
+        rest = size - sum(current.values())  # everything but the base64 images' data
+        least = rest + MIN_IMAGE_BUDGET * len(current)
+        if least > limit:
+            failures.append(
+                Finding(
+                    CANNOT_PREPARE,
+                    ERROR,
+                    f"the body is {size:,} bytes, over its limit of {limit:,}, and shrinking "
+                    f"images cannot fit it: even at {MIN_IMAGE_BUDGET:,} bytes each, "
+                    f"{len(current)} images and the rest of the body make {least:,} bytes",
+                    "split the request: send fewer images per request",
+                )
+            )
+            return
+        budget = max(MIN_IMAGE_BUDGET, _common_budget(list(current.values()), size - limit))
         shrunk = False
         for path, length in sorted(current.items(), key=lambda item: -item[1]):
             if length <= budget:

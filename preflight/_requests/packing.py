@@ -16,7 +16,11 @@ Rules:
   body limit (compact JSON, as sent): for items that must stay in order
   this gives the fewest requests;
 - an image that cannot be read or prepared is reported with its index,
-  never silently dropped.
+  never silently dropped;
+- one image at a time: each is prepared when its turn comes, and each
+  request is handed over (PackRun.requests, a generator) as soon as it is
+  full, so a caller that writes each body and lets it go (`preflight pack`)
+  holds one request's images at most; pack_images() collects them.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -66,6 +70,12 @@ class PackedRequest:
             "body_bytes": self.body_bytes,
             "rejected": self.report.rejected,
         }
+
+    def without_images(self) -> PackedRequest:
+        """A copy whose body holds no messages (its counts, size and report
+        kept): what a caller keeps once it has written the body out."""
+        body: MessagesBody = {**self.body, "messages": []}
+        return dataclasses.replace(self, body=body)
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,31 @@ def pack_images(
     """The fewest request bodies that carry every image (see the module
     comment). `max_tokens` is written into each body (the Messages API
     requires it); `engine` is prepare()'s."""
+    run = start_pack(
+        sources,
+        prompt=prompt,
+        options=options,
+        prefer=prefer,
+        max_tokens=max_tokens,
+        engine=engine,
+        **keywords,
+    )
+    return run.result(list(run.requests()))
+
+
+def start_pack(
+    sources: Sequence[Source],
+    *,
+    prompt: str | None = None,
+    options: Options | None = None,
+    prefer: str = "tokens",
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    engine: str | None = None,
+    **keywords: Unpack[OptionKeywords],
+) -> PackRun:
+    """pack_images, a request at a time: every source is probed and the plan
+    chosen now (nothing decoded); PackRun.requests() then prepares the
+    images in order and yields each request as soon as it is full."""
     chosen = make_options(options, **keywords)
     if prefer not in PREFERENCES:
         raise InvalidArgumentError(f"prefer must be one of {PREFERENCES}, got {prefer!r}")
@@ -151,32 +186,61 @@ def pack_images(
             readable.append((index, data[0], data[1]))
     plans = _plans([size for _, _, size in readable], chosen)
     plan, reason = _choose(plans, prefer, chosen)
-    # prepare() applies the many-image side limit when the count is over 20.
-    per_image_count = max(1, min(plan.per_request, len(readable)))
-    blocks: list[tuple[int, ImageBlock, int]] = []
-    for index, source, _ in readable:
-        try:
-            made = prepare(source, chosen, engine=engine, images_in_request=per_image_count)
-        except DataError as error:
-            failures.append(_failure(index, source, error))
-            continue
-        blocks.append((index, made.to_block(), made.tokens))
-    requests = _fill(blocks, plan.per_request, prompt, max_tokens, chosen)
-    failures.sort(key=lambda f: f.index)
-    tokens = sum(r.tokens for r in requests)
-    batch = dataclasses.replace(chosen, batch=True)
-    return Pack(
-        requests=tuple(requests),
-        failures=tuple(failures),
-        plan=plan.name,
-        reason=reason,
-        plans=tuple(plans),
-        images=sum(len(r.images) for r in requests),
-        tokens=tokens,
-        cost_usd=chosen.cost(tokens),
-        batch_cost_usd=batch.cost(tokens),
-        options=chosen,
+    return PackRun(
+        plan, reason, tuple(plans), chosen, prompt, max_tokens, engine, readable, failures
     )
+
+
+@dataclass
+class PackRun:
+    """A pack under way (start_pack): its plan, then its requests one by one."""
+
+    plan: PackPlan
+    reason: str
+    plans: tuple[PackPlan, ...]
+    options: Options
+    prompt: str | None
+    max_tokens: int
+    engine: str | None
+    readable: list[tuple[int, Source, tuple[int, int]]] = field(repr=False)
+    failures: list[PackFailure]
+
+    def requests(self) -> Iterator[PackedRequest]:
+        """Each request as soon as it is full: images prepared in order,
+        next-fit under the count and the body limit. Failures are added to
+        `failures` as they happen."""
+        chosen = self.options
+        # prepare() applies the many-image side limit when the count is over 20.
+        count = max(1, min(self.plan.per_request, len(self.readable)))
+        filler = _Filler(self.plan.per_request, self.prompt, self.max_tokens, chosen)
+        for index, source, _ in self.readable:
+            try:
+                made = prepare(source, chosen, engine=self.engine, images_in_request=count)
+            except DataError as error:
+                self.failures.append(_failure(index, source, error))
+                continue
+            yield from filler.add((index, made.to_block(), made.tokens))
+        last = filler.close()
+        if last is not None:
+            yield last
+
+    def result(self, requests: Sequence[PackedRequest]) -> Pack:
+        """The Pack of these requests (the ones requests() yielded)."""
+        chosen = self.options
+        tokens = sum(r.tokens for r in requests)
+        batch = dataclasses.replace(chosen, batch=True)
+        return Pack(
+            requests=tuple(requests),
+            failures=tuple(sorted(self.failures, key=lambda f: f.index)),
+            plan=self.plan.name,
+            reason=self.reason,
+            plans=self.plans,
+            images=sum(len(r.images) for r in requests),
+            tokens=tokens,
+            cost_usd=chosen.cost(tokens),
+            batch_cost_usd=batch.cost(tokens),
+            options=chosen,
+        )
 
 
 def _name(index: int, source: Source) -> str:
@@ -298,44 +362,52 @@ def _content(blocks: list[ImageBlock], prompt: str | None) -> list[TextBlock | I
     return content
 
 
-def _fill(
-    blocks: list[tuple[int, ImageBlock, int]],
-    per_request: int,
-    prompt: str | None,
-    max_tokens: int,
-    options: Options,
-) -> list[PackedRequest]:
+class _Filler:
     """Next-fit, in order, under the count and the body limit. The size of
     a body grows by each block's compact JSON and a comma, so it is summed
     rather than serialized again for every image."""
-    limit = options.max_request_bytes
-    model = options.model.name
-    empty = _json_size(_body(model, max_tokens, _content([], prompt)))
-    groups: list[list[tuple[int, ImageBlock, int]]] = []
-    current: list[tuple[int, ImageBlock, int]] = []
-    size = empty
-    for item in blocks:
-        number = len(current) + 1
+
+    def __init__(
+        self, per_request: int, prompt: str | None, max_tokens: int, options: Options
+    ) -> None:
+        self.per_request = per_request
+        self.prompt = prompt
+        self.max_tokens = max_tokens
+        self.options = options
+        self.limit = options.max_request_bytes
+        self.model = options.model.name
+        self.empty = _json_size(_body(self.model, max_tokens, _content([], prompt)))
+        self.current: list[tuple[int, ImageBlock, int]] = []
+        self.size = self.empty
+
+    def add(self, item: tuple[int, ImageBlock, int]) -> list[PackedRequest]:
+        """Add one image; the requests now full: the one it did not fit in,
+        and its own once it holds as many images as a request may."""
+        number = len(self.current) + 1
         # label, image, and their commas (the label counted even for one image).
         grow = _json_size(text_block(f"Image {number}:")) + _json_size(item[1]) + 2
-        if current and (len(current) >= per_request or (limit is not None and size + grow > limit)):
-            groups.append(current)
-            current, size, number = [], empty, 1
+        closed = []
+        over = self.limit is not None and self.size + grow > self.limit
+        if self.current and (len(self.current) >= self.per_request or over):
+            closed.append(self.close())
             grow = _json_size(text_block("Image 1:")) + _json_size(item[1]) + 2
-        current.append(item)
-        size += grow
-    if current:
-        groups.append(current)
-    requests: list[PackedRequest] = []
-    for group in groups:
-        body = _body(model, max_tokens, _content([block for _, block, _ in group], prompt))
-        requests.append(
-            PackedRequest(
-                body=body,
-                images=tuple(index for index, _, _ in group),
-                tokens=sum(tokens for _, _, tokens in group),
-                body_bytes=serialized_size(body),
-                report=check_request(body, options),
-            )
+        self.current.append(item)
+        self.size += grow
+        if len(self.current) >= self.per_request:  # full: no need to wait for the next
+            closed.append(self.close())
+        return [request for request in closed if request is not None]
+
+    def close(self) -> PackedRequest | None:
+        """The request being filled, if it holds any image; a new one begins."""
+        group, self.current, self.size = self.current, [], self.empty
+        if not group:
+            return None
+        content = _content([block for _, block, _ in group], self.prompt)
+        body = _body(self.model, self.max_tokens, content)
+        return PackedRequest(
+            body=body,
+            images=tuple(index for index, _, _ in group),
+            tokens=sum(tokens for _, _, tokens in group),
+            body_bytes=serialized_size(body),
+            report=check_request(body, self.options),
         )
-    return requests

@@ -278,7 +278,7 @@ def configure(
         isolated=args.isolated,
         cwd=Path.cwd(),
     )
-    load_models(file=path)
+    load_models(file=path, searched=args.config is None)  # found: no re-pointing built-ins
     settings = load_settings(path)
     args.configurable.set_defaults(**settings.flag_defaults())
     again = root.parse_args(argv)

@@ -5,19 +5,41 @@ and writes one JSON body per request, DIR/request-001.json and on, then
 prints the plan. Directories are walked as every subcommand walks them. Exit
 1 when an image could not be packed (or a body would be rejected), 0
 otherwise, 2 for bad usage.
+
+Rules for what it writes:
+- each body is written (atomically) as soon as its request is full, and
+  let go: memory holds one request's images, not the whole pack;
+- DIR/.preflight-pack lists the bodies pack wrote there, kept up to date
+  as each is written; a later pack into DIR first removes those (an
+  earlier run's request-NNN.json never sits beside a new run's), and
+  refuses (exit 2) to start when DIR holds a request-NNN.json that no pack
+  wrote: pack never overwrites or deletes a file it did not make;
+- names in its text output are escaped as every text output escapes them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from preflight._core.cost import format_cost
 from preflight._imaging.preparation import write_atomically
-from preflight._requests.packing import DEFAULT_MAX_TOKENS, PREFERENCES, Pack, pack_images
+from preflight._requests.packing import (
+    DEFAULT_MAX_TOKENS,
+    PREFERENCES,
+    Pack,
+    PackedRequest,
+    start_pack,
+)
 from preflight.cli import _common
 from preflight.cli import _paths as walking
+from preflight.cli._reporters import clean_data, display_text
+from preflight.errors import InvalidArgumentError, WriteError
+
+LEDGER = ".preflight-pack"  # the bodies pack wrote in a folder, one name a line
+_BODY_NAME = re.compile(r"request-\d{3,}\.json")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,26 +75,68 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     paths = [str(c.path) for c in walking.candidates(args.paths, args.all)]
     options = _common.options_from_args(args)
-    pack = pack_images(
+    out = Path(args.out)
+    clear_earlier_bodies(out)
+    packing = start_pack(
         paths, prompt=args.prompt, options=options, prefer=args.prefer, max_tokens=args.max_tokens
     )
-    out = Path(args.out)
-    names = []
-    for number, request in enumerate(pack.requests, start=1):
+    names: list[str] = []
+    done: list[PackedRequest] = []
+    for number, request in enumerate(packing.requests(), start=1):
         name = out / f"request-{number:03d}.json"
         text = json.dumps(request.body, ensure_ascii=False, separators=(",", ":"))
         write_atomically(name, text.encode())
-        names.append(str(name))
+        names.append(name.name)
+        write_atomically(out / LEDGER, "".join(f"{n}\n" for n in names).encode())
+        done.append(request.without_images())  # the body is on disk: let its images go
+    pack = packing.result(done)
+    shown = [str(out / name) for name in names]
     if args.format == "json":
         data = pack.to_dict()
-        for entry, name in zip(data["requests"], names, strict=True):  # type: ignore[call-overload]
+        for entry, name in zip(data["requests"], shown, strict=True):  # type: ignore[call-overload]
             entry["file"] = name
-        _common.print_json(data)
+        _common.print_json(clean_data(data))
     else:
-        for line in render_text(pack, names, paths):
-            print(line)
+        for line in render_text(pack, shown, paths):
+            print(display_text(line))
     bad = pack.failures or any(r.report.rejected for r in pack.requests)
     return _common.EXIT_REJECTED if bad else _common.EXIT_OK
+
+
+def clear_earlier_bodies(out: Path) -> None:
+    """Remove the bodies an earlier pack wrote in `out` (its ledger lists
+    them); refuse to start when `out` holds a body no pack wrote."""
+    try:
+        ledger = (out / LEDGER).read_text(encoding="utf-8", errors="replace").split()
+    except FileNotFoundError:
+        ledger = []
+    except OSError as error:
+        raise WriteError(f"{out / LEDGER}: cannot read ({error.strerror or error})") from None
+    earlier = {name for name in ledger if _BODY_NAME.fullmatch(name)}
+    try:
+        present = {p.name for p in out.iterdir() if _BODY_NAME.fullmatch(p.name)}
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise WriteError(f"{out}: cannot list ({error.strerror or error})") from None
+    strangers = sorted(present - earlier)
+    if strangers:
+        raise InvalidArgumentError(
+            f"--out {out}: holds {strangers[0]}"
+            + (f" and {len(strangers) - 1} more" if len(strangers) > 1 else "")
+            + ", which no pack wrote there (not listed in its .preflight-pack): move "
+            + ("them" if len(strangers) > 1 else "it")
+            + " or choose another folder; pack does not overwrite files it did not make",
+            code="bad-output-path",
+        )
+    for name in sorted(present & earlier):
+        try:
+            (out / name).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise WriteError(f"{out / name}: cannot remove ({error.strerror or error})") from None
+    write_atomically(out / LEDGER, b"")
 
 
 def render_text(pack: Pack, names: list[str], paths: list[str]) -> list[str]:

@@ -12,7 +12,11 @@ Rules:
   excludes) holds and no new dependency is needed; outside a work tree, or
   without git, nothing is ignored; a walk never enters `.git` then;
 - `-` reads paths from stdin, one a line, or NUL-separated with `-0`
-  (`find -print0`); they are taken as if given on the command line.
+  (`find -print0`); they are taken as if given on the command line; the
+  list is read within a bound (budgets.MAX_PATH_LIST_BYTES);
+- an empty path is a usage error (exit 2): taken as a path it is the
+  current folder, and a script whose variable came out empty would walk it
+  silently.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from preflight._core.budgets import MAX_PATH_LIST_BYTES
 from preflight._core.selection import glob_matches
 from preflight.cli import _common
 
@@ -32,9 +37,15 @@ STDIN = "-"
 
 def expand_stdin(paths: Sequence[str], null_separated: bool) -> list[str]:
     """The paths, with `-` replaced by the paths read from stdin."""
+    check_paths(paths)
     if STDIN not in paths:
         return list(paths)
-    data = sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read(MAX_PATH_LIST_BYTES + 1)
+    if len(data) > MAX_PATH_LIST_BYTES:
+        raise _common.command_line_error(
+            f"more than {MAX_PATH_LIST_BYTES:,} bytes of paths on standard input; "
+            "preflight reads no more (give fewer, or folders)"
+        )
     if null_separated:
         named = [os.fsdecode(p) for p in data.split(b"\0") if p]
     else:
@@ -43,6 +54,16 @@ def expand_stdin(paths: Sequence[str], null_separated: bool) -> list[str]:
     for path in paths:
         expanded.extend(named if path == STDIN else [path])
     return expanded
+
+
+def check_paths(paths: Sequence[str]) -> None:
+    """A usage error for an empty path (see the module docstring)."""
+    for position, text in enumerate(paths, start=1):
+        if text == "":
+            raise _common.command_line_error(
+                f"path {position} is empty (an empty argument, perhaps a variable that was "
+                "not set); name a file or a folder ('.' for the current one)"
+            )
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,7 @@ def candidates(
     paths: Sequence[str], every_file: bool, skip: _common.FileId | None = None
 ) -> list[Candidate]:
     """Files named outright, and what walking each directory finds."""
+    check_paths(paths)
     found: list[Candidate] = []
     for text in paths:
         root = Path(text)

@@ -15,7 +15,15 @@ Rules:
   drops the command's own lines and notes, -s prints nothing; github shows
   problems too (info with -v), json, jsonl and sarif carry every selected
   finding;
-- colours only on a terminal, and never with NO_COLOR set (no-color.org).
+- colours only on a terminal, and never with NO_COLOR set (no-color.org);
+- a file name cannot forge output: in text (and JUnit) control characters
+  are escaped, and a line that would begin with `::` (a workflow command
+  to GitHub's runner, which reads every line of a job's output) begins
+  with `\\x3a:` instead; in every format, a name's bytes that are not
+  UTF-8 (carried by Python as surrogate escapes) are written `\\xNN`, the
+  byte's hex (os.fsencode's bytes, backslash-escaped), and any other
+  unpaired surrogate `\\uNNNN`, so JSON and SARIF hold only valid UTF-8
+  (a SARIF artifact URI percent-encodes the name's real bytes instead).
 """
 
 from __future__ import annotations
@@ -88,13 +96,44 @@ def colour_wanted(stream: TextIO, environ: Mapping[str, str] | None = None) -> b
 
 
 def display_text(text: str) -> str:
-    """One line of output: control characters and undecodable bytes escaped."""
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
-        for ch in text
-    )
+    """One line of output: control characters, undecodable bytes and a
+    leading `::` escaped (see the module docstring)."""
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)
+    if text.lstrip().startswith("::"):
+        at = text.index(":")
+        text = f"{text[:at]}\\x3a{text[at + 1 :]}"
+    return text
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a name (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def clean_text(text: str) -> str:
+    """Text that encodes as UTF-8: a name's undecodable bytes as `\\xNN`,
+    any other unpaired surrogate as `\\uNNNN`; everything else as it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(_escaped(ch) if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+    return text
+
+
+def clean_data(value: object) -> object:
+    """A JSON value with every string (keys too) made valid UTF-8 (clean_text)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, Mapping):
+        return {clean_text(str(k)): clean_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_data(item) for item in value]
+    return value
 
 
 def fix_for(finding: Finding) -> str:
@@ -234,14 +273,14 @@ class JsonReporter(Reporter):
         self.stream.flush()
 
     def write_result(self, result: Result) -> None:
-        text = json.dumps(dict(result.data), indent=2).replace("\n", "\n    ")
+        text = json.dumps(clean_data(result.data), indent=2).replace("\n", "\n    ")
         self.stream.write(("," if self.results > 1 else "") + "\n    " + text)
         self.stream.flush()
 
     def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
         full = {**summary, "exit_code": 1 if self.failed and not self.display.exit_zero else 0}
         full["statistics"] = self.statistics()
-        tail = json.dumps(full, indent=2).replace("\n", "\n  ")
+        tail = json.dumps(clean_data(full), indent=2).replace("\n", "\n  ")
         self.stream.write(("\n  " if self.results else "") + f'],\n  "summary": {tail}\n}}\n')
 
 
@@ -261,7 +300,7 @@ class JsonLinesReporter(Reporter):
             )
 
     def line(self, value: Mapping[str, object]) -> None:
-        self.stream.write(json.dumps(value, separators=(",", ":")) + "\n")
+        self.stream.write(json.dumps(clean_data(value), separators=(",", ":")) + "\n")
         self.stream.flush()
 
     def write_result(self, result: Result) -> None:
@@ -294,9 +333,9 @@ class GithubReporter(Reporter):
             kind = _GITHUB_COMMANDS.get(finding.severity, "error")
             props = []
             if result.is_path:
-                props.append(f"file={github_property(result.name)}")
+                props.append(f"file={github_property(clean_text(result.name))}")
             props.append(f"title={github_property('preflight ' + finding.code)}")
-            message = _message(result, finding)
+            message = clean_text(_message(result, finding))
             self.emit(f"::{kind} {','.join(props)}::{github_data(message)}")
 
 
@@ -403,7 +442,7 @@ def artifact_uri(path: str, base: Path) -> str:
         relative = absolute.relative_to(base)
     except ValueError:
         return absolute.as_uri()
-    return quote(relative.as_posix())
+    return quote(os.fsencode(relative.as_posix()))  # the name's own bytes, percent-encoded
 
 
 class SarifReporter(Reporter):
@@ -441,7 +480,7 @@ class SarifReporter(Reporter):
                 "ruleId": finding.code,
                 "ruleIndex": index[finding.code],
                 "level": _SARIF_LEVELS.get(finding.severity, "error"),
-                "message": {"text": _message(result, finding)},
+                "message": {"text": clean_text(_message(result, finding))},
             }
             if result.is_path:
                 entry["locations"] = [
@@ -477,7 +516,7 @@ class SarifReporter(Reporter):
                 }
             ],
         }
-        json.dump(log, self.stream, indent=2)
+        json.dump(clean_data(log), self.stream, indent=2)
         self.stream.write("\n")
 
 
