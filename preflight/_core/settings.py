@@ -414,7 +414,7 @@ def split_keywords(
             options[key] = value
         else:
             raise InvalidArgumentError(
-                f"unknown option {key!r}; settings: {', '.join(sorted(setting_names))}; "
+                f"unknown keyword {key!r}; settings: {', '.join(sorted(setting_names))}; "
                 f"options: {', '.join(sorted(option_names))}"
             )
     return options, settings
