@@ -115,7 +115,7 @@ def test_resize_warning_says_size_and_tokens() -> None:
     assert finding.code == "will-resize"
     assert finding.severity == "warning"
     assert "4000x3000 to 1270x952" in finding.message
-    assert "16000 -> 1613 tokens" in finding.message
+    assert "15444 -> 1564 tokens" in finding.message
     high_res = preflight.check(info(width=4000, height=3000), model="claude-opus-4-7")
     assert "to 2212x1659" in high_res[0].message  # token-bound, not edge-bound
 

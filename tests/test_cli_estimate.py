@@ -24,7 +24,9 @@ def test_guide_table_in_text(capsys: pytest.CaptureFixture[str]) -> None:
         "1092x1092",
         "1920x1080",
         "--model",
-        "claude-sonnet-4-5",
+        "claude-sonnet-4-6",
+        "--token-rule",
+        "guide",
     )
     assert code == 0
     assert err == ""
@@ -110,6 +112,6 @@ def test_custom_price_and_batch(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     (row,) = json.loads(out)["results"]
-    assert row["cost_usd"] == "0.001334"  # 1334 tokens x $2/M x 50%
+    assert row["cost_usd"] == "0.001296"  # 36 x 36 = 1296 patch tokens x $2/M x 50%
     assert row["model"] == "mine"
     assert row["batch"] is True

@@ -1,8 +1,11 @@
 # The facts file's tables and examples, as tests: token counts and sizes
 # exactly, the vision guide's rounded dollar figures within their rounding.
+# The guide counts tokens by its own rule (w*h/750): its tables are checked
+# with token_rule="guide"; the default is the patch rule, what the API bills.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -38,9 +41,9 @@ LARGEST_FOR_ASPECT = {**NOT_RESIZED, (3, 4): (952, 1270)}
 def test_guide_cost_table(
     size: tuple[int, int], tokens: int, exact: Decimal, per_image: Decimal, per_1000: Decimal
 ) -> None:
-    result = preflight.estimate(*size, model=GUIDE_MODEL)
-    assert result.tokens == tokens
-    assert preflight.tokens(*size) == tokens
+    result = preflight.estimate(*size, model=GUIDE_MODEL, token_rule="guide")
+    assert result.tokens == tokens and result.rule == "guide"
+    assert preflight.tokens(*size, "guide") == tokens
     assert result.cost_usd == exact
     assert not result.resized
     assert agrees_with_rounded(result.cost_usd, per_image)
@@ -63,15 +66,42 @@ def test_rounding_helper_can_fail() -> None:
 
 def test_guide_cost_figures_print_like_the_guide() -> None:
     printed = [
-        format_usd(preflight.estimate(*row[0], model=GUIDE_MODEL).cost_usd)
+        format_usd(preflight.estimate(*row[0], model=GUIDE_MODEL, token_rule="guide").cost_usd)
         for row in GUIDE_COST_TABLE
     ]
     assert printed == ["$0.00016", "$0.004", "$0.0048"]
     per_1000 = [
-        format_usd(preflight.estimate(*row[0], model=GUIDE_MODEL).cost_per_1000_usd)
+        format_usd(
+            preflight.estimate(*row[0], model=GUIDE_MODEL, token_rule="guide").cost_per_1000_usd
+        )
         for row in GUIDE_COST_TABLE
     ]
     assert per_1000 == ["$0.16", "$4.00", "$4.77"]  # the guide rounds 4.77 up to "about $4.80"
+
+
+# What the API bills for the guide's sizes: 28 px patches (the default rule).
+BILLED = {(200, 200): 64, (1000, 1000): 1296, (1092, 1092): 1521}
+
+
+@pytest.mark.parametrize(("size", "billed"), list(BILLED.items()))
+def test_the_default_count_is_what_the_api_bills(size: tuple[int, int], billed: int) -> None:
+    result = preflight.estimate(*size, model=GUIDE_MODEL)
+    assert (result.tokens, result.rule) == (billed, "patches")
+    assert result.to_dict()["rule"] == "patches"
+    assert preflight.tokens(*size, options=preflight.make_options(model=GUIDE_MODEL)) == billed
+    assert result.cost_usd == Decimal(billed * 3) / 1_000_000
+
+
+def test_the_patch_rule_is_the_default_on_every_model() -> None:
+    for model in preflight.tables.MODELS.values():
+        options = preflight.make_options(model=model, today=date(2026, 11, 1))
+        width, height = preflight.api_size(3000, 2000, options=options)
+        patches = -(-width // 28) * -(-height // 28)
+        assert options.token_rule == "patches", model.name
+        assert preflight.tokens(width, height, options=options) == patches, model.name
+        result = preflight.estimate(3000, 2000, options)
+        assert result.rule == "patches", model.name
+        assert result.tokens == (0 if result.rejected else patches), model.name
 
 
 @pytest.mark.parametrize("size", list(NOT_RESIZED.values()))
@@ -108,19 +138,20 @@ def test_tokens_above_1600_are_not_a_resize_rule() -> None:
 
 def test_screenshot_example() -> None:
     assert preflight.api_size(1920, 1080, "standard") == (1456, 819)
-    assert preflight.tokens(1456, 819, rule="patches") == 1560
+    assert preflight.tokens(1456, 819, "patches") == 1560
     assert preflight.api_size(1920, 1080, "high-res") == (1920, 1080)
-    assert preflight.tokens(1920, 1080, rule="patches") == 2691
-    assert preflight.estimate(1920, 1080, model="claude-opus-4-7", rule="patches").tokens == 2691
-    assert preflight.estimate(1920, 1080, rule="patches", model=GUIDE_MODEL).tokens == 1560
+    assert preflight.tokens(1920, 1080, "patches") == 2691
+    assert preflight.estimate(1920, 1080, model="claude-opus-4-7").tokens == 2691
+    assert preflight.estimate(1920, 1080, model=GUIDE_MODEL).tokens == 1560
+    assert preflight.estimate(1920, 1080, token_rule="guide", model=GUIDE_MODEL).tokens == 1590
 
 
 def test_guide_formula_approximates_patches() -> None:
     # facts: 28*28 = 784 is what 750 approximates
-    assert preflight.tokens(28, 28, rule="patches") == 1
-    assert preflight.tokens(29, 28, rule="patches") == 2
-    assert preflight.tokens(750, 1) == 1
-    assert preflight.tokens(751, 1) == 2
+    assert preflight.tokens(28, 28, "patches") == 1
+    assert preflight.tokens(29, 28, "patches") == 2
+    assert preflight.tokens(750, 1, "guide") == 1
+    assert preflight.tokens(751, 1, "guide") == 2
 
 
 @pytest.mark.parametrize(
@@ -150,11 +181,17 @@ def test_batch_discount_is_half() -> None:
 
 
 def test_tiers_and_surfaces_table() -> None:
-    assert (preflight.TIERS["standard"].max_edge, preflight.TIERS["standard"].max_patch_tokens) == (
+    assert (
+        preflight.tables.TIERS["standard"].max_edge,
+        preflight.tables.TIERS["standard"].max_patch_tokens,
+    ) == (
         1568,
         1568,
     )
-    assert (preflight.TIERS["high-res"].max_edge, preflight.TIERS["high-res"].max_patch_tokens) == (
+    assert (
+        preflight.tables.TIERS["high-res"].max_edge,
+        preflight.tables.TIERS["high-res"].max_patch_tokens,
+    ) == (
         2576,
         4784,
     )

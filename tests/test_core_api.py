@@ -65,7 +65,7 @@ def test_target_size_examples() -> None:
     assert preflight.target_size(4000, 3000, tier="standard") == (1270, 952) == standard
     assert preflight.target_size(4000, 3000) == preflight.api_size(4000, 3000) == (2212, 1659)
     assert preflight.target_size(4000, 3000, "guide") == (1238, 928)
-    assert preflight.target_size(4000, 3000, "tokens=500") == (707, 530)
+    assert preflight.target_size(4000, 3000, "tokens=500") == (710, 532)  # 26 x 19 patches
     assert preflight.target_size(4000, 3000, "box=800x800") == (800, 600)
     assert preflight.target_size(640, 480, "guide") == (640, 480)  # never upscales
 
@@ -80,7 +80,7 @@ def test_sizing_helpers_answer_as_estimate_does(size: tuple[int, int]) -> None:
     assert preflight.tokens(e.processed_width, e.processed_height) == e.tokens
     assert preflight.target_size(*size) == (e.processed_width, e.processed_height)
     # options= gives the tier and rule of the options' model, like estimate's.
-    standard = preflight.make_options(model=GUIDE_MODEL, rule="patches")
+    standard = preflight.make_options(model=GUIDE_MODEL, token_rule="patches")
     s = preflight.estimate(*size, standard)
     assert preflight.api_size(*size, options=standard) == (s.processed_width, s.processed_height)
     assert preflight.target_size(*size, options=standard) == preflight.api_size(
@@ -100,7 +100,7 @@ def test_sizing_helpers_defaults_and_overrides() -> None:
     assert preflight.tokens(1456, 819, options=standard) == preflight.tokens(
         1456, 819, standard.rule
     )
-    patches = preflight.make_options(rule="patches")
+    patches = preflight.make_options(token_rule="patches")
     assert preflight.tokens(1456, 819, options=patches) == 1560
     assert preflight.tokens(1456, 819, "guide", options=patches) == 1590
     # max_tokens is counted in the options' rule unless rule= says otherwise.
@@ -126,7 +126,7 @@ def test_cost_text() -> None:
 def test_estimate_to_dict_is_json_ready() -> None:
     data = preflight.estimate(1920, 1080, model=GUIDE_MODEL).to_dict()
     assert json.loads(json.dumps(data)) == data
-    assert data["cost_usd"] == "0.00477"
+    assert data["cost_usd"] == "0.00468"  # 1456x819: 1560 patch tokens at $3/MTok
 
 
 def test_import_does_not_load_heavy_libraries() -> None:

@@ -92,7 +92,7 @@ def test_cost_plan_matches_the_scalar_core(
     widths = [w for (w, _), _ in rows]
     heights = [h for (_, h), _ in rows]
     counts = [c for _, c in rows]
-    models = ["claude-sonnet-4-5", "claude-opus-4-7"]
+    models = ["claude-sonnet-4-6", "claude-opus-4-7"]  # served: estimate() prices them
     result = cost_plan(widths, heights, counts, models=models, target=target, batch=batch)
     for model, priced in zip(models, result.models, strict=True):
         tier = preflight.make_options(model=model).tier
@@ -116,8 +116,8 @@ def test_cost_plan_matches_the_scalar_core(
 
 def test_exact_totals_past_float_precision() -> None:
     counts = np.array([2**60, 3], dtype=np.int64)
-    result = cost_plan([1000, 1000], [1000, 1000], counts, models=["claude-sonnet-4-5"])
-    assert result.models[0].tokens == 1334 * (2**60 + 3)
+    result = cost_plan([1000, 1000], [1000, 1000], counts, models=["claude-sonnet-4-6"])
+    assert result.models[0].tokens == 1296 * (2**60 + 3)  # 36 x 36 patches
     assert result.models[0].histogram[7].images == 2**60 + 3  # 1250-1499
 
 

@@ -46,7 +46,7 @@ def test_inspect_clean_file(tree: Path) -> None:
     assert report.info is not None
     assert report.info.format == "jpeg"
     assert report.estimate is not None
-    assert report.estimate.tokens == 640
+    assert report.estimate.tokens == 638  # 29 x 22 patches
     assert not report.rejected
 
 
@@ -113,7 +113,7 @@ def test_cli_check_text(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Problems only by default (as ruff); -v shows clean files too.
     assert not any("ok.jpg" in line for line in lines)
     code, verbose = run(capsys, "check", str(tree), "--model", GUIDE_MODEL, "-v")
-    assert f"{tree / 'ok.jpg'}: ok (JPEG 800x600, 640 tokens, $0.0019)" in verbose.splitlines()
+    assert f"{tree / 'ok.jpg'}: ok (JPEG 800x600, 638 tokens, $0.0019)" in verbose.splitlines()
     assert any(line.startswith(f"{tree / 'big.png'}: will-resize ") for line in lines)
     assert any(line.startswith(f"{tree / 'empty.jpg'}: empty ") for line in lines)
     assert not any("notes.txt" in line for line in lines)  # not image-like

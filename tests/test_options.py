@@ -50,7 +50,7 @@ def every_entry_point(**keywords: Any) -> list[Any]:
         {"prompt_tokens": -1},
         {"model": "gpt-4o"},
         {"surface": "mars"},
-        {"rule": "words"},
+        {"token_rule": "words"},
         {"oversized": "reject"},
         {"tier": "ultra"},
         {"colour": "blue"},
@@ -69,7 +69,7 @@ def test_keywords_and_options_give_the_same_answers() -> None:
         "images_in_request": 21,
         "oversized": "error",
         "batch": True,
-        "rule": "patches",
+        "token_rule": "guide",
     }
     options = make_options(**keywords)
     info = preflight.probe(WIDE)
@@ -148,7 +148,64 @@ def test_prepare_uses_the_surface_for_its_budget_and_its_estimate() -> None:
 def test_price_per_mtok_prices_an_unknown_model_everywhere() -> None:
     options = make_options(model="my-model", price_per_mtok="2", tier="high-res")
     assert options.model.input_usd_per_mtok == Decimal(2)
-    assert preflight.estimate(1000, 1000, options).cost_usd == Decimal(1334 * 2) / 1_000_000
+    # 1000x1000 is 36 x 36 patches (the default token rule)
+    assert preflight.estimate(1000, 1000, options).cost_usd == Decimal(1296 * 2) / 1_000_000
     assert preflight.plan([1000], [1000], options=options).total_cost_usd == (
-        Decimal(1334 * 2) / 1_000_000
+        Decimal(1296 * 2) / 1_000_000
     )
+
+
+# --- the token rule: token_rule=, and 0.2's rule= for one release -----------------------
+
+
+def test_the_token_rule_defaults_to_patches_and_guide_is_there() -> None:
+    assert Options().token_rule == "patches" == Options().rule
+    assert make_options(token_rule="guide").token_rule == "guide"
+    assert make_options(token_rule="patch").token_rule == "patches"  # an alias
+    assert make_options(token_rule="guide").to_dict()["rule"] == "guide"
+    guide = preflight.estimate(1000, 1000, token_rule="guide", model="claude-sonnet-4-6")
+    patches = preflight.estimate(1000, 1000, model="claude-sonnet-4-6")
+    assert (guide.tokens, guide.rule, patches.tokens, patches.rule) == (
+        1334,
+        "guide",
+        1296,
+        "patches",
+    )
+
+
+def test_rule_is_a_deprecated_alias_of_token_rule() -> None:
+    with pytest.warns(DeprecationWarning, match="token_rule="):
+        old = preflight.estimate(1000, 1000, rule="guide")
+    assert old == preflight.estimate(1000, 1000, token_rule="guide")
+    renamed = "rule= is deprecated"
+    with pytest.warns(DeprecationWarning, match=renamed):  # every call warns, cached or not
+        assert make_options(rule="guide").token_rule == "guide"
+    with pytest.warns(DeprecationWarning, match=renamed):
+        assert make_options(rule="guide", token_rule="guide").token_rule == "guide"
+    with (
+        pytest.warns(DeprecationWarning, match=renamed),
+        pytest.raises(preflight.UsageError, match="disagree"),
+    ):
+        make_options(rule="guide", token_rule="patches")
+    with (
+        pytest.warns(DeprecationWarning, match=renamed),
+        pytest.raises(preflight.errors.UnknownNameError),
+    ):
+        make_options(rule="words")
+
+
+def test_every_output_names_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    from preflight.cli import main
+
+    assert preflight.estimate(800, 600).to_dict()["rule"] == "patches"
+    assert main(["estimate", "800x600"]) == 0
+    assert "patches rule" in capsys.readouterr().out
+    assert main(["estimate", "800x600", "--token-rule", "guide", "--format", "json"]) == 0
+    assert '"rule": "guide"' in capsys.readouterr().out
+    assert main(["estimate", "800x600", "--rule", "guide"]) == 0  # the 0.2 flag
+    assert "guide rule" in capsys.readouterr().out
+    report = preflight.inspect(WIDE)
+    assert report.estimate is not None and report.estimate.rule == "patches"
+    found = preflight.check(preflight.probe(WIDE), model="claude-sonnet-4-6")
+    (resize,) = (f for f in found if f.code == "will-resize")
+    assert "(patches rule)" in resize.message

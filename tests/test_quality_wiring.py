@@ -42,7 +42,9 @@ def test_inspect_appends_quality_findings_only_when_asked() -> None:
 
 
 def test_inspect_quality_follows_the_options() -> None:
-    report = preflight.inspect(enlarged(), measure_quality=True, tier="standard", rule="patches")
+    report = preflight.inspect(
+        enlarged(), measure_quality=True, tier="standard", token_rule="patches"
+    )
     finding = next(f for f in report.findings if f.code == UPSCALED)
     assert "patches rule" in finding.message
 
@@ -112,9 +114,9 @@ def test_effective_is_a_target_only_where_pixels_are_measured() -> None:
 
 def test_tile_takes_options() -> None:
     data = png(Image.new("RGB", (1500, 3100), "white"))
-    options = preflight.make_options(tier="standard", rule="patches")
+    options = preflight.make_options(tier="standard", token_rule="patches")
     by_options = preflight.tile(data, options, image_format="png")
-    by_keywords = preflight.tile(data, tier="standard", rule="patches", image_format="png")
+    by_keywords = preflight.tile(data, tier="standard", token_rule="patches", image_format="png")
     assert by_options.layout == by_keywords.layout and by_options.rule == "patches"
     assert by_options.tokens == by_keywords.tokens
     high = preflight.tile(data, tier="high-res", image_format="png")

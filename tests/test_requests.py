@@ -249,9 +249,10 @@ def test_documents_count_as_images_on_bedrock() -> None:
 
 def test_costs_and_duplicates() -> None:
     report = preflight.check_request(body([image(), image(), image(100, 100)], model=HAIKU))
-    assert report.image_tokens == 6 + 6 + 14
-    assert report.distinct_images == 2 and report.distinct_image_tokens == 20
-    assert report.cost_usd == preflight.make_options(model=HAIKU).cost(26)
+    # 28 px patches: 64x64 is 3 x 3, 100x100 is 4 x 4
+    assert report.image_tokens == 9 + 9 + 16
+    assert report.distinct_images == 2 and report.distinct_image_tokens == 25
+    assert report.cost_usd == preflight.make_options(model=HAIKU).cost(34)
     assert report.batch_cost_usd == report.cost_usd / 2  # type: ignore[operator]
 
 
@@ -471,8 +472,8 @@ def test_pack_layout_and_totals() -> None:
     assert [b.get("text", b["type"]) for b in content] == [
         "Image 1:", "image", "Image 2:", "image", "Compare them."
     ]  # fmt: skip
-    assert pack.tokens == 6 + 7
-    assert pack.cost_usd == preflight.make_options(model=HAIKU).cost(13)
+    assert pack.tokens == 9 + 9  # 64x64 and 80x64: 3 x 3 patches each
+    assert pack.cost_usd == preflight.make_options(model=HAIKU).cost(18)
 
 
 def test_pack_compares_full_size_with_downscaled() -> None:

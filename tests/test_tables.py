@@ -101,13 +101,13 @@ def test_tier_surface_rule_lookups() -> None:
     ("argument", "value"),
     [
         (argument, value)
-        for argument in ("model", "rule", "surface", "oversized", "tier")
+        for argument in ("model", "token_rule", "surface", "oversized", "tier")
         for value in (None, 3, b"guide")
         if (argument, value) != ("tier", None)  # tier=None: the model's own tier
     ],
 )
 def test_a_name_that_is_not_a_string_is_an_unknown_name(argument: str, value: object) -> None:
-    with pytest.raises(preflight.UnknownNameError, match=r"(?i)known: "):
+    with pytest.raises(UnknownNameError, match=r"(?i)known: "):
         preflight.estimate(1000, 1000, **{argument: value})
 
 

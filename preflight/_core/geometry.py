@@ -32,6 +32,7 @@ from typing import Any
 
 from preflight._core.options import Options, default_options
 from preflight._core.tables import (
+    DEFAULT_TOKEN_RULE,
     GUIDE_PX_PER_TOKEN,
     GUIDE_TIP_MAX_PIXELS,
     GUIDE_TIP_MAX_SIDE,
@@ -412,7 +413,7 @@ class Target:
 
     policy: str = "api"
     max_tokens: int | None = None  # policy "tokens"
-    rule: str = "guide"  # the token rule max_tokens is counted in
+    rule: str = DEFAULT_TOKEN_RULE  # the token rule max_tokens is counted in
     box: Size | None = None  # policy "box": fit within (max_width, max_height)
 
     def __post_init__(self) -> None:
@@ -509,7 +510,7 @@ def resolve_target(
     policy: str | Target,
     *,
     max_tokens: int | None = None,
-    rule: str = "guide",
+    rule: str = DEFAULT_TOKEN_RULE,
     box: Size | None = None,
 ) -> Target:
     """A Target from target_size's arguments."""

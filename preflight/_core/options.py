@@ -188,7 +188,7 @@ class Options:
             "model": self.model.name,
             "price_per_mtok": None if rate is None else str(rate),
             "tier": self.tier.name,
-            "token_rule": self.token_rule,
+            "rule": self.token_rule,  # the key every output names the token rule by
             "surface": self.surface.name,
             "images_in_request": self.images_in_request,
             "oversized": self.oversized,

@@ -312,7 +312,7 @@ SETTINGS_KEYS: dict[str, tuple[str, str | None]] = {
     "model": ("the Claude model (name, alias or dated id)", "model"),
     "price": ('a custom price, USD per million input tokens (a string like "2.50")', "price"),
     "tier": ("override the model's tier: standard or high-res", "tier"),
-    "rule": ("token rule: guide or patches", "rule"),
+    "rule": ("token rule: patches (what the API bills) or guide", "token_rule"),
     "batch": ("price with the Message Batches discount (true or false)", "batch"),
     "surface": (f"where the images go: {', '.join(SURFACES)}", "surface"),
     "images-per-request": ("image blocks in the whole request", "images_per_request"),

@@ -113,11 +113,13 @@ def add_options(
     )
     group.add_argument("--tier", choices=sorted(TIERS), help="override the model's tier")
     group.add_argument(
+        "--token-rule",
         "--rule",
+        dest="token_rule",
         default=DEFAULT_TOKEN_RULE,
         choices=TOKEN_RULES,
-        help="token rule: guide = ceil(w*h/750) (vision guide, default); "
-        "patches = ceil(w/28)*ceil(h/28) (what the API bills)",
+        help="token rule: patches = ceil(w/28)*ceil(h/28) (what the API bills, default); "
+        "guide = ceil(w*h/750) (the vision guide's cost table); --rule is the same flag",
     )
     group.add_argument(
         "--batch", action="store_true", help="price with the Message Batches discount (50%%)"
@@ -332,7 +334,7 @@ def options_from_args(args: argparse.Namespace, **more: Any) -> Options:
         "model": args.model,
         "price_per_mtok": args.price,
         "tier": args.tier,
-        "rule": args.rule,
+        "token_rule": args.token_rule,
         "batch": args.batch,
         "surface": args.surface,
         "prompt_tokens": args.prompt_tokens,
