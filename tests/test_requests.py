@@ -15,7 +15,8 @@ from functools import cache
 from typing import Any
 
 import pytest
-from hypothesis import given
+from helpers import examples
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import preflight
@@ -488,6 +489,10 @@ def test_pack_compares_full_size_with_downscaled() -> None:
         assert all(not r.report.rejected for r in pack.requests)
 
 
+# Every example encodes up to 45 PNGs and packs them: a third of the
+# profile's examples (100 in CI), and slow.
+@pytest.mark.slow
+@settings(max_examples=examples(1 / 3))
 @given(
     st.lists(st.tuples(st.integers(8, 2600), st.integers(8, 2600)), min_size=0, max_size=45),
     st.sampled_from(["tokens", "requests", "detail"]),
