@@ -45,9 +45,10 @@ def photo(width: int, height: int, seed: int = 0) -> Image.Image:
     return Image.fromarray(photo_pixels(width, height, seed), "RGB")  # a copy: RGB
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
 def photo_pixels(width: int, height: int, seed: int) -> np.ndarray:
-    # Cached, read-only: many tests ask for the same large photo. The
+    # Cached (8 photos: at most 300 MB), read-only: many tests ask for the
+    # same large photo, test_engines for six of them twice over. The
     # colour fields are computed per row and column and added to the noise
     # in place (the same values as a full grid, at a quarter of the time).
     rng = np.random.default_rng(seed)
