@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from helpers import FIXTURES
-from hypothesis import given
+from helpers import FIXTURES, examples
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
 from test_prepare import ENGINES, encode, photo
@@ -95,6 +95,9 @@ def load_exactly(engine: Engine, data: bytes, box: tuple[int, int]) -> tuple[int
     return got
 
 
+# Every example encodes a photo and loads it with each engine: a third of
+# the profile's examples (100 in CI).
+@settings(max_examples=examples(1 / 3))
 @given(
     width=st.integers(1, 1600),
     height=st.integers(1, 1600),
