@@ -64,7 +64,7 @@ from preflight._imaging.engines.base import (
     SourceData,
     looks_flat,
 )
-from preflight._imaging.engines.verification import verify_data
+from preflight._imaging.engines.verification import check_repairable, verify_data
 from preflight._imaging.opening import engine_for, open_source
 from preflight._inputs.remote import is_url
 from preflight._inputs.sources import Source
@@ -296,7 +296,9 @@ def prepare(
                 findings=findings,
             )
         # Damaged data the API would answer "Could not process image" for:
-        # re-encoded below if a decoder still makes pixels of it.
+        # re-encoded below if every installed decoder still makes pixels of
+        # it (else refused, whichever engine runs).
+        check_repairable(data, info, readers(info.format) or [runner], pixel_cap=pixel_cap)
         data_source = data
         repaired = Action("repaired", f"the data does not decode cleanly ({failure}): re-encoded")
 

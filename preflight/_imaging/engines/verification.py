@@ -17,6 +17,10 @@ Rules:
   inserted before the end marker: a whole image decodes to the same pixels,
   one cut short does not (docs/hostile-input.md). Without libvips, this is
   the one libjpeg warning preflight still sees;
+- data that fails is repaired (decoded and re-encoded) only when every
+  installed reader still makes pixels of it, each as leniently as it
+  decodes anything (check_repairable): else it is refused, whichever
+  engine runs;
 - the pixel cap, the memory budget and the probe's size hold for every
   check, as for any decode (engines.guard).
 """
@@ -54,6 +58,29 @@ def verify_data(data: bytes, info: ImageInfo, engines: Sequence[Engine], *, pixe
         engine.check_decode(data, info, pixel_cap=pixel_cap)
     if info.format == "jpeg":
         check_scan_ends(data, info)
+
+
+def check_repairable(
+    data: bytes, info: ImageInfo, engines: Sequence[Engine], *, pixel_cap: int
+) -> None:
+    """Raise DecodeError unless each of `engines` makes pixels of `data` that
+    failed verify_data (its own decode, as lenient as it is, at a small
+    size): damaged data is re-encoded only when no installed decoder refuses
+    it, so one engine never repairs what the other refuses."""
+    width, height = info.width or 1, info.height or 1
+    scale = max(width, height) / VERIFY_SIDE
+    small = (max(1, round(width / scale)), max(1, round(height / scale)))
+    if info.transposed:
+        small = (small[1], small[0])
+    for engine in engines:
+        try:
+            engine.load(data, info, *small, pixel_cap=pixel_cap)
+        except DecodeError as error:
+            raise DecodeError(
+                f"{info.format_label} data is damaged and cannot be repaired: the {engine.name} "
+                f"engine cannot decode it ({error})",
+                code=error.code,
+            ) from None
 
 
 def last_scan_end(data: bytes) -> int | None:
