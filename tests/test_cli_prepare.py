@@ -113,6 +113,7 @@ def test_prepare_refuses_to_overwrite_inputs(
     assert path.read_bytes() == data
 
 
+@pytest.mark.slow  # a process per case
 @pytest.mark.parametrize(
     "argv",
     [
@@ -252,6 +253,7 @@ def test_a_fifo_is_read_once_and_does_not_hang(tmp_path: Path) -> None:
     assert (tmp_path / "o" / "pipe.jpg").read_bytes() == data
 
 
+@pytest.mark.slow
 def test_odd_names_and_deep_trees_give_no_traceback(tmp_path: Path) -> None:
     root = tmp_path / "in"
     root.mkdir()
