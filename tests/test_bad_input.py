@@ -13,6 +13,7 @@ import preflight
 HUGE = "9" * 400
 
 
+@pytest.mark.slow  # a process per case
 @pytest.mark.parametrize(
     "argv",
     [

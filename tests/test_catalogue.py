@@ -102,6 +102,7 @@ def test_rule_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert rows[0]["fixed_by"] == ["prepare", "request --fix"] and rows[1]["api_words"] is None
 
 
+@pytest.mark.slow  # a process per case
 @pytest.mark.parametrize("argv", [["rule", "nope"], ["rule"], ["rule", "alpha", "--all"]])
 def test_rule_bad_usage(argv: list[str]) -> None:
     proc = subprocess.run(

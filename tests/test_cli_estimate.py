@@ -71,6 +71,7 @@ def test_rejected_size_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert "many-image requests: 2000 pixels" in out
 
 
+@pytest.mark.slow  # a process per case
 @pytest.mark.parametrize(
     "argv",
     [

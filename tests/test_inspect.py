@@ -150,6 +150,7 @@ def test_cli_check_exit_codes(tree: Path, capsys: pytest.CaptureFixture[str]) ->
     assert run(capsys, "check", str(tree / "empty.jpg"))[0] == 1
 
 
+@pytest.mark.slow  # three processes
 def test_cli_check_bad_usage() -> None:
     for argv in (["check"], ["check", "x", "--model", "nope"], ["check", "x", "--max-bytes", "-1"]):
         proc = subprocess.run(

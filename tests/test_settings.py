@@ -113,6 +113,7 @@ def test_preflight_toml_config_and_isolated(
     assert cli("check", ".", "--isolated", "--config", str(other)).returncode == 2
 
 
+@pytest.mark.slow  # a process per case
 @pytest.mark.parametrize(
     ("text", "message"),
     [
