@@ -376,27 +376,49 @@ def tiling_entry(source: str, tiling: Tiling, destinations: Sequence[str]) -> di
     }
 
 
-def _write(destination: str, data: bytes) -> None:
+def _write(destination: str, data: bytes, out: str | None = None) -> None:
     if is_url(destination):
         write_url(destination, data)
     else:
+        if out is not None:
+            inside(out, destination)
         write_atomically(Path(destination), data)
 
 
+def inside(out: str | os.PathLike[str], destination: str | os.PathLike[str]) -> None:
+    """Refuse an output that a symbolic link inside `out` would put outside
+    it: the real path of its folder (its existing part) must be in the real
+    path of `out`."""
+    root = os.path.realpath(out)
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(destination)))
+    if folder != root and not folder.startswith(root.rstrip(os.sep) + os.sep):
+        raise WriteError(
+            f"{destination}: a symbolic link inside the output folder points outside it "
+            f"(to {folder}); not writing there"
+        )
+
+
 def write_made(
-    source: str, made: Made, destinations: Sequence[str], options: Options
+    source: str,
+    made: Made,
+    destinations: Sequence[str],
+    options: Options,
+    out: str | os.PathLike[str] | None = None,
 ) -> tuple[dict[str, object], PrepareTotals]:
-    """Write what was made to `destinations` (claimed by OutputNames): its
-    manifest line and its share of the totals. Raises a PreflightError when
-    an output cannot be written."""
+    """Write what was made to `destinations` (claimed by OutputNames under
+    `out`, never outside it): its manifest line and its share of the totals.
+    Raises a PreflightError when an output cannot be written."""
+    root = None if out is None else os.fspath(out)
     if isinstance(made.made, Tiling):
         tiling = made.made
         for destination, image in zip(destinations, tiling.images, strict=True):
-            _write(destination, image.data)
+            _write(destination, image.data, root)
         entry = tiling_entry(source, tiling, destinations)
         share = PrepareTotals.of_tiling(tiling, options)
     else:
         (destination,) = destinations
+        if root is not None and not is_url(destination):
+            inside(root, destination)
         made.made.save(destination)
         entry = image_entry(source, made.made, destination)
         share = PrepareTotals.of(made.made)
@@ -563,18 +585,41 @@ def refuse_foreign_manifest(path: Path) -> None:
         )
 
 
-class Manifest:
-    """preflight-manifest.jsonl, written as a run goes: the header line when
-    opened, a line per input (flushed at once), the summary line at the end."""
+def _resolved(settings: PrepareSettings) -> PrepareSettings:
+    """The settings as they decide the outputs: the default engine (None)
+    named as the engine it is here, so asking for it by name changes
+    nothing a resumed run depends on (and installing another engine does)."""
+    if settings.engine is not None:
+        return settings
+    from preflight._imaging.engines import get_engine
 
-    def __init__(self, path: Path, header: Mapping[str, object]) -> None:
+    return replace(settings, engine=get_engine(None).name)
+
+
+class Manifest:
+    """preflight-manifest.jsonl, written as a run goes. It is first made
+    whole beside its place and renamed over it: the header line and every
+    line carried forward from the last run (what stays done). Then it is
+    appended a line per input as it is committed (flushed at once), and the
+    summary line at the end. So an interrupted run leaves a manifest that
+    lists every complete output, the earlier runs' included; and a symbolic
+    link at the manifest's place is replaced, never written through."""
+
+    def __init__(
+        self,
+        path: Path,
+        header: Mapping[str, object],
+        carried: Iterable[Mapping[str, object]] = (),
+    ) -> None:
         self.path = path
+        lines = [{MANIFEST_MARK: 1, **header}, *carried]
+        text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
+        write_atomically(path, text.encode("utf-8"))
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle: TextIO = path.open("w", encoding="utf-8")
+            flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+            self._handle: TextIO = os.fdopen(os.open(path, flags), "w", encoding="utf-8")
         except OSError as error:
             raise WriteError(f"{path}: cannot write ({error.strerror or error})") from None
-        self.write({MANIFEST_MARK: 1, **header})
 
     def write(self, entry: Mapping[str, object]) -> None:
         self._handle.write(json.dumps(entry, separators=(",", ":")) + "\n")
@@ -629,11 +674,32 @@ class PrepareBatch:
                 code="bad-output-path",
             )
         refuse_foreign_manifest(self.manifest_path)
-        self.options_hash = options_digest(options, settings)
-        previous = None if force else read_manifest(self.manifest_path)
+        self.options_hash = options_digest(options, _resolved(settings))
+        previous = read_manifest(self.manifest_path)
         self.decisions: list[Decision] = [
-            decide(previous, job.source, self.options_hash) for job in self.jobs
+            decide(None if force else previous, job.source, self.options_hash) for job in self.jobs
         ]
+        # Earlier outputs this run keeps are reserved before any new work, so
+        # a new input never claims (and overwrites) one of them: those of
+        # inputs still done, and those of the last run's inputs that are not
+        # inputs now (carried forward in the manifest when the options are
+        # the same; kept on disk, never replaced, either way).
+        sources = {job.source for job in self.jobs}
+        self.carried: list[Mapping[str, object]] = []
+        for decision in self.decisions:
+            if decision.done and decision.entry is not None:
+                self.carried.append({**decision.entry, "resumed": True})
+        if previous is not None:
+            for source, entry in previous.entries.items():
+                if source in sources or entry.get("status") != "ok":
+                    continue
+                if previous.options_hash == self.options_hash:
+                    self.carried.append(entry)
+                for output, _ in recorded_outputs(entry):
+                    self.names.reserve(output)
+        for entry in self.carried:
+            for output, _ in recorded_outputs(entry):
+                self.names.reserve(output)
         self.totals = PrepareTotals()
 
     @property
@@ -654,26 +720,22 @@ class PrepareBatch:
         """Commit every job in input order, `made` giving the fresh jobs'
         results (or their exceptions) in order: each job with its manifest
         line. self.totals grows as it goes."""
-        with Manifest(self.manifest_path, self.header()) as manifest:
+        with Manifest(self.manifest_path, self.header(), self.carried) as manifest:
             for job, decision in zip(self.jobs, self.decisions, strict=True):
                 interrupts.checkpoint()
                 if decision.done:
                     assert decision.entry is not None
-                    entry, share = self._resumed(decision.entry, manifest)
+                    entry, share = self._resumed(decision.entry)
                 else:
                     entry, share = self._commit(job, next(made), manifest)
                 self.totals = self.totals + share
                 yield job, entry
             manifest.finish(self.totals)
 
-    def _resumed(
-        self, earlier: Mapping[str, object], manifest: Manifest
-    ) -> tuple[dict[str, object], PrepareTotals]:
-        """An input the last run already did: its line again, its outputs kept."""
+    def _resumed(self, earlier: Mapping[str, object]) -> tuple[dict[str, object], PrepareTotals]:
+        """An input the last run already did: its outputs kept, its line
+        carried forward when the manifest was opened."""
         entry = {**earlier, "resumed": True}
-        for output, _ in recorded_outputs(entry):
-            self.names.reserve(output)
-        manifest.write(entry)
         return entry, PrepareTotals.of_entry(entry, self.options)
 
     def _commit(
@@ -686,7 +748,7 @@ class PrepareBatch:
             destinations = self.names.claim_all(job, outcome.extensions, tiled=self.settings.tile)
             # The outputs and their manifest line go together, or neither does.
             with interrupts.deferred():
-                entry, share = write_made(job.source, outcome, destinations, self.options)
+                entry, share = write_made(job.source, outcome, destinations, self.options, self.out)
                 manifest.write(entry)
         except PreflightError as error:
             entry, share = error_entry(job.source, error), FAILED
