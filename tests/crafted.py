@@ -221,9 +221,15 @@ def bmp_cut(width: int, height: int, rows_present: int) -> bytes:
     return header + info + bytes(stride * rows_present)
 
 
-def filled_bilevel_png(width: int, height: int) -> bytes:
-    """A 1-bit grey PNG of zeros whose data fills its frame (unlike a bomb
-    of a few bytes), made in milliseconds at any size (deflated_zeros)."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    idat = deflated_zeros(height * (1 + (width + 7) // 8))
+def filled_png(width: int, height: int, depth: int = 1, color_type: int = 0) -> bytes:
+    """A PNG of zeros whose data fills its frame (unlike a bomb of a few
+    bytes), made in milliseconds at any size (deflated_zeros)."""
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[color_type]
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    idat = deflated_zeros(height * (1 + (width * channels * depth + 7) // 8))
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def filled_bilevel_png(width: int, height: int) -> bytes:
+    """A 1-bit grey PNG of zeros whose data fills its frame."""
+    return filled_png(width, height)

@@ -151,3 +151,41 @@ def test_passed_through_data_decodes_to_its_size() -> None:
             if problem is not None:
                 failures.append(f"{case}: {problem}")
     assert not failures, "\n".join(failures[:20])
+
+
+def _verdict(case: Case, engine: str) -> str:
+    try:
+        result = preflight.prepare(case.data, engine=engine, pixel_cap=FUZZ_PIXEL_CAP)
+    except PreflightError as error:
+        return f"refused ({error.code})"
+    if result.passed_through:
+        return "passed through"
+    return "repaired" if result.actions[0].code == "repaired" else "converted"
+
+
+@pytest.mark.skipif(len(ENGINES) < 2, reason="one engine installed: nothing to compare")
+def test_engines_give_one_verdict_on_damaged_data() -> None:
+    # Whether data decodes cleanly, and whether damaged data is repaired or
+    # refused, never depends on the engine (engines.verification). A file
+    # converted anyway (resized, turned, a first frame taken) is decoded by
+    # the engine's own decoder only, so there the verdicts may differ.
+    from preflight._imaging.engines import readers
+    from preflight._imaging.preparation import decode_failure
+
+    disagree = []
+    for case in cases():
+        try:
+            info = preflight.probe(case.data)
+        except PreflightError:
+            continue
+        if len(readers(info.format)) < 2:
+            continue
+        if info.media_type is not None and info.width is not None:
+            clean = {decode_failure(case.data, info, engine=e) is None for e in ENGINES}
+            if len(clean) > 1:
+                disagree.append(f"{case}: decode_failure differs")
+        verdicts = {engine: _verdict(case, engine) for engine in ENGINES}
+        kinds = {v.split(" (")[0] for v in verdicts.values()}
+        if len(kinds) > 1 and "converted" not in kinds:
+            disagree.append(f"{case}: {verdicts}")
+    assert not disagree, "\n".join(disagree[:20])

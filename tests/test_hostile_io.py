@@ -559,3 +559,39 @@ def test_a_killed_runs_temporaries_are_swept_once_old(tmp_path: Path) -> None:
     write_atomically(folder / "a.json", b"{}")
     assert not stale.exists() and (folder / "a.json").read_bytes() == b"{}"
     assert [p.name for p in folder.iterdir()] == ["a.json"]  # no temporary left
+
+
+# --- files of sizes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("width,height\n" + "1" * 300_000 + ",5\n", "line 2: not a CSV of whole numbers"),
+        ('width,height\n"' + "x" * 300_000 + '",5\n', "line 2: not a CSV of whole numbers"),
+    ],
+    ids=["long-number", "long-quoted"],
+)
+def test_a_huge_csv_field_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    path = tmp_path / "sizes.csv"
+    path.write_text(text)
+    assert main(["estimate", "--from", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_a_sizes_file_is_read_within_its_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preflight._inputs import sizes
+
+    monkeypatch.setattr(sizes, "MAX_SIZES_FILE_BYTES", 1 << 20)
+    with pytest.raises(preflight.DataError, match="more than 1,048,576 bytes"):
+        sizes.read_sizes("/dev/zero")
+    with open("/dev/zero", "rb") as zeros, pytest.raises(preflight.DataError, match="more than"):
+        sizes.read_sizes(zeros)
+    small = tmp_path / "ok.csv"
+    small.write_text("width,height\n100,200\n")
+    assert len(sizes.read_sizes(small)) == 1

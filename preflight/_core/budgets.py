@@ -51,9 +51,11 @@ MAX_CONFIG_BYTES = 1 << 20
 MAX_REQUEST_BODY_BYTES = REQUEST_LIMIT_BATCHES
 
 # The most preflight reads of a file of sizes (`estimate --from`) into
-# memory: 2 GiB, about 130 million rows of `width,height,count` (the cost
-# plan benchmark reads 10 million rows from 150 MB).
-MAX_SIZES_FILE_BYTES = 2 << 30
+# memory, where it is parsed whole: 512 MiB (as for any stream), about 35
+# million rows of `width,height,count` (the cost plan benchmark reads 10
+# million rows from 150 MB); a larger plan is split, or given as Parquet
+# (a tenth of the bytes).
+MAX_SIZES_FILE_BYTES = 512 << 20
 
 # The longest field the CSV reader of a sizes file accepts (Python's csv
 # default, 128 KiB): a width is at most 19 digits; a longer field is a file

@@ -14,7 +14,10 @@ Rules:
 - a bad file is one line of DataError (SizesFileError) naming the file and,
   for a bad row, its line number: a missing column, a value that is not a
   whole number, a size under 1 (a count under 0), a number past 2**62, no
-  rows, a row with the wrong number of fields.
+  rows, a row with the wrong number of fields, a field longer than any
+  number (budgets.MAX_CSV_FIELD);
+- it is read within a bound (budgets.MAX_SIZES_FILE_BYTES), from a file, a
+  device or a stream alike: more is one line of SizesFileError.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from preflight._core.budgets import MAX_CSV_FIELD, MAX_SIZES_FILE_BYTES
 from preflight._core.geometry import MAX_SIDE
 from preflight.errors import SizesFileError as SizesFileError
 from preflight.errors import SourceError
@@ -69,18 +73,41 @@ def read_sizes(source: SizesSource, *, reader: str = "auto", format: str = "auto
         name = str(path)
         kind = format if format != "auto" else ("parquet" if _is_parquet(path) else "csv")
         if kind == "parquet":
+            _check_file_size(path, name)
             return _read_parquet(path, name)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                data = _bounded(handle.read(MAX_SIZES_FILE_BYTES + 1), name)
         except OSError as error:
             raise SourceError(f"{name}: cannot read ({error.strerror or error})") from None
     else:
         name = getattr(source, "name", "<stream>")
         name = name if isinstance(name, str) else "<stream>"
-        data = source.read()
+        data = _bounded(source.read(MAX_SIZES_FILE_BYTES + 1), name)
         if format == "parquet" or data[:4] == b"PAR1":
             return _read_parquet(io.BytesIO(data), name)
     return _read_csv(data, name, reader)
+
+
+def _bounded(data: bytes, name: str) -> bytes:
+    if len(data) > MAX_SIZES_FILE_BYTES:
+        raise SizesFileError(
+            f"{name}: more than {MAX_SIZES_FILE_BYTES:,} bytes: larger than preflight reads "
+            "as a file of sizes (split it)"
+        )
+    return data
+
+
+def _check_file_size(path: Path, name: str) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise SourceError(f"{name}: cannot read ({error.strerror or error})") from None
+    if size > MAX_SIZES_FILE_BYTES:
+        raise SizesFileError(
+            f"{name}: more than {MAX_SIZES_FILE_BYTES:,} bytes: larger than preflight reads "
+            "as a file of sizes (split it)"
+        )
 
 
 def _is_parquet(path: Path) -> bool:
@@ -211,7 +238,7 @@ _CSV_READERS = {"pyarrow": _via_pyarrow, "pandas": _via_pandas, "numpy": _via_nu
 def _scan_for_error(data: bytes, name: str, names: list[str], columns: list[int]) -> None:
     """The slow path, for a file a fast reader refused: find the first bad row."""
     text = io.StringIO(data.decode("utf-8", "replace"), newline="")
-    rows = csv.reader(text)
+    rows = _rows(csv.reader(text), name)
     next(rows, None)
     for number, row in enumerate(rows, start=2):
         if not row or all(not c.strip() for c in row):
@@ -228,6 +255,25 @@ def _scan_for_error(data: bytes, name: str, names: list[str], columns: list[int]
                 )
             _check_value(int(value), names[i], name, number)
     raise SizesFileError(f"{name}: cannot read the sizes (not a CSV of whole numbers)")
+
+
+def _rows(reader: Any, name: str) -> Any:
+    """The csv reader's rows; a field past MAX_CSV_FIELD is a SizesFileError
+    at its line (csv's own limit, raised as csv.Error, is the same size)."""
+    previous = csv.field_size_limit(MAX_CSV_FIELD)
+    try:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise SizesFileError(
+                    f"{name}: line {reader.line_num}: not a CSV of whole numbers ({error})"
+                ) from None
+            yield row
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _check_value(value: int, column: str, name: str, line: int) -> None:
