@@ -37,10 +37,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from preflight._core.budgets import DEFAULT_PIXEL_CAP
+from preflight._core.defaults import DEFAULT_OVERLAP as DEFAULT_OVERLAP
 from preflight._core.formats import OUTPUT_FORMATS
 from preflight._core.geometry import Target, parse_target
 from preflight._core.options import KEYWORDS as OPTION_KEYWORDS
 from preflight._core.options import Options, make_options
+from preflight._core.tables import DEFAULT_TOKEN_RULE
 from preflight.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -49,7 +51,6 @@ if TYPE_CHECKING:
 # preflight's own encoding defaults: the facts say nothing about encoder
 # quality or tile overlap.
 DEFAULT_ENCODER_QUALITY = 85  # first JPEG/WebP quality tried (a common visually lossless default)
-DEFAULT_OVERLAP = 64  # px: a line of text up to about 40 px high is whole in some tile
 
 # The image engines by name (preflight._imaging.engines builds them), and the
 # other spellings accepted for them.
@@ -312,7 +313,7 @@ def target_from_spec(spec: object) -> Target:
             return Target(
                 policy=spec.get("policy", "api"),
                 max_tokens=spec.get("max_tokens"),
-                rule=spec.get("rule", "guide"),
+                rule=spec.get("rule", DEFAULT_TOKEN_RULE),
                 box=None if box is None else (box[0], box[1]),
             )
         except (TypeError, IndexError, KeyError):
