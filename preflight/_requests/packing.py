@@ -37,6 +37,8 @@ from preflight._core.blocks import ImageBlock, MessagesBody, TextBlock, text_blo
 from preflight._core.bodies import RequestReport, check_request, serialized_size
 from preflight._core.catalogue import CANNOT_PREPARE
 from preflight._core.cost import exact_cost
+from preflight._core.defaults import DEFAULT_MAX_TOKENS as DEFAULT_MAX_TOKENS
+from preflight._core.defaults import PREFERENCES as PREFERENCES
 from preflight._core.findings import ERROR, Finding
 from preflight._core.geometry import TOKEN_COUNTERS, Target, target_size
 from preflight._core.options import OptionKeywords, Options, make_options
@@ -49,10 +51,8 @@ from preflight.errors import DataError, DecodeError, HeaderError, InvalidArgumen
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-PREFERENCES = ("tokens", "requests", "detail")
 FULL_SIZE = "full-size"
 DOWNSCALED = "downscaled"
-DEFAULT_MAX_TOKENS = 1024
 
 
 @dataclass(frozen=True)
