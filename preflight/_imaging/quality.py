@@ -41,7 +41,7 @@ from preflight._core.catalogue import (
 )
 from preflight._core.findings import WARNING, Finding
 from preflight._core.geometry import Size, api_size, tokens
-from preflight._core.options import OptionKeywords, Options
+from preflight._core.options import OptionKeywords, Options, default_options
 from preflight._core.settings import DEFAULT_THRESHOLDS as DEFAULT_THRESHOLDS
 from preflight._core.settings import CheckKeywords, CheckSettings, check_call
 from preflight._core.settings import Thresholds as Thresholds
@@ -550,13 +550,15 @@ def detail_share(measures: QualityMeasures, thresholds: Thresholds = DEFAULT_THR
 
 def effective_size(
     measures: QualityMeasures,
-    tier: str | Tier = "standard",
+    tier: str | Tier | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Size:
     """The size that carries all the detail the image has: the processed size
     scaled by detail_share, aspect kept (the published algorithm's rounding),
     never larger than the processed size. Sending the image at this size
-    loses nothing the model can see."""
+    loses nothing the model can see. `tier`: the one the measures were taken
+    at (analyze_quality's options); by default the default model's, as for
+    api_size."""
     from preflight._core.geometry import target_size
 
     detail = detail_share(measures, thresholds)
@@ -570,12 +572,14 @@ def effective_size(
 def quality_findings(
     measures: QualityMeasures,
     *,
-    tier: str | Tier = "standard",
+    tier: str | Tier | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     rule: str = DEFAULT_TOKEN_RULE,
 ) -> tuple[Finding, ...]:
-    """Pure: the warnings the measures call for, under these thresholds."""
-    resolved = get_tier(tier)
+    """Pure: the warnings the measures call for, under these thresholds.
+    `tier`: the one the measures were taken at; by default the default
+    model's, as for api_size."""
+    resolved = get_tier(tier) if tier is not None else default_options().tier
     processed = f"{measures.processed_width}x{measures.processed_height}"
     if measures.colour_spread < thresholds.blank:
         return (
