@@ -21,7 +21,13 @@ from preflight._core.blocks import (
     URLImageSource,
     UserMessage,
 )
-from preflight._core.bodies import RequestImage, RequestReport
+from preflight._core.bodies import (
+    ApiError,
+    DimensionDetails,
+    Refusal,
+    RequestImage,
+    RequestReport,
+)
 from preflight._core.estimation import Estimate
 from preflight._core.explaining import Explanation
 from preflight._core.findings import Finding
@@ -39,9 +45,11 @@ from preflight._requests.packing import Pack, PackedRequest, PackFailure, PackPl
 
 __all__ = [
     "Action",
+    "ApiError",
     "Base64ImageSource",
     "CacheControl",
     "CheckSettings",
+    "DimensionDetails",
     "Estimate",
     "Explanation",
     "FileImageSource",
@@ -63,6 +71,7 @@ __all__ = [
     "PreparedRequest",
     "QualityMeasures",
     "QualityReport",
+    "Refusal",
     "Report",
     "RequestChange",
     "RequestImage",
