@@ -14,7 +14,7 @@ from preflight.errors import HeaderError
 def test_manifest_covers_every_fixture() -> None:
     on_disk = {
         str(p.relative_to(FIXTURES))
-        for folder in ("samples", "unsupported", "hostile")
+        for folder in ("samples", "unsupported", "hostile", "examples")
         for p in (FIXTURES / folder).iterdir()
     }
     assert on_disk == set(MANIFEST)
@@ -48,3 +48,23 @@ def test_samples_have_no_errors() -> None:
     for name in MANIFEST:
         if name.startswith("samples/"):
             assert not preflight.inspect(FIXTURES / name).rejected, name
+
+
+def test_examples_are_the_quickstart_set() -> None:
+    # The quickstart's six files, each showing one thing preflight is for:
+    # a rejection (too large, a lying extension), a resize, a rotation the
+    # model will not see, an animation, a tiny image. Small in bytes.
+    examples = sorted(FIXTURES.glob("examples/*"))
+    assert [p.name for p in examples] == [
+        "animation.gif",
+        "chart.jpg",
+        "icon.png",
+        "phone-photo.jpg",
+        "scan.png",
+        "screenshot.png",
+    ]
+    assert sum(p.stat().st_size for p in examples) < 1_000_000
+    rejected = {p.name for p in examples if preflight.inspect(p).rejected}
+    assert rejected == {"chart.jpg", "scan.png"}
+    photo = preflight.probe(FIXTURES / "examples" / "phone-photo.jpg")
+    assert (photo.display_width, photo.display_height) == (3024, 4032)

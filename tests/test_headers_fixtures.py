@@ -50,7 +50,7 @@ def parse_fed(data: bytes) -> Header | str:
 def test_manifest_names_only_known_error_codes_and_formats() -> None:
     codes = set(HeaderError.codes) - {HeaderError.code}  # the parser's finer codes
     for name, entry in MANIFEST.items():
-        assert name.split("/")[0] in ("samples", "unsupported", "hostile"), name
+        assert name.split("/")[0] in ("samples", "unsupported", "hostile", "examples"), name
         if "error" in entry:
             assert entry["error"] in codes, name
         else:
