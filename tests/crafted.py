@@ -233,3 +233,12 @@ def filled_png(width: int, height: int, depth: int = 1, color_type: int = 0) -> 
 def filled_bilevel_png(width: int, height: int) -> bytes:
     """A 1-bit grey PNG of zeros whose data fills its frame."""
     return filled_png(width, height)
+
+
+def webp_lossless_declaring(width: int, height: int, *, alpha: bool = True) -> bytes:
+    """A lossless WebP whose header declares width x height (at most 16384
+    a side) over a few bytes of data."""
+    bits = (width - 1) | ((height - 1) << 14) | (int(alpha) << 28)
+    body = b"\x2f" + struct.pack("<I", bits) + bytes(16)
+    chunk_ = b"VP8L" + struct.pack("<I", len(body)) + body
+    return b"RIFF" + struct.pack("<I", 4 + len(chunk_)) + b"WEBP" + chunk_

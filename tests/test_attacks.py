@@ -101,6 +101,8 @@ BOMBS = {
     "gif-8000x8000-no-data": ("gif_frame_without_data(8000, 8000)", "decode-failed"),
     "jpeg-8000x8000-small-scan": ("jpeg_declaring(8000, 8000, SMALL_JPEG)", "decode-failed"),
     "bmp-half-the-rows": ("bmp_cut(3000, 3000, 1500)", "decode-failed"),
+    # 12000 x 12000 RGBA (under the pixel cap) declared in 45 bytes: 576 MB decoded.
+    "webp-12000x12000": ("webp_lossless_declaring(12000, 12000)", "over-memory-budget"),
 }
 
 
