@@ -20,6 +20,10 @@ from preflight._inputs.sizes import SizesFileError, read_sizes
 from preflight._runs.costplan import cost_plan
 from preflight.errors import DataError
 
+# Arithmetic and file readers: no image engine is loaded (conftest checks), so tox's
+# nopyvips env leaves this module to the py env.
+pytestmark = pytest.mark.noengine
+
 READERS = ["numpy"] + [r for r in ("pyarrow", "pandas") if importlib.util.find_spec(r)]
 
 

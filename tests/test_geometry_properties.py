@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import any_sizes, boxes, rules, sides, tiers, token_budgets
@@ -16,6 +17,10 @@ from preflight._core.geometry import (
     tokens,
 )
 from preflight._core.tables import GUIDE_TIP_MAX_PIXELS, GUIDE_TIP_MAX_SIDE, get_tier
+
+# Pure arithmetic: no image engine is loaded (conftest checks), so tox's
+# nopyvips env leaves this module to the py env.
+pytestmark = pytest.mark.noengine
 
 
 def shape_kept(original: tuple[int, int], result: tuple[int, int]) -> bool:

@@ -23,6 +23,10 @@ from preflight._core.headers import READ_BUDGET, TAIL_READ, NeedMore, parse
 from preflight._core.info import Header
 from preflight.errors import CorruptHeaderError, HeaderError, HeaderTooLargeError
 
+# Headers and probes only: no image engine is loaded (conftest checks), so
+# tox's nopyvips env leaves this module to the py env.
+pytestmark = pytest.mark.noengine
+
 SEEDS = sorted(
     p for folder in ("samples", "unsupported", "hostile") for p in (FIXTURES / folder).iterdir()
 )

@@ -15,6 +15,10 @@ import preflight
 from preflight._core.planning import api_sizes, plan, token_counts
 from preflight.errors import InvalidSizeError
 
+# Pure arithmetic: no image engine is loaded (conftest checks), so tox's
+# nopyvips env leaves this module to the py env.
+pytestmark = pytest.mark.noengine
+
 # The vision guide's examples price at $3/MTok on the standard tier: Sonnet 4.5.
 GUIDE_MODEL = "claude-sonnet-4-5"
 
