@@ -1,12 +1,21 @@
 """Throughput of the pure core: scalar estimate() and the vectorized planner.
 
-Run: python benchmarks/bench_core.py [--n 10000000] [--previous REV]
+Run: python benchmarks/bench_core.py [--n 10000000] [--previous REV] [--previous-plan REV]
 
 Machines here are noisy, so every figure is printed next to a baseline measured
 in the same run: for the scalar path, a Python call doing comparable trivial
 arithmetic and the same calls on an earlier commit's code (--previous,
-imported under another name); for the planner, numpy computing
-ceil(w*h/750) over the same arrays (goal of issue 11: plan within 10x).
+imported under another name); for the planner, numpy computing the token
+formula over the same arrays, both of them: the guide's ceil(w*h/750) and
+the patch rule's ceil(w/28)*ceil(h/28) (what plan counts by default), and
+plan at an earlier commit (--previous-plan). Goal (issue 19): plan over 10M
+sizes within 10x of numpy's formula, 3x as a moonshot.
+
+Three sets of sizes, each with its share of distinct sizes printed (plan
+answers a repeated size from its memo): the realistic mix (ten common sizes,
+each jittered by up to 50 px: about 100,000 distinct), a corpus of exact
+repeats (a few hundred distinct sizes, most images one of a handful, as in
+a real upload log) and uniform 1..10000 px sides (hardly a repeat).
 """
 
 from __future__ import annotations
@@ -19,10 +28,21 @@ from collections.abc import Callable
 import numpy as np
 
 import preflight
+from preflight._core import planning
 from preflight._core.planning import plan
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from _previous import previous
+
+
+def plan_without_memo(widths: np.ndarray, heights: np.ndarray) -> object:
+    """plan with its memo of repeated sizes switched off: the search for every size."""
+    saved = planning._MEMO_FROM
+    planning._MEMO_FROM = widths.size + 1
+    try:
+        return plan(widths, heights)
+    finally:
+        planning._MEMO_FROM = saved
 
 
 def best_of(repeats: int, call: Callable[[], object]) -> float:
@@ -58,6 +78,25 @@ def realistic_sizes(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return sizes[:, 0].copy(), sizes[:, 1].copy()
 
 
+def repeated_sizes(n: int, seed: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Exact repeats, as a real file of sizes has them: 300 distinct sizes,
+    Zipf-weighted (a phone's 4032x3024 and a screen's 1920x1080 are most of
+    the rows, a long tail of odd sizes the rest)."""
+    rng = np.random.default_rng(seed)
+    common = np.array(
+        [(4032, 3024), (3024, 4032), (1920, 1080), (1170, 2532), (1284, 2778), (2480, 3508)]
+    )
+    tail = rng.integers(16, 8000, (294, 2))
+    distinct = np.concatenate([common, tail])
+    weights = 1.0 / np.arange(1, len(distinct) + 1) ** 1.1
+    pick = rng.choice(len(distinct), n, p=weights / weights.sum())
+    return distinct[pick, 0].copy(), distinct[pick, 1].copy()
+
+
+def distinct_share(widths: np.ndarray, heights: np.ndarray) -> float:
+    return float(np.unique(widths * 65536 + heights).size / widths.size)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000_000, help="sizes for the planner")
@@ -65,8 +104,14 @@ def main() -> None:
     parser.add_argument(
         "--previous", default="c9d03a5", help="commit to compare with (default: before issue 11)"
     )
+    parser.add_argument(
+        "--previous-plan",
+        default="6e92cb4",
+        help="commit whose plan to compare with (default: before issue 19's plan work)",
+    )
     args = parser.parse_args()
     old = previous(args.previous)
+    old_plan = previous(args.previous_plan).plan
 
     widths, heights = realistic_sizes(args.n)
     uniform_w = np.random.default_rng(2).integers(1, 10_000, args.n)
@@ -100,14 +145,26 @@ def main() -> None:
     est_s, old_est_s = best_of(3, scalar_estimate), best_of(3, old_estimate)
     api_s, old_api_s = best_of(3, scalar_api_size), best_of(3, old_api_size)
 
-    def vector_baseline() -> None:
-        -(-(widths * heights) // 750)
-
-    base_v = best_of(3, vector_baseline)
-    plan_v = best_of(3, lambda: plan(widths, heights))
-    plan_u = best_of(3, lambda: plan(uniform_w, uniform_h))
-    old_plan_v = best_of(3, lambda: old.plan(widths, heights))
-    base_v = min(base_v, best_of(3, vector_baseline))
+    repeated_w, repeated_h = repeated_sizes(args.n)
+    sets = {
+        "realistic mix": (widths, heights),
+        "exact repeats": (repeated_w, repeated_h),
+        "uniform 1..10000 px": (uniform_w, uniform_h),
+    }
+    vector_rows = []
+    for label, (w, h) in sets.items():
+        # Interleaved, best of 3 each: the baselines and plan see the same load.
+        guide_s = patch_s = plan_s = memoless_s = before_s = float("inf")
+        for _ in range(3):
+            guide_s = min(guide_s, best_of(1, lambda w=w, h=h: -(-(w * h) // 750)))
+            patch_s = min(patch_s, best_of(1, lambda w=w, h=h: (-(-w // 28)) * (-(-h // 28))))
+            plan_s = min(plan_s, best_of(1, lambda w=w, h=h: plan(w, h)))
+            memoless_s = min(memoless_s, best_of(1, lambda w=w, h=h: plan_without_memo(w, h)))
+            before_s = min(
+                before_s, best_of(1, lambda w=w, h=h: old_plan(w, h, token_rule="patches"))
+            )
+        share = distinct_share(w, h)
+        vector_rows.append((label, share, guide_s, patch_s, plan_s, memoless_s, before_s))
     resized = plan(widths, heights).images_resized / args.n
 
     n_s, n_v = len(sample), args.n
@@ -118,19 +175,25 @@ def main() -> None:
             f"  {label:<28}: {n_s / seconds:>12,.0f} sizes/s  ({seconds / base_s:.0f}x baseline; "
             f"{args.previous}: {n_s / before:,.0f} sizes/s, now {before / seconds:.2f}x as fast)"
         )
-    print(f"vectorized plan, {n_v:,} sizes")
-    print(f"  baseline numpy ceil(w*h/750): {base_v:8.2f} s")
-    print(
-        f"  plan, realistic mix         : {plan_v:8.2f} s  ({plan_v / base_v:.1f}x baseline, "
-        f"{n_v / plan_v / 1e6:.1f} M sizes/s)"
-    )
-    print(
-        f"  plan at {args.previous:<20}: {old_plan_v:8.2f} s  ({old_plan_v / base_v:.0f}x baseline)"
-    )
-    print(
-        f"  plan, uniform 1..10000 px   : {plan_u:8.2f} s  ({plan_u / base_v:.1f}x baseline, "
-        f"{n_v / plan_u / 1e6:.1f} M sizes/s)"
-    )
+    print(f"vectorized plan, {n_v:,} sizes (default options: the patch rule)")
+    for label, share, guide_s, patch_s, plan_s, memoless_s, before_s in vector_rows:
+        print(f"  {label} ({share:.2%} distinct sizes)")
+        print(f"    numpy ceil(w*h/750)          : {guide_s:7.3f} s")
+        print(f"    numpy ceil(w/28)*ceil(h/28)  : {patch_s:7.3f} s")
+        print(
+            f"    plan                         : {plan_s:7.3f} s  "
+            f"({plan_s / guide_s:.1f}x the guide formula, "
+            f"{plan_s / patch_s:.1f}x the patch formula; goal 10x, moonshot 3x)"
+        )
+        print(
+            f"    plan without its memo        : {memoless_s:7.3f} s  "
+            f"({memoless_s / guide_s:.1f}x, {memoless_s / patch_s:.1f}x)"
+        )
+        print(
+            f"    plan at {args.previous_plan:<21}: {before_s:7.3f} s  ({before_s / guide_s:.1f}x, "
+            f"{before_s / patch_s:.1f}x; now {before_s / plan_s:.1f}x as fast)"
+        )
+    plan_v = vector_rows[0][4]
     print(f"  plan vs scalar estimate     : {(est_s / n_s) / (plan_v / n_v):.0f}x faster per size")
 
 

@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import any_sizes, rules, tiers
 
 import preflight
+from preflight._core import planning
 from preflight._core.planning import api_sizes, plan, token_counts
 from preflight.errors import InvalidSizeError
 
@@ -138,3 +139,85 @@ def test_api_sizes_across_many_chunks_match_scalar(tier: str) -> None:
         preflight.api_size(int(w), int(h), tier) for w, h in zip(widths, heights, strict=True)
     ]
     assert list(zip(out_w.tolist(), out_h.tolist(), strict=True)) == expected
+
+
+# The memo of answers by size (planning._Memo) serves files of sizes that
+# repeat; forced on here, with tiny tables (collisions), tiny chunks (misses
+# settled across chunks) and a trial that may switch it off mid-run.
+served_models = st.sampled_from(["claude-sonnet-4-6", "claude-opus-4-7", "claude-haiku-4-5"])
+
+
+@settings(max_examples=80)
+@given(
+    st.lists(st.tuples(st.integers(1, 9000), st.integers(1, 9000)), min_size=1, max_size=12),
+    rules,
+    served_models,
+    st.integers(1, 120),
+    st.sampled_from(["resize", "error"]),
+    st.data(),
+)
+def test_plan_with_the_memo_matches_estimate(
+    pool: list[tuple[int, int]],
+    rule: str,
+    model: str,
+    images: int,
+    oversized: str,
+    data: st.DataObject,
+) -> None:
+    sizes = data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=300))
+    counts = data.draw(
+        st.none() | st.lists(st.integers(0, 1000), min_size=len(sizes), max_size=len(sizes))
+    )
+    options: dict[str, Any] = {
+        "model": model,
+        "token_rule": rule,
+        "images_in_request": images,
+        "oversized": oversized,
+    }
+    lookups: list[int] = []
+    lookup = planning._Memo.lookup
+
+    def counted(memo: planning._Memo, w: Any, h: Any) -> Any:
+        lookups.append(int(w.size))
+        return lookup(memo, w, h)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(planning, "_CHUNK", data.draw(st.sampled_from([1, 3, 8, 64])))
+        patch.setattr(planning, "_MEMO_FROM", 0)
+        patch.setattr(planning, "_MEMO_BITS", data.draw(st.integers(1, 6)))
+        patch.setattr(planning, "_MEMO_TRIAL", data.draw(st.sampled_from([1, 40, 1 << 20])))
+        patch.setattr(planning._Memo, "lookup", counted)
+        result = plan([w for w, _ in sizes], [h for _, h in sizes], counts, **options)
+    assert lookups  # the memo answered
+    weights = counts if counts is not None else [1] * len(sizes)
+    scalar = [preflight.estimate(w, h, **options) for w, h in sizes]
+    assert result.processed_width.tolist() == [e.processed_width for e in scalar]
+    assert result.processed_height.tolist() == [e.processed_height for e in scalar]
+    assert result.tokens.tolist() == [e.tokens for e in scalar]
+    assert result.rejected.tolist() == [e.rejected for e in scalar]
+    assert result.resized.tolist() == [e.resized for e in scalar]
+    assert result.total_tokens == sum(e.tokens * c for e, c in zip(scalar, weights, strict=True))
+    assert result.images == sum(weights)
+    assert result.images_resized == sum(
+        c for e, c in zip(scalar, weights, strict=True) if e.resized
+    )
+    assert result.images_rejected == sum(
+        c for e, c in zip(scalar, weights, strict=True) if e.rejected
+    )
+
+
+def test_plan_of_a_large_repetitive_file_matches_its_distinct_sizes() -> None:
+    # Past the memo's threshold at its real settings: 300,000 rows of 40
+    # sizes (phone photos, screenshots, thumbnails) planned as they come and
+    # as the 40 distinct sizes: the same answer for every row.
+    rng = np.random.default_rng(11)
+    distinct_w = rng.integers(1, 9000, 40)
+    distinct_h = rng.integers(1, 9000, 40)
+    pick = rng.integers(0, 40, 300_000)
+    whole = plan(distinct_w[pick], distinct_h[pick], model="claude-opus-4-7")
+    each = plan(distinct_w, distinct_h, model="claude-opus-4-7")
+    assert np.array_equal(whole.processed_width, each.processed_width[pick])
+    assert np.array_equal(whole.processed_height, each.processed_height[pick])
+    assert np.array_equal(whole.tokens, each.tokens[pick])
+    assert np.array_equal(whole.resized, each.resized[pick])
+    assert whole.total_tokens == int(each.tokens[pick].sum())
