@@ -49,17 +49,21 @@ class Engine(ABC):
         Before decoding, the size the library read must be within `pixel_cap`
         and agree with `info` (guard.check_decode_size)."""
 
-    def check_decode(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
+    def check_decode(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> bytes | None:
         """This engine's library's own verdict on `data` (DecodeError unless
         every byte decodes): a small, shrink-on-load decode by default; an
         engine whose library reports damage it repairs silently (libjpeg's
-        warnings) is stricter. engines.verification asks every engine."""
+        warnings) is stricter. engines.verification asks every engine.
+        Returns the pixels it decoded when the engine keeps them at hand
+        for a later comparison by the same decoder (Pillow's JPEG at 1/8
+        scale), else None."""
         width, height = info.width or 1, info.height or 1
         scale = max(width, height) / VERIFY_SIDE
         small = (max(1, round(width / scale)), max(1, round(height / scale)))
         if info.transposed:
             small = (small[1], small[0])
         self.load(data, info, *small, pixel_cap=pixel_cap)
+        return None
 
     @abstractmethod
     def size(self, image: Pixels) -> tuple[int, int]: ...

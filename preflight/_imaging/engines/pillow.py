@@ -184,11 +184,12 @@ class PillowEngine(Engine):
             oriented = image.transpose(transpose) if transpose is not None else image
             return _to_8bit_srgb(oriented)
 
-    def check_decode(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
+    def check_decode(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> bytes | None:
         """Pillow's verdict: every byte read (truncated data fails: Pillow's
         LOAD_TRUNCATED_IMAGES stays False), a JPEG at 1/8 scale, the size it
         reads the probe's; its refusals (text chunks over its limits
-        included) stand. Nothing is converted."""
+        included) stand. Nothing is converted. A JPEG's pixels are returned
+        (engines.verification compares them with another decode)."""
         from PIL import Image
 
         check_coefficient_memory(info)
@@ -209,9 +210,13 @@ class PillowEngine(Engine):
                     library="Pillow",
                     oriented=info.format in _ORIENTED_BY_PILLOW,
                 )
-                if info.format == "jpeg":
-                    image.draft(image.mode, (VERIFY_SIDE, VERIFY_SIDE))
+                if info.format != "jpeg":
+                    image.load()
+                    return None
+                image.draft(image.mode, (VERIFY_SIDE, VERIFY_SIDE))
                 image.load()
+                pixels: bytes = image.tobytes()
+                return pixels
 
     def size(self, image: Pixels) -> tuple[int, int]:
         width, height = image.size

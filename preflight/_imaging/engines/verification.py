@@ -39,11 +39,11 @@ from preflight.errors import DecodeError
 # Where a scan's entropy-coded data ends: the first marker that is not a
 # stuffed 0xFF (FF 00), a restart marker (FF D0-D7) or a fill byte (FF FF).
 _ENTROPY_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
-# Two fillers: zeros and alternating bits. A scan cut short decodes each as
-# data; both decoding to exactly the zeros a decoder fills with is not
-# possible (it would need the all-zeros and the 0101... codes to both be
-# end-of-block).
-_FILLERS = (b"\x00" * 64, b"\x55" * 64)
+# The filler: bytes of no pattern (and no 0xFF). A scan cut short decodes
+# them as data, which then differs from the zeros a decoder fills with
+# unless every code they spell were an end-of-block: no Huffman table makes
+# 512 irregular bits a run of those.
+_FILLER = bytes((i * 167 + 91) % 251 for i in range(64))
 
 
 def verify_data(data: bytes, info: ImageInfo, engines: Sequence[Engine], *, pixel_cap: int) -> None:
@@ -54,10 +54,13 @@ def verify_data(data: bytes, info: ImageInfo, engines: Sequence[Engine], *, pixe
         raise DecodeError(
             f"{info.format_label}: no installed engine decodes it", code="cannot-decode-format"
         )
+    decoded: bytes | None = None
     for engine in engines:
-        engine.check_decode(data, info, pixel_cap=pixel_cap)
+        pixels = engine.check_decode(data, info, pixel_cap=pixel_cap)
+        if engine.name == "pillow":
+            decoded = pixels
     if info.format == "jpeg":
-        check_scan_ends(data, info)
+        check_scan_ends(data, info, decoded)
 
 
 def check_repairable(
@@ -114,21 +117,42 @@ def last_scan_end(data: bytes) -> int | None:
     return None
 
 
-def check_scan_ends(data: bytes, info: ImageInfo) -> None:
+def check_scan_ends(data: bytes, info: ImageInfo, plain: bytes | None = None) -> None:
     """Raise DecodeError when the JPEG's last scan ends before its pixels
-    do: inserting filler before the end marker changes what it decodes to."""
+    do: inserting filler before the end marker changes what it decodes to.
+    `plain`: Pillow's 1/8-scale pixels of `data`, when already decoded."""
     end = last_scan_end(data)
     if end is None:
         return
-    plain = _pillow_pixels(data)
-    for filler in _FILLERS:
-        padded = _pillow_pixels(data[:end] + filler + data[end:])
-        if plain is None or padded != plain:
-            raise DecodeError(
-                f"{info.format_label} data could not be decoded cleanly: its last scan ends "
-                "before its pixels do (the data was cut short and closed); a decoder fills "
-                "the rest with grey"
-            )
+    if plain is None:
+        plain = _pillow_pixels(data)
+    if plain is not None and _last_block_decoded(plain, info):
+        return
+    padded = _pillow_pixels(data[:end] + _FILLER + data[end:])
+    if plain is None or padded != plain:
+        raise DecodeError(
+            f"{info.format_label} data could not be decoded cleanly: its last scan ends "
+            "before its pixels do (the data was cut short and closed); a decoder fills "
+            "the rest with grey"
+        )
+
+
+_MID_GREY = {"L": b"\x80", "RGB": b"\x80\x80\x80"}
+
+
+def _last_block_decoded(plain: bytes, info: ImageInfo) -> bool:
+    """Whether a single-scan (sequential) JPEG's last block was decoded from
+    data: the shortcut that spares the second decode of most JPEGs. A scan
+    that runs out leaves every later block's coefficients at zero, which
+    decodes (YCbCr or grey, at 1/8 scale) to exactly mid-grey; the last
+    block is decoded last, so a last pixel of any other value means the data
+    lasted to the end. (A cut inside the last MCU itself, 16 pixels, is not
+    told apart.) Progressive and multi-scan files always get the second
+    decode."""
+    grey = _MID_GREY.get(info.mode)
+    if grey is None or info.progressive or info.coefficient_buffer_bytes:
+        return False
+    return plain[-len(grey) :] != grey
 
 
 def _pillow_pixels(data: bytes) -> bytes | None:

@@ -112,10 +112,9 @@ class VipsEngine(Engine):
             raise self._error(info, error) from None
         return pixels
 
-    def check_decode(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> None:
+    def check_decode(self, data: bytes, info: ImageInfo, *, pixel_cap: int) -> bytes | None:
         if info.format != "jpeg":
-            super().check_decode(data, info, pixel_cap=pixel_cap)
-            return
+            return super().check_decode(data, info, pixel_cap=pixel_cap)
         # A JPEG: one decode of every byte at 1/8 scale that also fails on
         # libjpeg's warnings. libjpeg repairs a damaged scan with a warning
         # ("Corrupt JPEG data", "Premature end") and decodes; the API may
@@ -132,6 +131,7 @@ class VipsEngine(Engine):
                 image.avg()
         except self.vips.Error as error:
             raise self._error(info, error) from None
+        return None
 
     @contextmanager
     def _source(self, source: SourceData) -> Iterator[Any]:
