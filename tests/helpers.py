@@ -4,14 +4,16 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 from hypothesis import settings
+from PIL import Image
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 # fixtures/manifest.json: what make_fixtures.py recorded about each file.
@@ -83,3 +85,19 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 60.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+P = ParamSpec("P")
+
+
+def cached_image(make: Callable[P, Image.Image]) -> Callable[P, Image.Image]:
+    """Keep the last 16 images `make` drew (test images are made again and
+    again, once per engine): each call returns a fresh copy to do with as
+    it likes."""
+    cached = functools.lru_cache(maxsize=16)(make)
+
+    @functools.wraps(make)
+    def fresh(*args: P.args, **kwargs: P.kwargs) -> Image.Image:
+        return cached(*args, **kwargs).copy()  # type: ignore[arg-type]
+
+    return fresh

@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 import pytest
-from helpers import installed_engines
+from helpers import cached_image, installed_engines
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -37,6 +37,7 @@ ENGINES = installed_engines()
 engines = pytest.mark.parametrize("engine", ENGINES)
 
 
+@cached_image
 def scene(width: int = 900, height: int = 700, seed: int = 1) -> Image.Image:
     """Photo-like: shapes with hard edges over a gradient, fine grain, noise."""
     rng = np.random.default_rng(seed)
@@ -58,6 +59,7 @@ def scene(width: int = 900, height: int = 700, seed: int = 1) -> Image.Image:
     return Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
 
 
+@cached_image  # drawing a page of words takes a second or two
 def text_page(size: int, width: int = 1000, height: int = 800) -> Image.Image:
     font = ImageFont.load_default(size=size)
     image = Image.new("RGB", (width, height), "white")
