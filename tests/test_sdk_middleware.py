@@ -87,7 +87,7 @@ class FakeAPI:
                 "id": "msg_1",
                 "type": "message",
                 "role": "assistant",
-                "model": body["model"],
+                "model": body.get("model", "from-the-url"),  # Bedrock, Vertex: in the URL
                 "content": [{"type": "text", "text": "ok"}],
                 "stop_reason": "end_turn",
                 "stop_sequence": None,
@@ -407,3 +407,72 @@ def test_explain_turns_the_sdk_error_back_into_preflights_terms() -> None:
     assert explained.block_paths == ("messages.0.content.1",)
     assert explained.blocks == ("messages.0.content.1.image",)
     assert explained.fix
+
+
+def _big_png() -> bytes:
+    """A PNG whose base64 is over 5 MB (Bedrock's and Vertex AI's limit) and
+    under 10 MB (the Claude API's)."""
+    import numpy as np
+
+    pixels = np.random.default_rng(7).integers(0, 256, (1160, 1160, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(out, "PNG", compress_level=1)
+    data = out.getvalue()
+    assert 5 * 2**20 < len(base64.b64encode(data)) < 10 * 2**20
+    return data
+
+
+@pytest.fixture(scope="module")
+def big_messages() -> list[dict[str, Any]]:
+    return [{"role": "user", "content": [image_block(_big_png(), "image/png")]}]
+
+
+def test_the_claude_api_takes_what_bedrock_and_vertex_refuse(
+    big_messages: list[dict[str, Any]],
+) -> None:
+    api = FakeAPI()
+    psdk.wrap(sync_client(api), "check").messages.create(
+        model=MODEL, max_tokens=64, messages=big_messages
+    )
+    assert api.calls == 1
+
+
+def test_a_vertex_client_gets_vertex_limits(big_messages: list[dict[str, Any]]) -> None:
+    api = FakeAPI()
+    client = anthropic.AnthropicVertex(
+        region="us-east5",
+        project_id="project",
+        access_token="token",
+        max_retries=0,
+        http_client=http.Client(transport=http.MockTransport(api)),
+    )
+    client = psdk.wrap(client, "check")
+    with pytest.raises(anthropic.BadRequestError, match="image exceeds 5 MB maximum"):
+        client.messages.create(
+            model="claude-haiku-4-5@20251001", max_tokens=64, messages=big_messages
+        )
+    assert api.calls == 0
+    client.messages.create(
+        model="claude-haiku-4-5@20251001",
+        max_tokens=64,
+        messages=[{"role": "user", "content": [image_block(screenshot(640, 400), "image/png")]}],
+    )
+    assert api.calls == 1
+
+
+def test_a_bedrock_client_gets_bedrock_limits(big_messages: list[dict[str, Any]]) -> None:
+    pytest.importorskip("botocore", reason="the Bedrock client signs with botocore")
+    api = FakeAPI()
+    client = anthropic.AnthropicBedrock(
+        aws_access_key="AKIAEXAMPLE",
+        aws_secret_key="secret",
+        aws_region="us-east-1",
+        max_retries=0,
+        http_client=http.Client(transport=http.MockTransport(api)),
+    )
+    client = psdk.wrap(client, "check")
+    with pytest.raises(anthropic.BadRequestError, match="image exceeds 5 MB maximum"):
+        client.messages.create(
+            model="anthropic.claude-haiku-4-5-20251001-v1:0", max_tokens=64, messages=big_messages
+        )
+    assert api.calls == 0
