@@ -15,11 +15,14 @@ may be another run's, writing now.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from preflight.errors import WriteError
 
@@ -75,6 +78,44 @@ def sweep_stale_temporaries(folder: Path, *, now: float | None = None) -> list[s
         except OSError:
             continue
     return removed
+
+
+def _temporary_beside(target: Path) -> tuple[int, str]:
+    """A new temporary file in `target`'s folder (made if missing; stale
+    temporaries swept once per folder): its descriptor and path."""
+    try:
+        make_folders(target.parent)
+        folder = os.path.abspath(target.parent)
+        if folder not in _swept:
+            _swept.add(folder)
+            sweep_stale_temporaries(target.parent)
+        return tempfile.mkstemp(prefix=f".{target.name}{TEMPORARY_MARK}", dir=target.parent)
+    except OSError as error:
+        raise WriteError(f"{target}: cannot write ({error.strerror or error})") from None
+
+
+@contextlib.contextmanager
+def open_atomically(target: Path) -> Iterator[BinaryIO]:
+    """write_atomically for output written as it comes (a report streamed to
+    `-o FILE`): the block writes to a temporary file in the same folder,
+    renamed to `target` when the block ends, removed if it raises (and the
+    exception passes through unchanged)."""
+    handle, temporary = _temporary_beside(target)
+    out = os.fdopen(handle, "wb")
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(out.fileno(), _file_mode())
+        yield out  # what the block raises passes through as it is
+    except BaseException:
+        out.close()
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    try:
+        out.close()
+        os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise WriteError(f"{target}: cannot write ({error.strerror or error})") from None
 
 
 def write_atomically(target: Path, data: bytes) -> None:

@@ -17,6 +17,11 @@ Rules:
   this gives the fewest requests;
 - an image that cannot be read or prepared is reported with its index,
   never silently dropped;
+- what counts as the images (_sources_of): a `str` or path naming a
+  local directory is walked (image extensions, sorted, as `preflight pack
+  DIR` walks it); any other `str` or path, bytes, a file object or an
+  Input is one image; anything else iterable is the list of images. A
+  `str` is never read as a sequence of one-letter paths;
 - one image at a time: each is prepared when its turn comes, and each
   request is handed over (PackRun.requests, a generator) as soon as it is
   full, so a caller that writes each body and lets it go (`preflight pack`)
@@ -28,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -136,7 +141,7 @@ class Pack:
 
 
 def pack_images(
-    sources: Sequence[Source],
+    sources: Source | Iterable[Source],
     *,
     prompt: str | None = None,
     options: Options | None = None,
@@ -161,7 +166,7 @@ def pack_images(
 
 
 def start_pack(
-    sources: Sequence[Source],
+    sources: Source | Iterable[Source],
     *,
     prompt: str | None = None,
     options: Options | None = None,
@@ -180,7 +185,7 @@ def start_pack(
         raise InvalidArgumentError(f"max_tokens must be a whole number, got {max_tokens!r}")
     failures: list[PackFailure] = []
     readable: list[tuple[int, Source, tuple[int, int]]] = []
-    for index, source in enumerate(sources):
+    for index, source in enumerate(_sources_of(sources)):
         data = _readable(index, source, failures)
         if data is not None:
             readable.append((index, data[0], data[1]))
@@ -241,6 +246,25 @@ class PackRun:
             batch_cost_usd=batch.cost(tokens),
             options=chosen,
         )
+
+
+def _sources_of(sources: Source | Iterable[Source]) -> list[Source]:
+    """The images `sources` stands for (see the module docstring): a local
+    directory walked, one image as a list of one, an iterable as its items."""
+    from preflight._inputs.input import Input
+
+    if isinstance(sources, (str, os.PathLike)):
+        path = os.fspath(sources)
+        if os.path.isdir(path):
+            from pathlib import Path
+
+            from preflight._inputs.walking import walk_files
+
+            return [str(found) for found in walk_files(Path(path), every_file=False)]
+        return [sources]
+    if isinstance(sources, (bytes, bytearray, memoryview, Input)) or hasattr(sources, "read"):
+        return [sources]  # type: ignore[list-item]  # a file object is a BinaryIO
+    return list(sources)
 
 
 def _name(index: int, source: Source) -> str:
