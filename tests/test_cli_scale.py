@@ -118,19 +118,19 @@ def test_estimate_from_a_file_of_sizes(
     code, found = run_json(
         capsys, "estimate", "--from", str(sizes), "--model", "haiku-4.5", "--model", "opus-4.7"
     )
-    for row, model in zip(found["models"], ("claude-haiku-4-5", "claude-opus-4-7"), strict=True):
+    for row, model in zip(found["results"], ("claude-haiku-4-5", "claude-opus-4-7"), strict=True):
         expected = preflight.plan(widths, heights, counts, model=model)
         assert row["model"] == model
-        assert int(row["tokens"]) == expected.total_tokens
+        assert row["tokens"] == expected.total_tokens
         assert Decimal(row["cost_usd"]) == expected.total_cost_usd
-        assert int(row["rejected"]) == expected.images_rejected
-    assert code == (1 if any(int(r["rejected"]) for r in found["models"]) else 0)
+        assert row["images_rejected"] == expected.images_rejected
+    assert code == (1 if any(r["images_rejected"] for r in found["results"]) else 0)
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(sizes.read_bytes())))
     assert (
-        run_json(capsys, "estimate", "--from", "-", "--model", "haiku-4.5")[1]["models"][0][
+        run_json(capsys, "estimate", "--from", "-", "--model", "haiku-4.5")[1]["results"][0][
             "tokens"
         ]
-        == found["models"][0]["tokens"]
+        == found["results"][0]["tokens"]
     )
     bad = tmp_path / "bad.csv"
     bad.write_text("width,height\n100,100\n-5,10\n")

@@ -5,9 +5,15 @@ them.
 
 Rules:
 - CSV with a header naming `width` and `height` and optionally `count`
-  (any order, other columns ignored, names case-insensitive); Parquet with
+  (any order, other columns ignored, names case-insensitive), or other
+  names given as `columns` (the command line's --columns); Parquet with
   those columns (pyarrow, an optional extra); a binary stream (stdin) is
   read as CSV;
+- CSV as spreadsheets save it: a UTF-8 byte-order mark (Excel's "CSV
+  UTF-8") is dropped, UTF-16 with its mark (Excel's "Unicode Text") is
+  read as such, and the separator is comma, semicolon, tab or pipe,
+  whichever the header line holds most of (the first of those on a tie),
+  unless one is given;
 - fast where it can be: pyarrow's multithreaded CSV reader when installed,
   else pandas' C reader, else numpy alone (slower, always there); every
   reader's arrays pass the same checks;
@@ -22,17 +28,19 @@ Rules:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from preflight._core.budgets import MAX_CSV_FIELD, MAX_SIZES_FILE_BYTES
 from preflight._core.geometry import MAX_SIDE
+from preflight.errors import InvalidArgumentError, SourceError
 from preflight.errors import SizesFileError as SizesFileError
-from preflight.errors import SourceError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,11 +67,29 @@ class Sizes:
 SizesSource = str | os.PathLike[str] | IO[bytes]
 
 
-def read_sizes(source: SizesSource, *, reader: str = "auto", format: str = "auto") -> Sizes:
+SEPARATORS = (",", ";", "\t", "|")
+_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def read_sizes(
+    source: SizesSource,
+    *,
+    reader: str = "auto",
+    format: str = "auto",
+    separator: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> Sizes:
     """Read `width,height[,count]` rows from a CSV or Parquet file, or a
-    binary stream of CSV ("-" is standard input)."""
+    binary stream of CSV ("-" is standard input). `separator`: one of
+    SEPARATORS (default: sniffed from the header line); `columns`: the
+    file's names for width, height and count ({"width": "W", ...})."""
     if reader not in READERS:
         raise SizesFileError(f"unknown reader {reader!r}; known: {', '.join(READERS)}")
+    if separator is not None and separator not in SEPARATORS:
+        raise InvalidArgumentError(
+            f"unknown separator {separator!r}; known: comma, semicolon, tab, pipe"
+        )
+    wanted = _wanted_columns(columns)
     if source == "-":
         import sys
 
@@ -74,7 +100,7 @@ def read_sizes(source: SizesSource, *, reader: str = "auto", format: str = "auto
         kind = format if format != "auto" else ("parquet" if _is_parquet(path) else "csv")
         if kind == "parquet":
             _check_file_size(path, name)
-            return _read_parquet(path, name)
+            return _read_parquet(path, name, wanted)
         try:
             with path.open("rb") as handle:
                 data = _bounded(handle.read(MAX_SIZES_FILE_BYTES + 1), name)
@@ -85,8 +111,21 @@ def read_sizes(source: SizesSource, *, reader: str = "auto", format: str = "auto
         name = name if isinstance(name, str) else "<stream>"
         data = _bounded(source.read(MAX_SIZES_FILE_BYTES + 1), name)
         if format == "parquet" or data[:4] == b"PAR1":
-            return _read_parquet(io.BytesIO(data), name)
-    return _read_csv(data, name, reader)
+            return _read_parquet(io.BytesIO(data), name, wanted)
+    return _read_csv(data, name, reader, separator, wanted)
+
+
+def _wanted_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
+    """{width, height, count: the file's name for it, lower case}."""
+    given = {k.strip().lower(): v.strip().lower() for k, v in (columns or {}).items()}
+    unknown = sorted(set(given) - set(COLUMNS))
+    if unknown:
+        raise InvalidArgumentError(
+            f"unknown column {unknown[0]!r}: the columns are {', '.join(COLUMNS)}"
+        )
+    if not all(given.values()):
+        raise InvalidArgumentError("a column's name is empty")
+    return {role: given.get(role, role) for role in COLUMNS}
 
 
 def _bounded(data: bytes, name: str) -> bytes:
@@ -123,38 +162,70 @@ def _is_parquet(path: Path) -> bool:
 # --- CSV ---------------------------------------------------------------------
 
 
-def _read_csv(data: bytes, name: str, reader: str) -> Sizes:
+def _read_csv(
+    data: bytes, name: str, reader: str, separator: str | None, wanted: dict[str, str]
+) -> Sizes:
+    data = _as_utf8(data, name)
     if not data.strip():
         raise SizesFileError(f"{name}: empty: expected a header 'width,height[,count]' and rows")
-    header_line, _, _ = data.partition(b"\n")
-    names = [
-        c.strip().strip('"').lower() for c in header_line.decode("utf-8", "replace").split(",")
-    ]
-    columns = _columns(names, name)
+    header = data.partition(b"\n")[0].decode("utf-8", "replace").rstrip("\r")
+    sep = separator or _sniffed(header)
+    names = [c.strip().strip('"').strip().lower() for c in header.split(sep)]
+    columns = _columns(names, name, wanted, sep)
     order = _available(reader)
     for choice in order:
         try:
-            arrays = _CSV_READERS[choice](data, names, columns)
+            arrays = _CSV_READERS[choice](data, names, columns, sep)
         except _Unreadable:
             break  # a bad value: the slow scan below says where
         if arrays is not None:
             return _checked(arrays, name, choice, lambda i: i + 2, data)
-    _scan_for_error(data, name, names, columns)
+    _scan_for_error(data, name, names, columns, sep)
     raise SizesFileError(f"{name}: cannot read the sizes")  # pragma: no cover
+
+
+def _as_utf8(data: bytes, name: str) -> bytes:
+    """The CSV as UTF-8 without a byte-order mark: Excel's "CSV UTF-8" starts
+    with one, its "Unicode Text" is UTF-16 with one."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise SizesFileError(f"{name}: not valid UTF-16 after its byte-order mark") from None
+    return data
+
+
+def _sniffed(header: str) -> str:
+    """The separator the header line holds most of (the first of SEPARATORS
+    on a tie; a comma for a header of one name)."""
+    counts = [header.count(s) for s in SEPARATORS]
+    return SEPARATORS[counts.index(max(counts))]
 
 
 class _Unreadable(Exception):
     pass
 
 
-def _columns(names: list[str], name: str) -> list[int]:
-    missing = [c for c in COLUMNS[:2] if c not in names]
+def _columns(
+    names: list[str], name: str, wanted: dict[str, str], separator: str | None = None
+) -> list[int]:
+    """The positions of width, height and (if there is one) count."""
+    renamed = any(wanted[c] != c for c in COLUMNS)
+    # count is optional unless the caller named it.
+    required = COLUMNS if wanted["count"] != "count" else COLUMNS[:2]
+    missing = [wanted[c] for c in required if wanted[c] not in names]
     if missing:
+        found = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
+        split = _SEPARATOR_NAMES.get(separator or "")
+        where = f" (split at each {split})" if split else ""
+        hint = "" if renamed else "; name others with --columns width=W,height=H[,count=N]"
         raise SizesFileError(
             f"{name}: line 1: no column {' or '.join(repr(c) for c in missing)}; "
-            "expected a header 'width,height[,count]'"
+            f"the header has {found}{where}{hint}"
         )
-    return [names.index(c) for c in COLUMNS if c in names]
+    return [names.index(wanted[c]) for c in COLUMNS if wanted[c] in names]
 
 
 def _available(reader: str) -> list[str]:
@@ -165,15 +236,18 @@ def _available(reader: str) -> list[str]:
     return [r for r in ("pyarrow", "pandas") if importlib.util.find_spec(r)] + ["numpy"]
 
 
-def _via_pyarrow(data: bytes, names: list[str], columns: list[int]) -> list[Any] | None:
+def _via_pyarrow(data: bytes, names: list[str], columns: list[int], sep: str) -> list[Any] | None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    wanted = [names[i] for i in columns]
+    # Positional names: the header's own may repeat or be empty.
+    labels = [f"c{i}" for i in range(len(names))]
+    wanted = [labels[i] for i in columns]
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            read_options=pacsv.ReadOptions(column_names=labels, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
             convert_options=pacsv.ConvertOptions(
                 include_columns=wanted, column_types=dict.fromkeys(wanted, pa.int64())
             ),
@@ -183,13 +257,14 @@ def _via_pyarrow(data: bytes, names: list[str], columns: list[int]) -> list[Any]
     return [_no_nulls(table.column(c).to_numpy()) for c in wanted]
 
 
-def _via_pandas(data: bytes, names: list[str], columns: list[int]) -> list[Any] | None:
+def _via_pandas(data: bytes, names: list[str], columns: list[int], sep: str) -> list[Any] | None:
     import numpy as np
     import pandas as pd
 
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
+            sep=sep,
             usecols=columns,
             dtype=dict.fromkeys(columns, np.int64),
             header=0,
@@ -197,27 +272,28 @@ def _via_pandas(data: bytes, names: list[str], columns: list[int]) -> list[Any] 
         )
     except (ValueError, OverflowError, pd.errors.ParserError) as error:
         raise _Unreadable from error
-    # pandas keeps a row's extra fields to itself: the commas must add up.
-    if data.count(b",") != (len(names) - 1) * (len(frame) + 1):
+    # pandas keeps a row's extra fields to itself: the separators must add up.
+    if data.count(sep.encode()) != (len(names) - 1) * (len(frame) + 1):
         raise _Unreadable
     in_file_order = sorted(columns)
     return [frame.iloc[:, in_file_order.index(i)].to_numpy(dtype=np.int64) for i in columns]
 
 
-def _via_numpy(data: bytes, names: list[str], columns: list[int]) -> list[Any] | None:
-    """Numpy alone: the rows split at commas and newlines, each field parsed
-    by numpy's integer conversion; the row shape is checked first."""
+def _via_numpy(data: bytes, names: list[str], columns: list[int], sep: str) -> list[Any] | None:
+    """Numpy alone: the rows split at the separator and newlines, each field
+    parsed by numpy's integer conversion; the row shape is checked first."""
     import numpy as np
 
+    split = sep.encode()
     body = data.partition(b"\n")[2].replace(b"\r", b"")
     lines = [line for line in body.split(b"\n") if line.strip()]
     if not lines:
         return [np.empty(0, np.int64) for _ in columns]
     fields = len(names)
-    joined = b",".join(lines)
-    if joined.count(b",") + 1 != fields * len(lines):
+    joined = split.join(lines)
+    if joined.count(split) + 1 != fields * len(lines):
         raise _Unreadable
-    cells = joined.split(b",")
+    cells = joined.split(split)
     try:
         return [np.array(cells[i::fields], dtype=np.int64) for i in columns]
     except (ValueError, OverflowError) as error:
@@ -235,10 +311,12 @@ def _no_nulls(array: Any) -> Any:
 _CSV_READERS = {"pyarrow": _via_pyarrow, "pandas": _via_pandas, "numpy": _via_numpy}
 
 
-def _scan_for_error(data: bytes, name: str, names: list[str], columns: list[int]) -> None:
+def _scan_for_error(
+    data: bytes, name: str, names: list[str], columns: list[int], sep: str = ","
+) -> None:
     """The slow path, for a file a fast reader refused: find the first bad row."""
     text = io.StringIO(data.decode("utf-8", "replace"), newline="")
-    rows = _rows(csv.reader(text), name)
+    rows = _rows(csv.reader(text, delimiter=sep), name)
     next(rows, None)
     for number, row in enumerate(rows, start=2):
         if not row or all(not c.strip() for c in row):
@@ -287,7 +365,7 @@ def _check_value(value: int, column: str, name: str, line: int) -> None:
 # --- Parquet -------------------------------------------------------------------
 
 
-def _read_parquet(source: Path | IO[bytes], name: str) -> Sizes:
+def _read_parquet(source: Path | IO[bytes], name: str, wanted: dict[str, str]) -> Sizes:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -299,7 +377,7 @@ def _read_parquet(source: Path | IO[bytes], name: str) -> Sizes:
     try:
         schema = pq.read_schema(source)
         names = [n.lower() for n in schema.names]
-        columns = _columns(names, name)
+        columns = _columns(names, name, wanted)
         if hasattr(source, "seek"):
             source.seek(0)
         table = pq.read_table(source, columns=[schema.names[i] for i in columns])

@@ -9,9 +9,14 @@ Rules:
   never from a second copy of a rule;
 - exact: tokens and images are ints, costs Decimal, summed exactly; a
   model sharing a tier and rule with another is planned once and priced
-  again; to_dict() writes every exact number as a string;
-- a histogram of tokens per image (fixed buckets) with each bucket's share
-  of the images and of the cost.
+  again; to_dict() writes counts as JSON integers and costs as exact
+  decimal strings (as every preflight JSON does);
+- a histogram of tokens per image for each model, its buckets fitted to
+  the data (histogram_edges: one per distinct value when there are few,
+  else edges at the image-weighted eighths, rounded down to two significant
+  digits), with each bucket's share of the images and of the tokens
+  (the cost, at one price per model); rejected images, billed nothing,
+  are a bucket of their own.
 """
 
 from __future__ import annotations
@@ -32,24 +37,24 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
     from typing_extensions import Unpack
 
-# Upper edges (exclusive) of the histogram's buckets of tokens per image;
-# bucket 0 holds the rejected images (billed nothing).
-BUCKET_EDGES = (1, 100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000, 3000, 4000)
+# At most this many buckets of billed images (plus one of rejected images).
+HISTOGRAM_ROWS = 8
 
 
 @dataclass(frozen=True)
 class Bucket:
     low: int  # tokens per image, inclusive
-    high: int | None  # exclusive; None: no upper end
+    high: int  # inclusive
     images: int
     tokens: int
     cost_usd: Decimal | None
+    rejected: bool = False  # the rejected images (0 tokens: not billed)
 
     @property
     def label(self) -> str:
-        if self.high == 1 and self.low == 0:
-            return "0 (rejected)"
-        return f"{self.low}+" if self.high is None else f"{self.low}-{self.high - 1}"
+        if self.rejected:
+            return "rejected"
+        return f"{self.low:,}" if self.low == self.high else f"{self.low:,}-{self.high:,}"
 
 
 @dataclass(frozen=True)
@@ -72,20 +77,22 @@ class ModelCost:
             "tier": self.tier,
             "rule": self.rule,
             "batch": self.batch,
-            "images": str(self.images),
-            "rejected": str(self.rejected),
-            "resized": str(self.resized),
-            "tokens": str(self.tokens),
+            "images": self.images,
+            "images_rejected": self.rejected,
+            "images_resized": self.resized,
+            "tokens": self.tokens,
             "cost_usd": exact_cost(self.cost_usd),
             "price_note": self.price_note,
             "histogram": [
                 {
-                    "tokens": b.label,
-                    "images": str(b.images),
-                    "tokens_total": str(b.tokens),
+                    "min_tokens": b.low,
+                    "max_tokens": b.high,
+                    "rejected": b.rejected,
+                    "images": b.images,
+                    "tokens": b.tokens,
                     "cost_usd": exact_cost(b.cost_usd),
                     "share_of_images": _share(b.images, self.images),
-                    "share_of_cost": _share(b.tokens, self.tokens),
+                    "share_of_tokens": _share(b.tokens, self.tokens),
                 }
                 for b in self.histogram
             ],
@@ -102,10 +109,10 @@ class CostPlan:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "rows": str(self.rows),
-            "images": str(self.images),
+            "rows": self.rows,
+            "images": self.images,
             "target": None if self.target is None else target_text(self.target),
-            "resized_by_target": str(self.resized_by_target),
+            "resized_by_target": self.resized_by_target,
             "models": [m.to_dict() for m in self.models],
         }
 
@@ -209,27 +216,52 @@ def _histogram(found: Plan, options: Options) -> tuple[Bucket, ...]:
         per_value_images = np.bincount(tokens).tolist()
     else:
         per_value_images = _exact_bincount(tokens, found.counts)
-    edges = (0, *BUCKET_EDGES)
-    images = [0] * len(edges)
-    token_sums = [0] * len(edges)
-    bucket = 0
-    for value, n in enumerate(per_value_images):
-        if not n:
-            continue
-        while bucket + 1 < len(edges) and value >= edges[bucket + 1]:
-            bucket += 1
-        images[bucket] += n
-        token_sums[bucket] += n * value
-    return tuple(
-        Bucket(
-            low=edges[i],
-            high=edges[i + 1] if i + 1 < len(edges) else None,
-            images=images[i],
-            tokens=token_sums[i],
-            cost_usd=options.cost(token_sums[i]),
-        )
-        for i in range(len(edges))
-    )
+    # Every accepted image costs at least one token: 0 is a rejection.
+    rejected = per_value_images[0] if per_value_images else 0
+    billed = [(v, n) for v, n in enumerate(per_value_images) if v and n]
+    buckets = [Bucket(0, 0, rejected, 0, options.cost(0), rejected=True)] if rejected else []
+    edges = histogram_edges(billed)
+    each_value = len(edges) == len(billed)  # one bucket per distinct value
+    for low, high in zip(edges, [*edges[1:], None], strict=False):  # none for no edges
+        inside = [(v, n) for v, n in billed if v >= low and (high is None or v < high)]
+        images = sum(n for _, n in inside)
+        spent = sum(v * n for v, n in inside)
+        # The last bucket ends at the largest value; the others where the next begins.
+        top = inside[-1][0] if high is None or each_value else high - 1
+        buckets.append(Bucket(low, top, images, spent, options.cost(spent)))
+    return tuple(buckets)
+
+
+def histogram_edges(billed: Sequence[tuple[int, int]]) -> list[int]:
+    """The lower edges of the buckets of billed images, from (tokens per
+    image, images) pairs in increasing order of tokens, images > 0. At most
+    HISTOGRAM_ROWS distinct values: one bucket each. Otherwise the first
+    bucket starts at the smallest value and the others at the image-weighted
+    eighths (the smallest value with at least k/8 of the images at or under
+    it, k = 1..7), each rounded down to two significant digits so the edges
+    read as round numbers (1,500, not 1,523), duplicates dropped: at most
+    HISTOGRAM_ROWS buckets, none empty (each edge is at or under a value it
+    was taken from, and over the edge before it)."""
+    if len(billed) <= HISTOGRAM_ROWS:  # none at all too: no bucket
+        return [v for v, _ in billed]
+    total = sum(n for _, n in billed)
+    edges = [billed[0][0]]
+    seen = 0
+    k = 1
+    for value, images in billed:
+        seen += images
+        while k < HISTOGRAM_ROWS and seen * HISTOGRAM_ROWS >= k * total:
+            edge = _round_down(value)
+            if edge > edges[-1]:
+                edges.append(edge)
+            k += 1
+    return edges
+
+
+def _round_down(value: int) -> int:
+    """value rounded down to two significant digits: 1523 -> 1500, 87 -> 87."""
+    step: int = 10 ** max(len(str(value)) - 2, 0)
+    return value - value % step
 
 
 def _exact_bincount(tokens: Any, counts: Any) -> list[int]:
@@ -266,11 +298,11 @@ def _weighted_count(mask: Any, counts: Any) -> int:
     return _exact_total(counts[mask])
 
 
-def _share(part: int, whole: int) -> str:
-    """part / whole as an exact-to-six-places decimal string ('0' for 0/0)."""
+def _share(part: int, whole: int) -> float:
+    """part / whole rounded to six places (0 for 0/0): a JSON number."""
     if whole == 0:
-        return "0"
-    return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.000001")))
+        return 0.0
+    return float((Decimal(part) / Decimal(whole)).quantize(Decimal("0.000001")))
 
 
 def target_text(target: Target) -> str:

@@ -3,22 +3,32 @@
 Pure arithmetic: no files are read. Text is a table of every size, each
 rejection's reasons and a total (-q: reasons and total only); the other
 formats come from cli/reporters, one result per size.
+
+`--from FILE`: a cost plan of a file of sizes (CSV or Parquet) on each
+--model: text is a table of the models and a histogram per model (-q: the
+table only); json and jsonl are the reporters' layout, one result per
+model. A flag the command cannot use is a usage error, not ignored
+(UNUSED_FLAGS); docs/estimate.md lists them.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight._core.cost import format_cost, plain_decimal, total_cost
-from preflight._core.estimation import Estimate, estimate
-from preflight._core.options import Options
-from preflight._core.planning import Plan
-from preflight._inputs.sizes import read_sizes
-from preflight._runs.costplan import CostPlan, cost_plan, target_text
 from preflight.cli import _common
-from preflight.cli._reporters import Result, make_reporter
+from preflight.cli._reporters import Display, Result, make_reporter
+
+if TYPE_CHECKING:
+    from preflight._core.estimation import Estimate
+    from preflight._core.options import Options
+    from preflight._core.planning import Plan
+    from preflight._runs.costplan import CostPlan
+
+# Start-up (docs/speed.md): the flags only at import; the estimator and the
+# cost plan (numpy) are imported by the functions that run them.
 
 _SIZE = re.compile(r"^\s*([0-9]+)\s*[xX×]\s*([0-9]+)\s*$")
 
@@ -60,10 +70,104 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="with --from: price the images after prepare resizes them to this target "
         "(api, guide, tokens=N, box=WxH)",
     )
+    parser.add_argument(
+        "--separator",
+        type=_separator,
+        metavar="SEP",
+        help="with --from: the CSV's separator: comma, semicolon, tab or pipe (default: "
+        "the one the header line holds most of)",
+    )
+    parser.add_argument(
+        "--columns",
+        type=_column_names,
+        metavar="width=W,height=H[,count=N]",
+        help="with --from: the file's names for the width, height and count columns "
+        "(default width, height, count; case-insensitive)",
+    )
     _common.add_options(parser, many_models=True)
     _common.add_report_options(parser)
-    _common.add_run_options(parser)
+    running = parser.add_argument_group("running")
+    running.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --from: plan on this Dask distributed cluster (tcp://host:8786; docs/remote.md)",
+    )
+    # Accepted by the parser only to be refused in words (UNUSED_FLAGS):
+    # estimate runs in this process.
+    running.add_argument("-j", "--jobs", help=argparse.SUPPRESS)
+    running.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="estimate draws no progress bar, so this always holds (accepted for scripts "
+        "that pass it to every command)",
+    )
     parser.set_defaults(run=run)
+
+
+_SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+
+
+def _separator(text: str) -> str:
+    given = text.strip().lower() if text.strip() else text
+    found = _SEPARATORS.get(given) or ("\t" if given == "\\t" else given)
+    if found not in _SEPARATORS.values():
+        raise argparse.ArgumentTypeError(
+            f"expected comma, semicolon, tab or pipe (or , ; | \\t), got {text!r}"
+        )
+    return found
+
+
+def _column_names(text: str) -> dict[str, str]:
+    """width=W,height=H[,count=N] as {role: name}."""
+    found: dict[str, str] = {}
+    for part in text.split(","):
+        role, equals, name = part.partition("=")
+        role = role.strip().lower()
+        if not equals or not name.strip():
+            raise argparse.ArgumentTypeError(f"expected width=W,height=H[,count=N], got {text!r}")
+        if role not in ("width", "height", "count"):
+            raise argparse.ArgumentTypeError(
+                f"unknown column {role!r} in {text!r}: the columns are width, height, count"
+            )
+        if role in found:
+            raise argparse.ArgumentTypeError(f"column {role!r} named twice in {text!r}")
+        found[role] = name.strip()
+    return found
+
+
+# The flags a mode cannot use, each with the reason given when it is used:
+# (attribute, its value when not given, the flag, why). `estimate` has no
+# worker processes (a plan of 10 million sizes is one vectorized pass of
+# about a second); a cost plan has no findings to select, count, explain
+# or show more of. (--no-progress is not here: estimate draws no progress
+# bar, so what it asks for always holds.)
+UNUSED_FLAGS: dict[str, tuple[tuple[str, object, str, str], ...]] = {
+    "always": (("jobs", None, "--jobs", "estimate runs in this process (one vectorized pass)"),),
+    "sizes": (
+        ("scheduler", None, "--scheduler", "it goes with --from FILE"),
+        ("separator", None, "--separator", "it goes with --from FILE"),
+        ("columns", None, "--columns", "it goes with --from FILE"),
+    ),
+    "plan": (
+        ("verbose", False, "-v", "a cost plan prints every figure it has"),
+        ("statistics", False, "--statistics", "a cost plan has no findings to count"),
+        ("show_fixes", False, "--show-fixes", "a cost plan has no findings to fix"),
+        ("select", None, "--select", "a cost plan has no finding codes"),
+        ("extend_select", None, "--extend-select", "a cost plan has no finding codes"),
+        ("ignore", None, "--ignore", "a cost plan has no finding codes"),
+        ("extend_ignore", None, "--extend-ignore", "a cost plan has no finding codes"),
+    ),
+}
+PLAN_FORMATS = ("text", "json", "jsonl")
+
+
+def refuse_unused(args: argparse.Namespace, mode: str) -> None:
+    """A usage error for the first flag given that `mode` cannot use."""
+    for attribute, unset, flag, why in (*UNUSED_FLAGS["always"], *UNUSED_FLAGS[mode]):
+        if getattr(args, attribute, unset) != unset:
+            where = "estimate --from" if mode == "plan" else "estimate"
+            raise _common.command_line_error(f"{where} does not take {flag}: {why}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,8 +177,11 @@ def run(args: argparse.Namespace) -> int:
         return run_plan(args)
     if not args.sizes:
         raise _common.command_line_error("give sizes (WIDTHxHEIGHT ...) or --from FILE")
+    refuse_unused(args, "sizes")
     if args.target is not None or len(getattr(args, "models", None) or []) > 1:
         raise _common.command_line_error("--target and several --model go with --from FILE")
+    from preflight._core.estimation import estimate
+
     display = _common.display_from_args(args, code_separator=": ")
     selection = _common.selection_from_args(args)
     sizes = [parse_size(text) for text in args.sizes]
@@ -160,12 +267,21 @@ def render_total(results: list[Estimate], options: Options) -> list[str]:
 
 def run_plan(args: argparse.Namespace) -> int:
     """estimate --from FILE: every size of the file priced on each --model,
-    exact totals, a histogram of tokens per image and each bucket's share."""
-    if args.format not in ("text", "json"):
-        raise _common.command_line_error("estimate --from prints text or json")
+    exact totals, a histogram of tokens per image per model with each
+    bucket's share."""
+    refuse_unused(args, "plan")
+    if args.format not in PLAN_FORMATS:
+        raise _common.command_line_error(
+            f"estimate --from prints {', '.join(PLAN_FORMATS[:-1])} or {PLAN_FORMATS[-1]}, "
+            f"not {args.format} (a cost plan has no findings to annotate)"
+        )
+    from preflight._inputs.sizes import read_sizes
+    from preflight._runs.costplan import cost_plan
+
+    display = _common.display_from_args(args)
     options = _common.options_from_args(args)
     models = getattr(args, "models", None) or [args.model]
-    sizes = read_sizes(args.sizes_file)
+    sizes = read_sizes(args.sizes_file, separator=args.separator, columns=args.columns)
     planner = None
     if args.scheduler:
         from preflight._runs.distributed import plan_on_cluster
@@ -182,18 +298,51 @@ def run_plan(args: argparse.Namespace) -> int:
         options=options,
         planner=planner,
     )
-    if args.format == "json":
-        _common.print_json(
-            {"schema_version": 1, "command": "estimate", "source": sizes.source, **found.to_dict()}
-        )
-    elif not args.silent:
-        for line in render_plan(found, sizes.source):
-            print(line)
     rejected = any(m.rejected for m in found.models)
-    return _common.EXIT_OK if args.exit_zero or not rejected else _common.EXIT_REJECTED
+    if display.format == "text":
+        if not display.silent:
+            for line in render_plan(found, sizes.source, quiet=display.quiet):
+                print(line)
+        return _common.EXIT_OK if display.exit_zero or not rejected else _common.EXIT_REJECTED
+    return report_plan(found, sizes.source, display, options, rejected)
 
 
-def render_plan(found: CostPlan, source: str) -> list[str]:
+# The JSON of a cost plan: 0.2 wrote version 1, a different layout (every
+# number a string, the models under "models"); this is the reporters'.
+PLAN_SCHEMA_VERSION = 2
+
+
+def report_plan(
+    found: CostPlan, source: str, display: Display, options: Options, rejected: bool
+) -> int:
+    """json and jsonl: the reporters' layout (header, results, summary), one
+    result per model; counts are integers, costs exact decimal strings."""
+    plan = found.to_dict()
+    header = {
+        "schema_version": PLAN_SCHEMA_VERSION,
+        "options": options.to_dict(),
+        "source": source,
+        "target": plan["target"],
+    }
+    reporter = make_reporter("estimate", display, header)
+    for model in found.models:
+        reporter.add(Result(name=model.model, findings=(), data=model.to_dict(), is_path=False))
+    # A rejected image fails the run as an error finding would.
+    reporter.failed = reporter.failed or rejected
+    summary = {
+        "rows": plan["rows"],
+        "images": plan["images"],
+        "resized_by_target": plan["resized_by_target"],
+        "models": len(found.models),
+    }
+    return reporter.finish(summary)
+
+
+def render_plan(found: CostPlan, source: str, quiet: bool = False) -> list[str]:
+    """The text of a cost plan: what was read, a row per model, then (not
+    with -q) a histogram per model and the price notes."""
+    from preflight._runs.costplan import target_text
+
     after = "" if found.target is None else f", after resizing to {target_text(found.target)}"
     lines = [
         f"{source}: {found.rows:,} sizes, {found.images:,} images{after}"
@@ -217,17 +366,26 @@ def render_plan(found: CostPlan, source: str) -> list[str]:
         rows,
         right={2, 3, 4, 5, 6},
     )
-    first = found.models[0]
-    lines.append(f"tokens per image on {first.model} (share of images, share of cost):")
-    for bucket in first.histogram:
-        if not bucket.images:
-            continue
-        image_share = bucket.images / first.images if first.images else 0.0
-        cost_share = bucket.tokens / first.tokens if first.tokens else 0.0
-        lines.append(
-            f"  {bucket.label:>12}  {bucket.images:>12,} images {image_share:6.1%}  "
-            f"{format_cost(bucket.cost_usd):>10} {cost_share:6.1%}"
-        )
+    if quiet:
+        return lines
+    for m in found.models:
+        of = "tokens" if m.cost_usd is None else "cost"
+        lines.append(f"tokens per image on {m.model} (share of images, share of {of}):")
+        table = [
+            [
+                bucket.label,
+                f"{bucket.images:,} images",
+                f"{bucket.images / m.images:.1%}" if m.images else "0.0%",
+                format_cost(bucket.cost_usd),
+                f"{bucket.tokens / m.tokens:.1%}" if m.tokens else "0.0%",
+            ]
+            for bucket in m.histogram
+        ]
+        widths = [max(len(row[i]) for row in table) for i in range(5)] if table else []
+        for row in table:
+            lines.append(
+                "  " + "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
+            )
     for m in found.models:
         if m.price_note:
             lines.append(f"note: {m.price_note}")
