@@ -1,9 +1,11 @@
 # The pre-commit hooks and the CI recipes of docs/ci.md, run for real:
-# `pre-commit try-repo` and `pre-commit run` against a scratch git
-# repository of fixture images (pre-commit builds a virtualenv and
-# pip-installs preflight from a copy of this repository: it needs PyPI and
-# takes a while, so each call has a generous timeout and nothing is timed),
-# and the GitHub Actions and generic steps run by a shell as written.
+# `pre-commit try-repo`, `pre-commit autoupdate` and `pre-commit run`
+# against a scratch git repository of fixture images (for a repository
+# hook pre-commit builds a virtualenv and pip-installs preflight from a
+# copy of this repository: it needs PyPI and takes a while, so each call
+# has a generous timeout and nothing is timed); the local hook of the
+# README as written; and the GitHub Actions and generic steps run by a
+# shell as written.
 
 from __future__ import annotations
 
@@ -158,18 +160,55 @@ def test_pre_commit_try_repo(
 
 
 @pytest.mark.slow
+def test_pre_commit_recipe_runs_as_written(
+    tmp_path: Path, shell_env: dict[str, str], pre_commit_env: dict[str, str]
+) -> None:
+    # The local hook, byte for byte: it runs the `preflight` on PATH (here,
+    # this working tree's), so nothing is installed.
+    text = recipe("pre-commit")
+    assert yaml.safe_load(text)["repos"][0]["repo"] == "local"
+    repo = scratch_repository(tmp_path / "project")
+    (repo / ".pre-commit-config.yaml").write_text(text)
+    git(repo, "add", ".pre-commit-config.yaml")
+    env = {**pre_commit_env, "PATH": shell_env["PATH"], "PYTHONPATH": shell_env["PYTHONPATH"]}
+    proc = pre_commit(["run", "--all-files"], repo, env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "bomb.png: over-max-side" in proc.stdout
+    assert "photo.heic" not in proc.stdout  # the types of the published hook
+    (repo / "bomb.png").unlink()
+    git(repo, "add", "-A")
+    proc = pre_commit(["run", "--all-files"], repo, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Passed" in proc.stdout
+
+
+def test_local_recipe_is_the_published_hook() -> None:
+    """The local hook runs what `preflight-check` runs, on the same files."""
+    (local,) = yaml.safe_load(recipe("pre-commit"))["repos"][0]["hooks"]
+    published = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())[0]
+    for key in ("id", "name", "entry", "types_or"):
+        assert local[key] == published[key], key
+
+
+@pytest.mark.slow
 @pytest.mark.noengine
-def test_pre_commit_recipe(
+def test_pre_commit_remote_recipe_pinned_by_autoupdate(
     tmp_path: Path, hook_repository: tuple[Path, str], pre_commit_env: dict[str, str]
 ) -> None:
     shadow, commit = hook_repository
-    config = yaml.safe_load(recipe("pre-commit"))
+    config = yaml.safe_load(recipe("pre-commit-remote"))
     (entry,) = config["repos"]
     assert entry["repo"].startswith("https://github.com/")
-    # The recipe as written, pointed at this repository's copy.
-    text = recipe("pre-commit").replace(entry["repo"], str(shadow)).replace(entry["rev"], commit)
+    assert re.fullmatch(r"[0-9a-f]{40}", entry["rev"])  # a commit, as pre-commit wants
+    # The recipe as written, pointed at this repository's copy; then the
+    # documented step: `pre-commit autoupdate` pins its newest commit (no tags).
+    text = recipe("pre-commit-remote").replace(entry["repo"], str(shadow))
     repo = scratch_repository(tmp_path / "project")
     (repo / ".pre-commit-config.yaml").write_text(text)
+    proc = pre_commit(["autoupdate"], repo, pre_commit_env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pinned = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())["repos"][0]
+    assert pinned["rev"] == commit
     git(repo, "add", ".pre-commit-config.yaml")
     proc = pre_commit(["run", "--all-files"], repo, pre_commit_env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -238,7 +277,8 @@ def test_generic_ci_recipe(tmp_path: Path, shell_env: dict[str, str]) -> None:
     proc = run_shell(script, repo, shell_env)
     assert proc.returncode == 1, proc.stderr  # the second line fails the job
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("bomb.png: over-max-side ")
+    assert lines[0].startswith("bomb.png: ")  # cut short, and over the side limit
+    assert any(line.startswith("bomb.png: over-max-side ") for line in lines)
     assert lines[1].startswith("  fix: ")
     assert lines[-1].startswith("3 files: 2 would be rejected")  # image extensions only
     suites = ET.parse(repo / "preflight-junit.xml").getroot()
@@ -246,7 +286,7 @@ def test_generic_ci_recipe(tmp_path: Path, shell_env: dict[str, str]) -> None:
     assert set(cases) == {"good.jpg", "bomb.png", "photo.heic"}
     assert cases["good.jpg"].find("failure") is None
     failure = cases["bomb.png"].find("failure")
-    assert failure is not None and failure.get("type") == "over-max-side"
+    assert failure is not None and "bomb.png: over-max-side" in (failure.text or "")
     (repo / "bomb.png").unlink()
     (repo / "photo.heic").unlink()
     proc = run_shell(script, repo, shell_env)

@@ -2,7 +2,8 @@
 # shape is pinned, SARIF is validated against the official 2.1.0 schema
 # (tests/schemas), GitHub workflow commands are escaped as the runner
 # unescapes them, JUnit is one test case per file; and the flags that shape
-# output (-q, -s, -v, --statistics, --show-fixes, --exit-zero, colours).
+# output (-q, -s, -v, --statistics in every format, --show-fixes,
+# --exit-zero, colours, check's grouped text).
 
 from __future__ import annotations
 
@@ -115,7 +116,17 @@ def test_check_json_shape(images: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert (summary["files"], summary["rejected"], summary["exit_code"]) == (4, 1, 1)
     stats = {row["code"]: row for row in summary["statistics"]}
     assert stats["over-max-side"]["count"] == 1
-    assert set(stats["over-max-side"]) == {"code", "severity", "count", "summary"}
+    assert set(stats["over-max-side"]) == {
+        "code",
+        "severity",
+        "count",
+        "summary",
+        "fixable",
+        "fixed_by",
+    }
+    assert stats["over-max-side"]["fixable"] is True
+    assert stats["over-max-side"]["fixed_by"] == list(RULES["over-max-side"].fixed_by)
+    assert stats["interlaced"]["fixable"] is False
     assert "interlaced" in stats  # json carries info findings
 
 
@@ -251,8 +262,9 @@ def test_junit(images: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_text_levels(images: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, default = run(capsys, "check", str(images))
     lines = default.splitlines()
-    assert lines[0].startswith("imgs/a,b:c.png: small-side ")  # walk order
-    assert lines[1].startswith("imgs/bomb.png: over-max-side ")
+    assert lines[0].startswith("imgs/bomb.png: over-max-side ")  # errors as they come
+    assert lines[1].startswith("imgs/a,b:c.png: small-side ")  # then warnings, walk order
+    assert lines[2].startswith("imgs/wide.jpg: will-resize ")
     assert not any("good.jpg" in line or ": interlaced " in line for line in lines)
     assert "note: 1 info finding not shown (-v shows them)" in lines
     assert lines[-1].startswith("4 files: 1 would be rejected, 2 accepted with warnings, 1 clean")
@@ -283,14 +295,112 @@ def test_statistics_show_fixes_exit_zero(images: Path, capsys: pytest.CaptureFix
     assert code == 0
 
 
-def test_statistics_is_text_only() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "preflight", "estimate", "1x1", "--statistics", "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=False,
+def test_statistics_in_every_format(images: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "check", str(images), "--statistics", "--format", "json")
+    assert code == 1  # the exit code is the run's
+    data = json.loads(out)
+    assert set(data) == {"schema_version", "tool", "command", "options", "statistics", "summary"}
+    counts = {row["code"]: row["count"] for row in data["statistics"]}
+    assert counts == {"over-max-side": 1, "will-resize": 1, "small-side": 1, "interlaced": 1}
+    assert data["statistics"] == data["summary"]["statistics"]
+    assert all({"code", "count", "fixable", "summary"} <= set(r) for r in data["statistics"])
+    _, out = run(capsys, "check", str(images), "--statistics", "--format", "jsonl")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["type"] for line in lines] == ["header"] + ["statistic"] * 4 + ["summary"]
+    assert {line["code"]: line["count"] for line in lines[1:-1]} == counts
+    _, out = run(capsys, "check", str(images), "--statistics", "--format", "github")
+    assert out.splitlines() == [
+        "::error title=preflight over-max-side::1 finding: " + RULES["over-max-side"].summary,
+        "::warning title=preflight small-side::1 finding: " + RULES["small-side"].summary,
+        "::warning title=preflight will-resize::1 finding: " + RULES["will-resize"].summary,
+    ]  # info only with -v, as for findings
+    log = sarif(capsys, "check", str(images), "--statistics")
+    (sarif_run,) = log["runs"]
+    assert len(sarif_run["results"]) == 4  # a whole report still
+    stats = {row["code"]: row["count"] for row in sarif_run["properties"]["statistics"]}
+    assert stats == counts
+    assert "statistics" not in sarif(capsys, "check", str(images))["runs"][0]["properties"]
+    _, out = run(capsys, "check", str(images), "--statistics", "--format", "junit")
+    suite = ET.fromstring(out).find("testsuite")
+    assert suite is not None and len(suite.findall("testcase")) == 4
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props == {f"statistics.{c}": str(n) for c, n in counts.items()}
+    code, out = run(capsys, "estimate", "1x1", "--statistics", "--format", "json")
+    assert code == 0 and json.loads(out)["statistics"] == []
+
+
+def many_small(folder: Path, count: int) -> None:
+    """`count` small PNGs (a small-side warning each, sizes 60x40 upwards)."""
+    folder.mkdir()
+    for i in range(count):
+        Image.new("RGB", (60 + i, 40), "white").save(folder / f"s{i:02}.png")
+
+
+def test_text_groups_a_warning_repeated_on_many_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preflight.cli._reporters import GROUP_AT
+
+    monkeypatch.chdir(tmp_path)
+    many_small(tmp_path / "many", GROUP_AT + 3)
+    Image.new("RGB", (9000, 100), "white").save(tmp_path / "many" / "wide.png")
+    code, out = run(capsys, "check", "many")
+    assert code == 1
+    lines = out.splitlines()
+    # A rejected file is named with all it has, first; the group counts the others.
+    assert lines[0].startswith("many/wide.png: over-max-side ")
+    assert lines[1].startswith("many/wide.png: small-side 9000x100")
+    assert lines[2] == (
+        f"small-side: {GROUP_AT + 3} files (60x40, 61x40, 62x40, ...) -- a side under 200 px "
+        "may degrade output quality; -v lists them"
     )
-    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert not any(line.startswith("many/s") for line in lines)
+    assert lines[-1].startswith(f"{GROUP_AT + 4} files: 1 would be rejected")
+    _, verbose = run(capsys, "check", "many", "-v")
+    listed = [line for line in verbose.splitlines() if ": small-side " in line]
+    assert len(listed) == GROUP_AT + 4 and listed[0].startswith("many/s00.png: small-side 60x40")
+    _, fixes = run(capsys, "check", "many", "--show-fixes", "--select", "small-side")
+    fix_lines = [line for line in fixes.splitlines() if line.startswith("  fix: ")]
+    assert len(fix_lines) == 1 and fixes.splitlines()[1] == fix_lines[0]  # once, under its line
+    # --strict: the warnings fail the run, so each file is named.
+    code, strict = run(capsys, "check", "many", "--strict")
+    assert code == 1
+    assert sum(": small-side " in line for line in strict.splitlines()) == GROUP_AT + 4
+
+
+def test_text_lists_a_warning_on_fewer_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preflight.cli._reporters import GROUP_AT
+
+    monkeypatch.chdir(tmp_path)
+    many_small(tmp_path / "few", GROUP_AT - 1)
+    _, out = run(capsys, "check", "few")
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        f"few/s{i:02}.png" for i in range(GROUP_AT - 1)
+    ]
+
+
+def test_grouped_line_uses_the_summary_when_messages_differ(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preflight.cli._reporters import GROUP_AT
+
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "turned"
+    folder.mkdir()
+    for i in range(GROUP_AT):
+        exif = Image.Exif()
+        exif[0x0112] = 2 + i  # orientations 2, 3, ...: each message its own
+        Image.new("RGB", (400, 300), "white").save(folder / f"t{i}.jpg", exif=exif.tobytes())
+    _, out = run(capsys, "check", "turned")
+    (line,) = [line for line in out.splitlines() if line.startswith("exif-rotation:")]
+    summary = RULES["exif-rotation"].summary
+    assert line == (
+        f"exif-rotation: {GROUP_AT} files (EXIF orientation 2, EXIF orientation 3, "
+        f"EXIF orientation 4, ...) -- {summary[0].lower()}{summary[1:-1]}; -v lists them"
+    )
 
 
 def test_estimate_quiet_keeps_reasons_and_total(capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,8 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             # Models and prices from the project's configuration and PREFLIGHT_MODELS.
             load_models(Path.cwd())
-        with interrupts.installed():
-            code: int = args.run(args)
+        # -o FILE: stdout is the file while the command runs (cli/_common).
+        with interrupts.installed(), _common.output_to(args):
+            if getattr(args, "show_settings", False):
+                code: int = _common.show_settings(args)
+            else:
+                code = args.run(args)
             interrupts.checkpoint()
     except PreflightError as error:
         # The caller's mistakes exit 2; bad data or a failing engine exit 1.

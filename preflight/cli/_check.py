@@ -39,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "and a summary (-v: clean files and info findings too). Exit 0 when nothing would "
         "be rejected, 1 when something would (--strict: warnings too), 2 for bad usage.",
     )
-    _common.add_walk_options(parser, selection=True)
+    _common.add_walk_options(parser, selection=True, default_here=True)
     parser.add_argument(
         "--decode",
         action="store_true",
@@ -105,7 +105,7 @@ def settings_from_args(args: argparse.Namespace) -> CheckSettings:
 
 
 def run(args: argparse.Namespace) -> int:
-    display = _common.display_from_args(args)
+    display = _common.display_from_args(args, group=True)
     selection = _common.selection_from_args(args)
     files = files_to_check(args)
     images = args.images_per_request

@@ -21,9 +21,11 @@ Rules:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -209,6 +211,45 @@ def add_format_option(
         default="text",
         help="output format (default text)",
     )
+    parser.add_argument(
+        "-o",
+        "--output-file",
+        dest="output_file",
+        metavar="FILE",
+        help="write the output to FILE instead of stdout (whole or not at all: written "
+        "beside it, then renamed); the exit code is the same",
+    )
+
+
+@contextlib.contextmanager
+def output_to(args: argparse.Namespace) -> Iterator[None]:
+    """-o FILE: stdout is FILE while the command runs (every command prints
+    through sys.stdout), written through a temporary file renamed at the end
+    (preflight._inputs.writing.open_atomically); a run that raises (a usage
+    error, Ctrl-C) leaves no file. Without -o, nothing changes."""
+    name = getattr(args, "output_file", None)
+    if name is None:
+        yield
+        return
+    from preflight._inputs.writing import open_atomically
+    from preflight.errors import WriteError
+
+    target = Path(name)
+    if not name or target.is_dir():
+        raise command_line_error(f"--output-file {name!r}: expected a file name")
+    with open_atomically(target) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace", newline="\n")
+        saved, sys.stdout = sys.stdout, text
+        try:
+            yield
+            try:
+                text.flush()
+            except OSError as error:
+                raise WriteError(f"{name}: cannot write ({error.strerror or error})") from None
+        finally:
+            sys.stdout = saved
+            with contextlib.suppress(OSError, ValueError):
+                text.detach()  # the raw file is open_atomically's to close
 
 
 def _codes(text: str) -> list[str]:
@@ -263,6 +304,12 @@ def add_report_options(parser: argparse.ArgumentParser, *, strict: bool = False)
         "[tool.preflight], or preflight.toml, above the paths)",
     )
     config.add_argument("--isolated", action="store_true", help="read no configuration file")
+    config.add_argument(
+        "--show-settings",
+        action="store_true",
+        help="print the settings this run would use (the configuration file found, options, "
+        "selected codes, every flag's value) and exit 0",
+    )
     parser.set_defaults(configurable=parser)
 
 
@@ -288,6 +335,65 @@ def configure(
     return again
 
 
+# Namespace entries that are argparse's plumbing, not settings.
+_NOT_SETTINGS = frozenset({"run", "configurable", "settings", "show_settings", "command", "models"})
+
+
+def show_settings(args: argparse.Namespace) -> int:
+    """--show-settings: what this run would use, resolved (the configuration
+    file found and its values, the options, the selected codes, every flag),
+    then exit 0; as ruff's --show-settings. Text, or JSON for any other --format."""
+    import json
+
+    from preflight._core.catalogue import FINDING, RULES
+
+    settings = args.settings
+    selection = selection_from_args(args)
+    codes = [rule.code for rule in RULES.values() if rule.kind == FINDING]
+    where = None if settings.path is None else str(settings.path)
+    data: dict[str, object] = {
+        "command": args.command,
+        "settings_file": where,
+        "root": str(settings.root),
+        "file_settings": dict(settings.values),
+        "options": _shown_options(args),
+        "selected": [c for c in codes if selection.selected(c)],
+        "not_selected": [c for c in codes if not selection.selected(c)],
+        "per_file_ignores": dict(selection.per_file_ignores),
+        "flags": {k: v for k, v in sorted(vars(args).items()) if k not in _NOT_SETTINGS},
+    }
+    if args.format != "text":
+        print(json.dumps(data, indent=2, default=str))
+        return EXIT_OK
+
+    def value(item: object) -> str:
+        return display_text(json.dumps(item, default=str))
+
+    print(f"settings file: {display_text(where) if where else 'none (built-in defaults)'}")
+    print(f"root: {display_text(str(settings.root))}  (exclude and per-file-ignores globs)")
+    print(f"command: {args.command}")
+    for title in ("file_settings", "options", "flags"):
+        section = data[title]
+        assert isinstance(section, dict)
+        print(f"\n[{title.replace('_', ' ')}]")
+        if not section:
+            print("(none)")
+        for key, item in section.items():
+            print(f"{key} = {value(item)}")
+    print("\n[selection]")
+    for title in ("selected", "not_selected", "per_file_ignores"):
+        print(f"{title.replace('_', ' ')} = {value(data[title])}")
+    return EXIT_OK
+
+
+def _shown_options(args: argparse.Namespace) -> dict[str, object]:
+    """The options --show-settings shows; `model` None where the input names
+    it (request: the body's model unless --model is given)."""
+    if getattr(args, "model", DEFAULT_MODEL) is not None:
+        return options_from_args(args).to_dict()
+    return {**options_from_args(args, model=DEFAULT_MODEL).to_dict(), "model": None}
+
+
 def selection_from_args(args: argparse.Namespace) -> Selection:
     """The configured selection, then the command line's on top."""
     settings: ProjectConfig = getattr(args, "settings", None) or ProjectConfig()
@@ -311,9 +417,11 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
     return Selection((configured, command_line), settings.get("per-file-ignores", {}))
 
 
-def display_from_args(args: argparse.Namespace, code_separator: str = " ") -> Display:
-    if args.statistics and args.format != "text":
-        raise command_line_error("--statistics prints text; JSON summaries always carry the counts")
+def display_from_args(
+    args: argparse.Namespace, code_separator: str = " ", *, group: bool = False
+) -> Display:
+    """The Display the flags describe; `group`: text output groups a warning
+    repeated on many files into one line (check's; -v lists them all)."""
     return Display(
         format=args.format,
         quiet=args.quiet,
@@ -325,6 +433,7 @@ def display_from_args(args: argparse.Namespace, code_separator: str = " ") -> Di
         exit_zero=args.exit_zero,
         colour=args.format == "text" and colour_wanted(sys.stdout),
         code_separator=code_separator,
+        group=group,
     )
 
 
@@ -391,12 +500,24 @@ def render_table(headers: list[str], rows: list[list[str]], right: set[int]) -> 
     return [line(headers), *(line(row) for row in rows)]
 
 
-def add_walk_options(parser: argparse.ArgumentParser, *, selection: bool = False) -> None:
+def add_walk_options(
+    parser: argparse.ArgumentParser, *, selection: bool = False, default_here: bool = False
+) -> None:
     """PATH... and --all, for subcommands that take files and directories;
     `selection`: also `-` (paths from stdin), -0, --respect-gitignore and
-    --force-exclude (cli/paths)."""
+    --force-exclude (cli/paths); `default_here`: no PATH means `.` (check,
+    as `ruff check`; a command that writes files asks for its paths)."""
     if not selection:
         parser.add_argument("paths", nargs="+", metavar="PATH", help="files and directories")
+    elif default_here:
+        parser.add_argument(
+            "paths",
+            nargs="*",
+            default=["."],
+            metavar="PATH",
+            help="files and directories (default: the current folder, .); - reads paths "
+            "from stdin, one a line",
+        )
     else:
         parser.add_argument(
             "paths",

@@ -15,6 +15,17 @@ Rules:
   drops the command's own lines and notes, -s prints nothing; github shows
   problems too (info with -v), json, jsonl and sarif carry every selected
   finding;
+- grouped text (check's, Display.group): a file with a finding that fails
+  the run has all its lines printed as it comes; the other files' warnings
+  are held, and printed after them in input order, unless their code is on
+  GROUP_AT of those files or more: then it is one line with the count and
+  a few of its details (-v lists every one). Held lines are bounded
+  (GROUP_AT - 1 per code), so memory does not grow with the run;
+- --statistics is a count per code in every format: a table in text; in
+  json the header, `statistics` and the summary (no results); in jsonl a
+  `statistic` line per code before the summary; in github an annotation
+  per code (no file); sarif and junit are whole reports tools read, so they keep every
+  result and add the counts (SARIF run properties, JUnit suite properties);
 - colours only on a terminal, and never with NO_COLOR set (no-color.org);
 - a file name cannot forge output: in text (and JUnit) control characters
   are escaped, and a line that would begin with `::` (a workflow command
@@ -34,7 +45,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
@@ -79,6 +90,7 @@ class Display:
     exit_zero: bool = False
     colour: bool = False
     code_separator: str = " "  # between a code and its message in text lines
+    group: bool = False  # text: a warning on many files is one line (GROUP_AT)
 
     @property
     def failing(self) -> frozenset[str]:
@@ -190,16 +202,21 @@ class Reporter:
         self.stream.write(text + "\n")
 
     def statistics(self) -> list[dict[str, object]]:
-        """[{code, severity, count, summary}] by count, most first."""
+        """[{code, severity, count, summary, fixable, fixed_by}] by count, most
+        first; `fixable`: a preflight command makes the finding go away
+        (`fixed_by` names them, as `preflight rule CODE` does)."""
         rows: list[dict[str, object]] = []
         for code, count in sorted(self.counts.items(), key=lambda item: (-item[1], item[0])):
             rule = RULES.get(code)
+            fixed_by = list(rule.fixed_by) if rule is not None else []
             rows.append(
                 {
                     "code": code,
                     "severity": rule.severity if rule is not None else ERROR,
                     "count": count,
                     "summary": rule.summary if rule is not None else "",
+                    "fixable": bool(fixed_by),
+                    "fixed_by": fixed_by,
                 }
             )
         return rows
@@ -208,9 +225,119 @@ class Reporter:
         return {"name": "preflight", "version": __version__}
 
 
+# A warning on this many files or more is one line in grouped text output.
+GROUP_AT = 4
+_GROUP_DETAILS = 3  # distinct details named on a grouped line
+
+
+@dataclass
+class _Group:
+    """A code's held warnings (fewer than GROUP_AT files), or, once grouped,
+    its count and a few details."""
+
+    held: list[tuple[int, Finding, str]] = field(default_factory=list)  # (order, finding, name)
+    files: int = 0
+    grouped: bool = False
+    details: list[str] = field(default_factory=list)
+    more_details: bool = False
+    rest: str | None = None
+    rests_differ: bool = False
+    first: Finding | None = None
+
+    def note(self, finding: Finding) -> None:
+        """Count a finding's detail and message once the code is grouped."""
+        detail, sep, rest = finding.message.partition(": ")
+        if not sep:
+            detail, rest = "", finding.message
+        if detail and detail not in self.details:
+            if len(self.details) < _GROUP_DETAILS:
+                self.details.append(detail)
+            else:
+                self.more_details = True
+        if self.rest is None:
+            self.rest = rest
+        elif rest != self.rest:
+            self.rests_differ = True
+
+
 class TextReporter(Reporter):
+    def __init__(
+        self,
+        command: str,
+        display: Display,
+        header: Mapping[str, object],
+        stream: TextIO | None = None,
+    ) -> None:
+        super().__init__(command, display, header, stream)
+        self.groups: dict[str, _Group] = {}  # by code, in order of first sight
+        self.order = 0
+
     def shown(self, finding: Finding) -> bool:
         return finding.severity != INFO or self.display.verbose
+
+    def groupable(self, result: Result, finding: Finding) -> bool:
+        display = self.display
+        return (
+            display.group
+            and not display.verbose
+            and result.is_path
+            and finding.severity not in display.failing
+        )
+
+    def hold(self, result: Result, finding: Finding, name: str, counted: set[str]) -> None:
+        group = self.groups.setdefault(finding.code, _Group())
+        if finding.code not in counted:  # files, not findings
+            counted.add(finding.code)
+            group.files += 1
+        if group.first is None:
+            group.first = finding
+        self.order += 1
+        if not group.grouped:
+            group.held.append((self.order, finding, name))
+            if group.files < GROUP_AT:
+                return
+            group.grouped = True
+            for _, held, _ in group.held:
+                group.note(held)
+            group.held = []
+            return
+        group.note(finding)
+
+    def finding_lines(self, name: str, finding: Finding) -> list[str]:
+        code = self.paint(finding.code, finding.severity)
+        sep = self.display.code_separator
+        lines = [f"{name}: {code}{sep}{display_text(finding.message)}"]
+        if self.display.show_fixes and fix_for(finding):
+            lines.append(f"  fix: {display_text(fix_for(finding))}")
+        return lines
+
+    def write_held(self) -> None:
+        """The held warnings in input order, then a line per grouped code."""
+        held = sorted(
+            (item for group in self.groups.values() for item in group.held),
+            key=lambda item: item[0],
+        )
+        for _, finding, name in held:
+            for line in self.finding_lines(name, finding):
+                self.emit(line)
+        for code, group in self.groups.items():
+            if not group.grouped or group.first is None:
+                continue
+            first = group.first
+            rule = RULES.get(code)
+            rest = group.rest or ""
+            if group.rests_differ and rule is not None:
+                rest = rule.summary[:1].lower() + rule.summary[1:].rstrip(".")
+            details = ""
+            if group.details:
+                shown = [display_text(d) for d in group.details]
+                details = f" ({', '.join(shown)}{', ...' if group.more_details else ''})"
+            painted = self.paint(code, first.severity)
+            self.emit(
+                f"{painted}: {group.files} files{details} -- {display_text(rest)}; -v lists them"
+            )
+            if self.display.show_fixes and fix_for(first):
+                self.emit(f"  fix: {display_text(fix_for(first))}")
 
     def paint(self, text: str, severity: str) -> str:
         if not self.display.colour:
@@ -229,16 +356,19 @@ class TextReporter(Reporter):
         name = display_text(result.name)
         if self.display.colour:
             name = f"{_BOLD}{name}{_RESET}"
-        for finding in result.findings:
-            if not self.shown(finding):
+        counted: set[str] = set()
+        shown = [f for f in result.findings if self.shown(f)]
+        # A file that fails the run is named with all it has, as it comes.
+        failing = any(f.severity in self.display.failing for f in shown)
+        for finding in shown:
+            if not failing and self.groupable(result, finding):
+                self.hold(result, finding, name, counted)
                 continue
-            code = self.paint(finding.code, finding.severity)
-            sep = self.display.code_separator
-            self.emit(f"{name}: {code}{sep}{display_text(finding.message)}")
-            if self.display.show_fixes and fix_for(finding):
-                self.emit(f"  fix: {display_text(fix_for(finding))}")
+            for line in self.finding_lines(name, finding):
+                self.emit(line)
 
     def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
+        self.write_held()
         if self.display.statistics:
             for row in self.statistics():
                 severity = str(row["severity"])
@@ -258,21 +388,26 @@ class TextReporter(Reporter):
 
 class JsonReporter(Reporter):
     """One JSON object, streamed: the header fields, the results array as
-    each result comes, then the summary."""
+    each result comes, then the summary. With --statistics: the header
+    fields, `statistics` and the summary, written at the end."""
 
-    def start(self) -> None:
-        if self.display.silent:
-            return
-        head = {
+    def head(self) -> dict[str, object]:
+        return {
             "schema_version": SCHEMA_VERSION,
             "tool": self.tool(),
             "command": self.command,
             **self.header,
         }
-        self.stream.write(json.dumps(head, indent=2)[:-2] + ',\n  "results": [')
+
+    def start(self) -> None:
+        if self.display.silent or self.display.statistics:
+            return
+        self.stream.write(json.dumps(self.head(), indent=2)[:-2] + ',\n  "results": [')
         self.stream.flush()
 
     def write_result(self, result: Result) -> None:
+        if self.display.statistics:
+            return
         text = json.dumps(clean_data(result.data), indent=2).replace("\n", "\n    ")
         self.stream.write(("," if self.results > 1 else "") + "\n    " + text)
         self.stream.flush()
@@ -280,6 +415,10 @@ class JsonReporter(Reporter):
     def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
         full = {**summary, "exit_code": 1 if self.failed and not self.display.exit_zero else 0}
         full["statistics"] = self.statistics()
+        if self.display.statistics:
+            whole = {**self.head(), "statistics": full["statistics"], "summary": full}
+            self.stream.write(json.dumps(clean_data(whole), indent=2) + "\n")
+            return
         tail = json.dumps(clean_data(full), indent=2).replace("\n", "\n  ")
         self.stream.write(("\n  " if self.results else "") + f'],\n  "summary": {tail}\n}}\n')
 
@@ -304,13 +443,16 @@ class JsonLinesReporter(Reporter):
         self.stream.flush()
 
     def write_result(self, result: Result) -> None:
-        self.line({"type": "result", **result.data})
+        if not self.display.statistics:
+            self.line({"type": "result", **result.data})
 
     def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
         exit_code = 1 if self.failed and not self.display.exit_zero else 0
-        self.line(
-            {"type": "summary", **summary, "exit_code": exit_code, "statistics": self.statistics()}
-        )
+        statistics = self.statistics()
+        if self.display.statistics:  # a line per code instead of the results
+            for row in statistics:
+                self.line({"type": "statistic", **row})
+        self.line({"type": "summary", **summary, "exit_code": exit_code, "statistics": statistics})
 
 
 def github_data(text: str) -> str:
@@ -324,9 +466,12 @@ def github_property(text: str) -> str:
 
 
 class GithubReporter(Reporter):
-    """GitHub Actions workflow commands: an annotation per problem."""
+    """GitHub Actions workflow commands: an annotation per problem (with
+    --statistics, an annotation per code, without a file)."""
 
     def write_result(self, result: Result) -> None:
+        if self.display.statistics:
+            return
         for finding in result.findings:
             if finding.severity == INFO and not self.display.verbose:
                 continue
@@ -337,6 +482,20 @@ class GithubReporter(Reporter):
             props.append(f"title={github_property('preflight ' + finding.code)}")
             message = clean_text(_message(result, finding))
             self.emit(f"::{kind} {','.join(props)}::{github_data(message)}")
+
+    def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
+        if not self.display.statistics:
+            return
+        for row in self.statistics():
+            severity = str(row["severity"])
+            if severity == INFO and not self.display.verbose:
+                continue
+            kind = _GITHUB_COMMANDS.get(severity, "error")
+            title = github_property(f"preflight {row['code']}")
+            count = int(str(row["count"]))
+            noun = "finding" if count == 1 else "findings"
+            message = github_data(f"{count} {noun}: {row['summary']}")
+            self.emit(f"::{kind} title={title}::{message}")
 
 
 def _message(result: Result, finding: Finding) -> str:
@@ -512,12 +671,21 @@ class SarifReporter(Reporter):
                     "tool": {"driver": driver},
                     "originalUriBaseIds": {"%SRCROOT%": {"uri": self.base.as_uri() + "/"}},
                     "results": results,
-                    "properties": {"command": self.command, "summary": dict(summary)},
+                    "properties": _sarif_properties(self, summary),
                 }
             ],
         }
         json.dump(clean_data(log), self.stream, indent=2)
         self.stream.write("\n")
+
+
+def _sarif_properties(reporter: Reporter, summary: Mapping[str, object]) -> dict[str, object]:
+    """The run's properties: the command and its summary (and, with
+    --statistics, the count per code)."""
+    found: dict[str, object] = {"command": reporter.command, "summary": dict(summary)}
+    if reporter.display.statistics:
+        found["statistics"] = reporter.statistics()
+    return found
 
 
 class JunitReporter(Reporter):
@@ -559,6 +727,15 @@ class JunitReporter(Reporter):
         suite = ET.SubElement(
             suites, "testsuite", {"name": f"preflight {self.command}", **counts, "skipped": "0"}
         )
+        if self.display.statistics:  # the count per code, as suite properties
+            properties = ET.SubElement(suite, "properties")
+            for row in self.statistics():
+                ET.SubElement(
+                    properties,
+                    "property",
+                    name=f"statistics.{row['code']}",
+                    value=str(row["count"]),
+                )
         suite.extend(self.cases)
         ET.indent(suites)
         self.stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
