@@ -73,6 +73,7 @@ def test_prepare_output_is_the_same_for_any_jobs(
     assert runs["1"] == runs["2"]
 
 
+@pytest.mark.slow  # five runs over the folder of photos
 def test_prepare_resumes_what_an_earlier_run_did(
     photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -117,9 +117,10 @@ def test_engines_deliver_exactly_the_core_size(
 @pytest.mark.parametrize(
     ("size", "box"),
     [
-        ((4000, 3000), (1270, 952)),  # JPEG shrink-on-load by 2, then a resize
-        ((4001, 3001), (500, 500)),  # by 8, odd sides
-        ((3999, 2999), (1000, 1000)),
+        # 12-megapixel photos: slow.
+        pytest.param((4000, 3000), (1270, 952), marks=pytest.mark.slow),  # by 2, then a resize
+        pytest.param((4001, 3001), (500, 500), marks=pytest.mark.slow),  # by 8, odd sides
+        pytest.param((3999, 2999), (1000, 1000), marks=pytest.mark.slow),
         ((2048, 2048), (256, 256)),  # exactly 1/8: shrink-on-load alone
         ((2047, 1023), (1023, 511)),
         ((1000, 3), (7, 7)),
@@ -147,6 +148,7 @@ def decoded(data: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
+@pytest.mark.slow  # 1800 x 1200 photos through both engines and a reference
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_engines_agree_on_pixels(fmt: str) -> None:
     pytest.importorskip("pyvips")

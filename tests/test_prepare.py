@@ -232,6 +232,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
 
 
+@pytest.mark.slow  # photos up to 12 megapixels through both engines and a reference
 @pytest.mark.parametrize("size", [(4000, 3000), (3000, 4000), (2500, 700)])
 def test_engines_agree_on_size_and_are_close_to_lanczos(size: tuple[int, int]) -> None:
     source = photo(*size, seed=5)

@@ -139,6 +139,7 @@ def test_small_text(engine: str) -> None:
     assert SMALL_TEXT not in codes(text_page(20), engine)
 
 
+@pytest.mark.slow  # two 3000 x 2400 pages of text
 @engines
 def test_small_text_after_the_apis_resize_says_tile(engine: str) -> None:
     big = text_page(20, 3000, 2400)  # the API shrinks it about 2.5x: 20 px -> about 8 px
