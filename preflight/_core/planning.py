@@ -254,7 +254,8 @@ def plan(
     # int64 per chunk is exact while count x tokens x chunk cannot reach 2**63.
     # (A processed size fits the tier, so it costs at most max_tokens.)
     max_tokens = max(tier.max_patch_tokens, guide_tokens(tier.max_edge, tier.max_edge))
-    wide = bool(count.size) and int(count.max()) >= 2**63 // (max_tokens * _CHUNK)
+    most = max(_CHUNK, _MEMO_CHUNK)  # sizes summed at once
+    wide = bool(count.size) and int(count.max()) >= 2**63 // (max_tokens * most)
     memo = _Memo.for_plan(width.size, max(widest, tallest), max_tokens)
     totals = _Totals(wide)
     images = 0  # the sum of counts
@@ -270,10 +271,14 @@ def plan(
             memo.store(width[at], height[at], found)
 
     # One pass, chunk by chunk: every temporary stays in the CPU caches.
-    for start in range(0, width.size, _CHUNK):
-        part = slice(start, start + _CHUNK)
+    # (The memo's lookups take larger chunks: fewer, longer array operations.)
+    start = 0
+    while start < width.size:
+        looking = memo is not None and memo.on
+        stop = start + (_MEMO_CHUNK if looking else _CHUNK)
+        part = slice(start, stop)
         w, h = width[part], height[part]
-        if memo is not None and memo.on:
+        if memo is not None and looking:
             found, missed = memo.lookup(w, h)  # a miss reads as zeros, settled later
             if missed.size:
                 memo.pending.append(start + missed)
@@ -283,10 +288,11 @@ def plan(
         c = None if counts is None else count[part]
         totals.add(per_image[part], resized[part], rejected[part], c)
         images += int(w.size) if c is None else int(c.sum())
-        if memo is not None and memo.due(final=start + _CHUNK >= width.size):
+        if memo is not None and memo.due(final=stop >= width.size):
             # The misses of many chunks at once: the search's hundred-odd
             # array operations then run on a full chunk, not a few sizes.
             settle(memo.take_pending())
+        start = stop
     return Plan(
         processed_width=out_w,
         processed_height=out_h,
@@ -453,6 +459,7 @@ def _memo_record() -> Any:
 
 
 _MEMO_FROM = 4 * _CHUNK  # fewer sizes: a plain pass is as fast
+_MEMO_CHUNK = 1 << 16
 _MEMO_BITS = 20  # 2**20 slots of 16 bytes: 16 MiB, touched only where used
 _MEMO_SIDE = 1 << 16
 _MEMO_TRIAL = 1 << 20

@@ -62,8 +62,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--from",
         dest="sizes_file",
         metavar="FILE",
-        help="a file of sizes: CSV (or Parquet) with columns width,height and optional "
-        "count; - reads CSV from stdin. Prints a cost plan (docs/scale.md)",
+        help="a file of sizes: CSV (as spreadsheets save it) or Parquet, with columns "
+        "width,height and optional count (other names: --columns); - reads CSV from "
+        "stdin. Prints a cost plan per --model (docs/estimate.md)",
     )
     parser.add_argument(
         "--target",
