@@ -183,6 +183,7 @@ def test_plan_with_the_memo_matches_estimate(
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(planning, "_CHUNK", data.draw(st.sampled_from([1, 3, 8, 64])))
+        patch.setattr(planning, "_MEMO_CHUNK", data.draw(st.sampled_from([1, 5, 16, 128])))
         patch.setattr(planning, "_MEMO_FROM", 0)
         patch.setattr(planning, "_MEMO_BITS", data.draw(st.integers(1, 6)))
         patch.setattr(planning, "_MEMO_TRIAL", data.draw(st.sampled_from([1, 40, 1 << 20])))
