@@ -21,6 +21,7 @@ a real upload log) and uniform 1..10000 px sides (hardly a repeat).
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -93,8 +94,8 @@ def repeated_sizes(n: int, seed: int = 6) -> tuple[np.ndarray, np.ndarray]:
     return distinct[pick, 0].copy(), distinct[pick, 1].copy()
 
 
-def distinct_share(widths: np.ndarray, heights: np.ndarray) -> float:
-    return float(np.unique(widths * 65536 + heights).size / widths.size)
+def distinct_sizes(widths: np.ndarray, heights: np.ndarray) -> int:
+    return int(np.unique(widths * 65536 + heights).size)
 
 
 def main() -> None:
@@ -104,6 +105,7 @@ def main() -> None:
     parser.add_argument(
         "--previous", default="c9d03a5", help="commit to compare with (default: before issue 11)"
     )
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the planner's calls")
     parser.add_argument(
         "--previous-plan",
         default="6e92cb4",
@@ -153,18 +155,25 @@ def main() -> None:
     }
     vector_rows = []
     for label, (w, h) in sets.items():
-        # Interleaved, best of 3 each: the baselines and plan see the same load.
-        guide_s = patch_s = plan_s = memoless_s = before_s = float("inf")
-        for _ in range(3):
-            guide_s = min(guide_s, best_of(1, lambda w=w, h=h: -(-(w * h) // 750)))
-            patch_s = min(patch_s, best_of(1, lambda w=w, h=h: (-(-w // 28)) * (-(-h // 28))))
-            plan_s = min(plan_s, best_of(1, lambda w=w, h=h: plan(w, h)))
-            memoless_s = min(memoless_s, best_of(1, lambda w=w, h=h: plan_without_memo(w, h)))
-            before_s = min(
-                before_s, best_of(1, lambda w=w, h=h: old_plan(w, h, token_rule="patches"))
-            )
-        share = distinct_share(w, h)
-        vector_rows.append((label, share, guide_s, patch_s, plan_s, memoless_s, before_s))
+        # Rounds of every call back to back, so a burst of load on this shared
+        # machine hits a whole round: each ratio is the median over the
+        # rounds of that round's own ratio; the times are the best.
+        calls = {
+            "guide": lambda w=w, h=h: -(-(w * h) // 750),
+            "patch": lambda w=w, h=h: (-(-w // 28)) * (-(-h // 28)),
+            "plan": lambda w=w, h=h: plan(w, h),
+            "memoless": lambda w=w, h=h: plan_without_memo(w, h),
+            "before": lambda w=w, h=h: old_plan(w, h, token_rule="patches"),
+        }
+        rounds = [
+            {name: best_of(1, call) for name, call in calls.items()} for _ in range(args.rounds)
+        ]
+        best = {name: min(r[name] for r in rounds) for name in calls}
+
+        def ratio(top: str, bottom: str, rounds: list[dict[str, float]] = rounds) -> float:
+            return statistics.median(r[top] / r[bottom] for r in rounds)
+
+        vector_rows.append((label, distinct_sizes(w, h), best, ratio))
     resized = plan(widths, heights).images_resized / args.n
 
     n_s, n_v = len(sample), args.n
@@ -176,24 +185,24 @@ def main() -> None:
             f"{args.previous}: {n_s / before:,.0f} sizes/s, now {before / seconds:.2f}x as fast)"
         )
     print(f"vectorized plan, {n_v:,} sizes (default options: the patch rule)")
-    for label, share, guide_s, patch_s, plan_s, memoless_s, before_s in vector_rows:
-        print(f"  {label} ({share:.2%} distinct sizes)")
-        print(f"    numpy ceil(w*h/750)          : {guide_s:7.3f} s")
-        print(f"    numpy ceil(w/28)*ceil(h/28)  : {patch_s:7.3f} s")
+    for label, share, best, ratio in vector_rows:
+        print(f"  {label} ({share:,} distinct sizes)")
+        print(f"    numpy ceil(w*h/750)          : {best['guide']:7.3f} s")
+        print(f"    numpy ceil(w/28)*ceil(h/28)  : {best['patch']:7.3f} s")
+        for name, what in (
+            ("plan", "plan"),
+            ("memoless", "plan without its memo"),
+            ("before", f"plan at {args.previous_plan}"),
+        ):
+            print(
+                f"    {what:<29}: {best[name]:7.3f} s  ({ratio(name, 'guide'):.1f}x the guide "
+                f"formula, {ratio(name, 'patch'):.1f}x the patch formula)"
+            )
         print(
-            f"    plan                         : {plan_s:7.3f} s  "
-            f"({plan_s / guide_s:.1f}x the guide formula, "
-            f"{plan_s / patch_s:.1f}x the patch formula; goal 10x, moonshot 3x)"
+            f"    plan is {ratio('before', 'plan'):.1f}x as fast as at {args.previous_plan} "
+            "(goal: within 10x of numpy's formula, moonshot 3x)"
         )
-        print(
-            f"    plan without its memo        : {memoless_s:7.3f} s  "
-            f"({memoless_s / guide_s:.1f}x, {memoless_s / patch_s:.1f}x)"
-        )
-        print(
-            f"    plan at {args.previous_plan:<21}: {before_s:7.3f} s  ({before_s / guide_s:.1f}x, "
-            f"{before_s / patch_s:.1f}x; now {before_s / plan_s:.1f}x as fast)"
-        )
-    plan_v = vector_rows[0][4]
+    plan_v = vector_rows[0][2]["plan"]
     print(f"  plan vs scalar estimate     : {(est_s / n_s) / (plan_v / n_v):.0f}x faster per size")
 
 

@@ -208,13 +208,14 @@ def test_plan_with_the_memo_matches_estimate(
 
 
 def test_plan_of_a_large_repetitive_file_matches_its_distinct_sizes() -> None:
-    # Past the memo's threshold at its real settings: 300,000 rows of 40
+    # Past the memo's threshold at its real settings: 600,000 rows of 40
     # sizes (phone photos, screenshots, thumbnails) planned as they come and
     # as the 40 distinct sizes: the same answer for every row.
     rng = np.random.default_rng(11)
     distinct_w = rng.integers(1, 9000, 40)
     distinct_h = rng.integers(1, 9000, 40)
-    pick = rng.integers(0, 40, 300_000)
+    pick = rng.integers(0, 40, 600_000)
+    assert pick.size >= planning._MEMO_FROM
     whole = plan(distinct_w[pick], distinct_h[pick], model="claude-opus-4-7")
     each = plan(distinct_w, distinct_h, model="claude-opus-4-7")
     assert np.array_equal(whole.processed_width, each.processed_width[pick])

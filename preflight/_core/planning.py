@@ -366,7 +366,7 @@ class _Memo:
         or a token count that does not pack into a record."""
         if sizes < _MEMO_FROM or largest_side >= _MEMO_SIDE or max_tokens >= 1 << 16:
             return None
-        return cls(max(1, min(_MEMO_BITS, sizes.bit_length())))
+        return cls(max(1, min(_MEMO_BITS, sizes.bit_length() + 1)))  # at most half full
 
     def slots(self, w: IntArray, h: IntArray) -> tuple[Any, Any]:
         import numpy as np
@@ -458,7 +458,7 @@ def _memo_record() -> Any:
     )
 
 
-_MEMO_FROM = 4 * _CHUNK  # fewer sizes: a plain pass is as fast
+_MEMO_FROM = 1 << 19  # fewer sizes: too few repeats to pay for the misses (bench_core)
 _MEMO_CHUNK = 1 << 16
 _MEMO_BITS = 20  # 2**20 slots of 16 bytes: 16 MiB, touched only where used
 _MEMO_SIDE = 1 << 16
