@@ -79,11 +79,12 @@ def check_repairable(
         try:
             engine.load(data, info, *small, pixel_cap=pixel_cap)
         except DecodeError as error:
-            raise DecodeError(
+            # The engine's own error, its code kept, said in these words.
+            error.args = (
                 f"{info.format_label} data is damaged and cannot be repaired: the {engine.name} "
                 f"engine cannot decode it ({error})",
-                code=error.code,
-            ) from None
+            )
+            raise error from None
 
 
 def last_scan_end(data: bytes) -> int | None:
