@@ -47,9 +47,6 @@ PASS_THROUGH = {
         "findings and failures read back from prepare's own manifest entries, whose codes "
         "came from prepare's findings and errors"
     ),
-    ("preflight/_imaging/engines/verification.py", "verify_data"): (
-        "an engine's DecodeError passed on with its own code, one of DecodeError's codes"
-    ),
 }
 
 
