@@ -284,6 +284,7 @@ def test_to_array_and_crop(engine: str) -> None:
 # --- the evidence must agree ------------------------------------------------------------
 
 
+@cached_image  # 3000 blobs over the whole image: a second or two
 def smooth_natural(width: int = 600, height: int = 500) -> Image.Image:
     """Smooth at its own resolution (like a microscope's image): soft blobs
     of 3 to 8 px, so its spectrum rolls off early, with no enlargement and
