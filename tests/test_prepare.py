@@ -33,7 +33,8 @@ from preflight.errors import (
 
 # The tier the expectations below are computed for (api_size and
 # target_size default to it): a standard-tier model.
-STANDARD = "claude-sonnet-4-5"
+STANDARD = "claude-sonnet-4-6"  # standard tier
+STANDARD_OPTIONS = preflight.make_options(model=STANDARD)
 
 
 ENGINES = installed_engines()
@@ -75,7 +76,8 @@ def assert_ready(result: preflight.PreparedImage, limit: int = 5 * 1_048_576) ->
     info = preflight.probe(result.data)
     assert info.media_type == result.media_type
     assert (info.width, info.height) == (result.width, result.height)
-    assert preflight.api_size(result.width, result.height) == (result.width, result.height)
+    kept = preflight.api_size(result.width, result.height, options=STANDARD_OPTIONS)
+    assert kept == (result.width, result.height)
     assert len(result.base64()) <= limit
     assert info.orientation == 1
     errors = [f for f in preflight.check(info, declared_media_type=result.media_type) if f.is_error]
@@ -126,7 +128,9 @@ def test_prepared_images_are_ready(
         data, engine=None if fmt == "BMP" else engine, target=target, model=STANDARD
     )
     assert_ready(result)
-    expected = preflight.target_size(width, height, target)
+    expected = preflight.target_size(
+        width, height, target, options=preflight.make_options(model=STANDARD)
+    )
     assert (result.width, result.height) == expected or result.passed_through
 
 
@@ -219,7 +223,8 @@ def test_tight_byte_budget_is_honoured(engine: str) -> None:
     tiny = preflight.prepare(data, engine=engine, max_bytes=2_000, model=STANDARD)
     assert len(tiny.base64()) <= 2_000
     assert "shrunk-for-bytes" in [a.code for a in tiny.actions]
-    assert preflight.api_size(tiny.width, tiny.height) == (tiny.width, tiny.height)
+    kept = preflight.api_size(tiny.width, tiny.height, options=STANDARD_OPTIONS)
+    assert kept == (tiny.width, tiny.height)
 
 
 def test_impossible_byte_budget_is_a_clear_error() -> None:
@@ -238,7 +243,7 @@ def test_engines_agree_on_size_and_are_close_to_lanczos(size: tuple[int, int]) -
     source = photo(*size, seed=5)
     data = encode(source, "JPEG", quality=92)
     with Image.open(io.BytesIO(data)) as decoded:
-        want = preflight.api_size(*size)
+        want = preflight.api_size(*size, options=preflight.make_options(model=STANDARD))
         reference = np.asarray(decoded.convert("RGB").resize(want, Image.Resampling.LANCZOS))
     sizes = set()
     for engine in ENGINES:
