@@ -155,9 +155,10 @@ def main() -> None:
     }
     vector_rows = []
     for label, (w, h) in sets.items():
-        # Rounds of every call back to back, so a burst of load on this shared
-        # machine hits a whole round: each ratio is the median over the
-        # rounds of that round's own ratio; the times are the best.
+        # Rounds of every call back to back. Printed: the best time of each
+        # call and their ratios, and the median over the rounds of each
+        # round's own ratio (a burst of load on this shared machine hits a
+        # round, not one call of every round).
         calls = {
             "guide": lambda w=w, h=h: -(-(w * h) // 750),
             "patch": lambda w=w, h=h: (-(-w // 28)) * (-(-h // 28)),
@@ -195,12 +196,15 @@ def main() -> None:
             ("before", f"plan at {args.previous_plan}"),
         ):
             print(
-                f"    {what:<29}: {best[name]:7.3f} s  ({ratio(name, 'guide'):.1f}x the guide "
-                f"formula, {ratio(name, 'patch'):.1f}x the patch formula)"
+                f"    {what:<29}: {best[name]:7.3f} s  "
+                f"({best[name] / best['guide']:.1f}x / {best[name] / best['patch']:.1f}x the "
+                f"guide / patch formula, best times; median of the rounds' own ratios "
+                f"{ratio(name, 'guide'):.1f}x / {ratio(name, 'patch'):.1f}x)"
             )
         print(
-            f"    plan is {ratio('before', 'plan'):.1f}x as fast as at {args.previous_plan} "
-            "(goal: within 10x of numpy's formula, moonshot 3x)"
+            f"    plan is {best['before'] / best['plan']:.1f}x as fast as at {args.previous_plan} "
+            f"(median {ratio('before', 'plan'):.1f}x; goal: within 10x of numpy's formula, "
+            "moonshot 3x)"
         )
     plan_v = vector_rows[0][2]["plan"]
     print(f"  plan vs scalar estimate     : {(est_s / n_s) / (plan_v / n_v):.0f}x faster per size")

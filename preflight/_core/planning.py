@@ -436,9 +436,14 @@ class _Totals:
         if self.wide:  # exact Python ints, slower
             counts = counts.astype(object)
             billed = billed.astype(object)
-        self.tokens += int((billed * counts).sum())
-        self.resized += int(counts[resized].sum())
-        self.rejected += int(counts[rejected].sum())
+            self.tokens += int((billed * counts).sum())
+            self.resized += int(counts[resized].sum())
+            self.rejected += int(counts[rejected].sum())
+            return
+        # int64 throughout (the caller keeps it exact): no temporary arrays.
+        self.tokens += int(np.dot(billed, counts))
+        self.resized += int(counts.sum(where=resized))
+        self.rejected += int(counts.sum(where=rejected))
 
 
 def _memo_record() -> Any:
