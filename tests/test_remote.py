@@ -294,6 +294,23 @@ def test_a_silent_server_is_a_timeout_not_a_hang(http: RangeServer) -> None:
         http.release.set()
 
 
+def test_the_timeout_is_set_by_the_environment_for_every_reader(
+    http: RangeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http.release.clear()
+    monkeypatch.setenv("PREFLIGHT_TIMEOUT", "0.5")
+    try:
+        report = preflight.inspect(f"{http.base}/silent/y.jpg")
+    finally:
+        http.release.set()
+    (finding,) = report.findings
+    assert finding.code == "unreadable"
+    assert "timed out (no answer within 0.5 s)" in finding.message
+    monkeypatch.setenv("PREFLIGHT_TIMEOUT", "soon")
+    with pytest.raises(UsageError, match="PREFLIGHT_TIMEOUT"):
+        preflight.inspect(f"{http.base}/silent/z.jpg")
+
+
 def test_a_small_object_is_one_request_whole(http: RangeServer) -> None:
     data = (FIXTURES / "samples" / "still.gif").read_bytes()
     assert len(data) <= remote.WHOLE_READ

@@ -14,7 +14,8 @@ Rules:
   whole object), so the end-of-file checks are skipped for that object;
 - no Accept-Encoding is sent: a body the server compresses anyway is read
   as the raw bytes it is (not an image), never inflated;
-- every request has a timeout (connect, and each read), reported as such;
+- every request has a timeout (connect, and each read; NETWORK_TIMEOUT,
+  PREFLIGHT_TIMEOUT or `timeout=`), reported as such;
 - whole reads (decode, prepare) are refused past their bound before
   reading when the server says the length, and as soon as it is passed
   when it does not.
@@ -22,13 +23,14 @@ Rules:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from preflight._core.budgets import MAX_STREAM_BYTES, NETWORK_TIMEOUT
 from preflight._inputs.input import Input, StreamInput
-from preflight.errors import PreflightError, SourceError
+from preflight.errors import InvalidArgumentError, PreflightError, SourceError
 
 if TYPE_CHECKING:  # urllib and http.client load on the first request: start-up stays light
     from http.client import HTTPResponse
@@ -37,6 +39,28 @@ T = TypeVar("T")
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:\d+-\d+|\*)/(\d+)")
 _USER_AGENT = "preflight (image checks for Claude's vision API)"
+
+
+TIMEOUT_VARIABLE = "PREFLIGHT_TIMEOUT"
+
+
+def network_timeout() -> float:
+    """Seconds to wait to connect, and for each read: NETWORK_TIMEOUT, or
+    the environment variable PREFLIGHT_TIMEOUT (seconds, more than 0), read
+    at each use so that worker processes see what their parent set
+    (`--timeout` sets it)."""
+    text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return NETWORK_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise InvalidArgumentError(
+            f"{TIMEOUT_VARIABLE}={text!r}: a number of seconds over 0, such as 30 or 2.5"
+        )
+    return seconds
 
 
 def is_http(url: str) -> bool:
@@ -48,10 +72,10 @@ class HttpInput(Input):
 
     whole_read = 8192  # one round trip for a small object, whole
 
-    def __init__(self, url: str, size: int | None = None, timeout: float = NETWORK_TIMEOUT):
+    def __init__(self, url: str, size: int | None = None, timeout: float | None = None):
         self.name = url
         self._size = size
-        self.timeout = timeout
+        self.timeout = network_timeout() if timeout is None else timeout
         self._stream: StreamInput | None = None  # a server that ignores Range
         self.fetched = 0  # body bytes received, for the run's totals
 

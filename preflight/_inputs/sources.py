@@ -21,7 +21,6 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
-from preflight._core.budgets import NETWORK_TIMEOUT
 from preflight._inputs.http import HttpInput, is_http
 from preflight._inputs.input import BytesInput, Input, open_file_object, open_path
 from preflight._inputs.remote import RemoteInput, is_url
@@ -34,12 +33,11 @@ Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | In
 SourceData = Path | bytes
 
 
-def open_input(
-    source: Source, *, size: int | None = None, timeout: float = NETWORK_TIMEOUT
-) -> Input:
+def open_input(source: Source, *, size: int | None = None, timeout: float | None = None) -> Input:
     """The Input for `source` (module docstring). `size`: an object's length
     when a listing gave it (a URL then needs no metadata request).
-    `timeout`: seconds for each network connect and read."""
+    `timeout`: seconds for each network connect and read (by default
+    NETWORK_TIMEOUT, or the PREFLIGHT_TIMEOUT environment variable)."""
     if isinstance(source, Input):
         return source
     if type(source) is str and "://" in source and is_url(source):
