@@ -32,3 +32,8 @@ def announce_then_sleep(folder: str, n: int) -> int:
     Path(folder, f"started-{n}").touch()
     time.sleep(3600)
     return n
+
+
+def square_with_pid(n: int) -> tuple[int, int]:
+    # Which process did the work: auto_map's tests tell a pool from this process.
+    return n * n, os.getpid()

@@ -4,12 +4,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +26,7 @@ from helpers import FIXTURES
 from PIL import Image
 
 import preflight
+from preflight._core.budgets import MAX_URLS_IN_FLIGHT
 from preflight.cli import main
 
 SOURCES = [str(FIXTURES / "samples"), str(FIXTURES / "hostile")]
@@ -170,3 +178,138 @@ def test_scheduler_gives_the_same_answers(
     main(["prepare", str(photos), "--out", str(remote), "--scheduler", cluster, "--no-progress"])
     capsys.readouterr()
     assert outputs(local) == outputs(remote)
+
+
+# --- URLs: read on threads, a bounded number in flight; bytes fetched -------------
+
+
+class CountingServer(ThreadingHTTPServer):
+    """Serves `files` by range; counts the body bytes sent and the most
+    requests it was answering at once."""
+
+    daemon_threads = True
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        super().__init__(("127.0.0.1", 0), _CountingHandler)
+        self.files = files
+        self.lock = threading.Lock()
+        self.sent = 0
+        self.now = 0
+        self.most = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _CountingHandler(BaseHTTPRequestHandler):
+    server: CountingServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        with self.server.lock:
+            self.server.now += 1
+            self.server.most = max(self.server.most, self.server.now)
+        time.sleep(0.02)  # a server a little away: requests overlap when sent together
+        data = self.server.files[self.path.lstrip("/")]
+        first, _, last = self.headers["Range"].removeprefix("bytes=").partition("-")
+        start, end = int(first), min(len(data), int(last) + 1)
+        body = data[start:end]
+        self.send_response(206)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
+        self.end_headers()
+        # Counted before the body goes: the client cannot send its next
+        # request before it has it, so `now` never exceeds what it has open.
+        with self.server.lock:
+            self.server.sent += len(body)
+            self.server.now -= 1
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def served() -> Iterator[CountingServer]:
+    images = [p for p in sorted((FIXTURES / "samples").iterdir()) if p.suffix in (".png", ".jpg")]
+    files = {f"{n:03d}-{p.name}": p.read_bytes() for n in range(4) for p in images}
+    server = CountingServer(files)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "1"], ["--jobs", "2"]])
+def test_urls_are_read_concurrently_whatever_jobs_says(
+    served: CountingServer, jobs: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    urls = [f"{served.base}/{name}" for name in sorted(served.files)]
+    assert len(urls) > 2 * MAX_URLS_IN_FLIGHT
+    _, data = run_json(capsys, "check", *urls, *jobs, "--isolated")
+    assert [r["path"] for r in data["results"]] == urls  # in input order
+    assert 1 < served.most <= MAX_URLS_IN_FLIGHT
+    # Every byte the server sent is counted, and nothing else.
+    assert data["summary"]["fetched_bytes"] == served.sent > 0
+
+
+def test_bytes_fetched_are_in_the_text_summary(
+    served: CountingServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    urls = [f"{served.base}/{name}" for name in sorted(served.files)[:3]]
+    main(["check", *urls, "--isolated", "--no-progress"])
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert f"; {served.sent:,} bytes fetched" in summary
+    main(["check", str(FIXTURES / "samples" / "rgb.png"), "--isolated"])
+    assert "fetched" not in capsys.readouterr().out  # local files: nothing to say
+
+
+def test_object_storage_reads_are_counted_too() -> None:
+    fsspec = pytest.importorskip("fsspec")
+    data = (FIXTURES / "samples" / "photo-800x600.jpg").read_bytes()
+    with fsspec.open("memory://fetched/photo.jpg", "wb") as out:
+        out.write(data)
+    report = preflight.inspect("memory://fetched/photo.jpg")
+    assert 0 < report.fetched_bytes <= len(data)
+    # How it was read is not what it is: equal to the report without the count.
+    assert report == dataclasses.replace(report, fetched_bytes=0)
+
+
+# --- a cluster that is not there fails fast ---------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("localhost", "did you mean tcp://localhost:8786?"),
+        (f"tcp://127.0.0.1:{_free_port()}", "cannot reach a Dask scheduler"),
+        ("http://127.0.0.1:8786", "not a scheduler address"),
+    ],
+)
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(address: str, said: str) -> None:
+    """In a process of its own: a Client whose start failed used to hold
+    the exit for a minute and print a traceback."""
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    sample = str(FIXTURES / "samples" / "rgb.png")
+    done = subprocess.run(
+        [sys.executable, "-m", "preflight", "check", sample, "--scheduler", address, "--isolated"],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a hang guard, not a measure
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and said in done.stderr, done.stderr
+    assert done.stderr.startswith(f"preflight check: error: {address}: ")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
@@ -24,7 +25,6 @@ from preflight._core.settings import CheckSettings, PrepareSettings
 from preflight._runs import batch
 from preflight._runs import distributed as fleet
 from preflight.errors import (
-    ClusterError,
     InvalidArgumentError,
     MissingExtraError,
     PreflightError,
@@ -274,10 +274,50 @@ def test_the_callers_mistakes_raise_before_anything_is_sent(client: Any) -> None
         fleet.plan_on_cluster([0], [10], scheduler=client)
 
 
-def test_an_unreachable_scheduler_is_a_cluster_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fleet, "CONNECT_TIMEOUT", "1s")
-    with pytest.raises(ClusterError, match=r"127\.0\.0\.1:9"):
-        fleet.check_on_cluster(SOURCES[:1], "tcp://127.0.0.1:9")
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("tcp://127.0.0.1:{port}", r"127\.0\.0\.1:\d+: cannot reach a Dask scheduler"),
+        ("127.0.0.1:{port}", r"cannot reach a Dask scheduler"),
+        ("localhost", r"no port .* did you mean tcp://localhost:8786\?"),
+        ("tcp://no-such-host.invalid:8786", r"host 'no-such-host\.invalid' is not known"),
+        ("http://127.0.0.1:8786", r"not a scheduler address"),
+    ],
+)
+def test_an_unreachable_scheduler_is_the_callers_to_fix(address: str, said: str) -> None:
+    """Refused before any Client is made (a usage error: exit 2 on the
+    command line), whatever CONNECT_TIMEOUT says."""
+    with pytest.raises(InvalidArgumentError, match=said):
+        fleet.check_on_cluster(SOURCES[:1], address.format(port=_free_port()))
+
+
+def test_a_port_that_is_not_a_scheduler_is_the_callers_to_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Something listens but never speaks (a scheduler sends its handshake
+    at once): refused after the probe's wait, never the Client's endless
+    handshake read."""
+    monkeypatch.setattr(fleet, "CONNECT_PROBE_SECONDS", 0.5)
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen()
+        address = f"tcp://127.0.0.1:{mute.getsockname()[1]}"
+        with pytest.raises(InvalidArgumentError, match="not a Dask scheduler"):
+            fleet.check_on_cluster(SOURCES[:1], address)
+
+
+def test_check_reports_progress_as_partitions_come_back(client: Any) -> None:
+    seen: list[int] = []
+    found = fleet.check_on_cluster(SOURCES, client, partition_size=7, progress=seen.append)
+    assert sum(seen) == len(SOURCES) == len(found.reports)
+    assert len(seen) == -(-len(SOURCES) // 7)  # one call a partition
+    assert found.totals == fleet.CheckTotals.of(found.reports)
 
 
 def test_without_dask_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,13 +9,23 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import wait_until
-from parallel_work import crash_on_13, fail_on_sevens, square_slowly
+from parallel_work import crash_on_13, fail_on_sevens, square_slowly, square_with_pid
 
-from preflight._runs.parallel import default_jobs, ordered_map, progress
+from preflight._runs.parallel import (
+    auto_map,
+    choose_map,
+    default_jobs,
+    ordered_map,
+    progress,
+    thread_map,
+)
 from preflight.errors import DataError, EngineError
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -125,3 +135,102 @@ def test_ctrl_c_cancels_and_exits_promptly(tmp_path: Path) -> None:
         pytest.fail("Ctrl-C did not stop the pool")
     assert child.returncode == 130
     assert "interrupted" in out
+
+
+# --- the command line's runners: auto_map, thread_map, choose_map ----------------
+
+
+def test_auto_map_keeps_small_work_in_this_process() -> None:
+    got = list(auto_map(square_with_pid, range(50), jobs=2, pool_after=3600.0, sample=0.0))
+    assert [square for square, _ in got] == [n * n for n in range(50)]
+    assert {pid for _, pid in got} == {os.getpid()}  # no pool was started
+
+
+@pytest.mark.parametrize("sized", [True, False])
+def test_auto_map_moves_what_is_left_to_a_pool(sized: bool) -> None:
+    """Work that the items timed say is worth a pool moves to one, the
+    results in order and the same as in this process."""
+    items = list(range(40))
+    source = items if sized else iter(items)
+    got = list(auto_map(square_with_pid, source, jobs=2, chunk_size=3, pool_after=0.0, sample=0.0))
+    assert [square for square, _ in got] == [n * n for n in items]
+    pids = [pid for _, pid in got]
+    assert pids[:2] == [os.getpid()] * 2  # the first item, then one timed, here
+    assert os.getpid() not in pids[2:]  # the rest in the pool
+
+
+def test_auto_map_errors_come_back_per_item_either_way() -> None:
+    for pool_after in (0.0, 3600.0):
+        got = list(
+            auto_map(
+                fail_on_sevens,
+                range(1, 30),
+                jobs=2,
+                return_exceptions=True,
+                pool_after=pool_after,
+                sample=0.0,
+            )
+        )
+        assert [isinstance(r, ValueError) for r in got] == [n % 7 == 0 for n in range(1, 30)]
+
+
+def test_thread_map_keeps_order_and_bounds_what_runs() -> None:
+    lock = threading.Lock()
+    running = [0, 0]  # now, most
+
+    def work(n: int) -> int:
+        with lock:
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        time.sleep(((n * 7919) % 5) / 1000)  # uneven: later items often end first
+        with lock:
+            running[0] -= 1
+        return n * n
+
+    got = list(thread_map(work, range(200), threads=4))
+    assert got == [n * n for n in range(200)]
+    assert 1 < running[1] <= 4
+
+
+def test_thread_map_reads_ahead_a_bounded_number_of_items() -> None:
+    taken = 0
+
+    def endless() -> Iterator[int]:
+        nonlocal taken
+        while True:
+            taken += 1
+            yield taken
+
+    results = thread_map(lambda n: n, endless(), threads=3)
+    assert [next(results) for _ in range(10)] == list(range(1, 11))
+    assert taken <= 10 + 2 * 3
+    results.close()  # type: ignore[attr-defined]
+
+
+def test_thread_map_errors_come_back_per_item() -> None:
+    got = list(thread_map(fail_on_sevens, range(1, 30), threads=3, return_exceptions=True))
+    assert [isinstance(r, ValueError) for r in got] == [n % 7 == 0 for n in range(1, 30)]
+    with pytest.raises(ValueError, match="no sevens: 7"):
+        list(thread_map(fail_on_sevens, range(1, 30), threads=3))
+
+
+def _where(n: int) -> tuple[int, int, str]:
+    return n, os.getpid(), threading.current_thread().name
+
+
+def test_choose_map_runs_each_kind_of_work_where_it_belongs() -> None:
+    here = (os.getpid(), threading.current_thread().name)
+    items = list(range(20))
+    # Header-only work, no --jobs: this process, this thread.
+    header = list(choose_map(_where, items, jobs=None, decodes=False))
+    assert {(pid, name) for _, pid, name in header} == {here}
+    # The network: threads, whatever --jobs says.
+    for jobs in (None, 1, 2):
+        fetched = list(choose_map(_where, items, jobs=jobs, decodes=False, network=True))
+        assert [n for n, _, _ in fetched] == items
+        assert {pid for _, pid, _ in fetched} == {os.getpid()}
+        assert all(name.startswith("preflight-io") for _, _, name in fetched)
+    # --jobs N: processes.
+    pooled = list(choose_map(square_with_pid, items, jobs=2, decodes=False))
+    assert [square for square, _ in pooled] == [n * n for n in items]
+    assert os.getpid() not in {pid for _, pid in pooled}

@@ -110,10 +110,12 @@ def test_check_json_shape(images: Path, capsys: pytest.CaptureFixture[str]) -> N
         "clean",
         "tokens",
         "cost_usd",
+        "fetched_bytes",
         "exit_code",
         "statistics",
     }
     assert (summary["files"], summary["rejected"], summary["exit_code"]) == (4, 1, 1)
+    assert summary["fetched_bytes"] == 0  # local files: nothing over the network
     stats = {row["code"]: row for row in summary["statistics"]}
     assert stats["over-max-side"]["count"] == 1
     assert set(stats["over-max-side"]) == {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import preflight
 
@@ -59,3 +60,77 @@ def test_every_public_name_resolves() -> None:
     for name in preflight.__all__:
         assert getattr(preflight, name) is not None, name
     assert "prepare" in dir(preflight)
+
+
+# The command line: building the parser (every command does, --version and
+# --help too) loads the flag definitions and nothing heavy; each subcommand
+# imports what it runs. Measured in benchmarks/bench_startup.py.
+NOT_FOR_THE_PARSER = (
+    *(m for m in HEAVY if m != "argparse"),
+    "socket",
+    "subprocess",
+    "tempfile",
+    "xml.etree.ElementTree",
+)
+# Below the command line, only the errors, the model table, plain constants
+# and the signal handling the entry point installs.
+PARSER_MODULES = {
+    "preflight._core.budgets",
+    "preflight._core.catalogue",
+    "preflight._core.cost",
+    "preflight._core.defaults",
+    "preflight._core.findings",
+    "preflight._core.tables",
+    "preflight._imaging",
+    "preflight._imaging.interrupts",
+}
+
+
+def test_building_the_parser_loads_no_heavy_module() -> None:
+    loaded = _modules_after("import preflight.cli; preflight.cli.build_parser()")
+    assert not [m for m in NOT_FOR_THE_PARSER if m in loaded]
+    below = {
+        m
+        for m in loaded
+        if m.startswith("preflight.") and not m.startswith(("preflight.cli", "preflight._version"))
+    }
+    assert below - {"preflight.errors", "preflight._core"} <= PARSER_MODULES
+
+
+def test_version_and_help_load_no_subcommand_work() -> None:
+    for flag in ("--version", "--help", "check --help", "prepare --help", "pack --help"):
+        statement = (
+            "import contextlib, io, preflight.cli\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    preflight.cli.main({flag.split()!r})"
+        )
+        loaded = _modules_after(f"exec({statement!r})")
+        assert not [m for m in NOT_FOR_THE_PARSER if m in loaded], flag
+        assert not [m for m in loaded if m.startswith(("preflight._runs", "preflight._requests"))]
+
+
+def test_checking_one_file_starts_no_pool_and_no_image_engine() -> None:
+    """A small header-only check runs in this process: no process pool, no
+    image library, no prepare machinery is even imported."""
+    sample = Path(__file__).resolve().parent.parent / "fixtures" / "samples" / "rgb.png"
+    statement = (
+        "import contextlib, io, preflight.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = preflight.cli.main(['check', {str(sample)!r}, '--isolated'])\n"
+        "assert code == 0, code"
+    )
+    loaded = _modules_after(f"exec({statement!r})")
+    assert "preflight._imaging.inspection" in loaded  # it did check
+    for name in (
+        "concurrent.futures",
+        "multiprocessing",
+        "PIL",
+        "pyvips",
+        "numpy",
+        "preflight._imaging.preparation",
+        "preflight._imaging.tiling",
+        "preflight._requests.packing",
+        "preflight._runs.costplan",
+        "preflight._runs.distributed",
+    ):
+        assert name not in loaded, name

@@ -66,3 +66,8 @@ MAX_CSV_FIELD = 131_072
 # `prepare -`): 256 MiB, a million paths of 256 bytes; more is a usage
 # error, never a read until the memory is gone.
 MAX_PATH_LIST_BYTES = 256 << 20
+
+# The most URLs `check` reads at once (threads, whatever --jobs says): the
+# work waits on the network, not the CPU, so more in flight hides latency;
+# 16 keeps a run polite to one server and its sockets few.
+MAX_URLS_IN_FLIGHT = 16

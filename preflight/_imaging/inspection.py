@@ -16,7 +16,7 @@ Rules:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from preflight._core.assessment import assess
@@ -56,6 +56,10 @@ class Report:
     info: ImageInfo | None  # None when the file could not be read as an image
     estimate: Estimate | None  # None when the API cannot take the image at all
     findings: tuple[Finding, ...] = field(default=())
+    # Bytes received over the network to make this report (0 for a local
+    # file): how it was read, not what the image is, so two reports of one
+    # image are equal however they were read. Summed per run in the totals.
+    fetched_bytes: int = field(default=0, compare=False)
 
     @property
     def rejected(self) -> bool:
@@ -125,10 +129,15 @@ def inspect(
     except SourceError as error:
         return Report(_source_name(source), None, None, (failure_finding(error),))
     try:
-        return _inspect_input(opened, chosen, check, declared_media_type)
+        report = _inspect_input(opened, chosen, check, declared_media_type)
     finally:
         if opened is not source:
             opened.close()
+    # HttpInput and RemoteInput count what they received (`fetched`).
+    fetched = getattr(opened, "fetched", 0)
+    if isinstance(fetched, int) and fetched > 0:
+        report = replace(report, fetched_bytes=fetched)
+    return report
 
 
 def _inspect_input(

@@ -152,6 +152,7 @@ class RemoteInput(Input):
         self.name = url
         self.fs, self.path = open_url(url)  # a missing extra is the caller's to fix: it raises
         self._size = size
+        self.fetched = 0  # bytes the reads returned, for the run's totals
 
     @property
     def size(self) -> int:
@@ -163,7 +164,9 @@ class RemoteInput(Input):
         end = min(end, self.size)
         if end <= start:
             return b""
-        return bytes(fetching(self.name, lambda: self.fs.cat_file(self.path, start=start, end=end)))
+        data = bytes(fetching(self.name, lambda: self.fs.cat_file(self.path, start=start, end=end)))
+        self.fetched += len(data)
+        return data
 
     def read_ranges(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
         # One call: an async file system (S3, GCS, Azure) sends the requests
@@ -179,7 +182,9 @@ class RemoteInput(Input):
         for part in got:
             if isinstance(part, BaseException):  # a file system that returns its errors
                 fetching(self.name, partial(raise_from_fs, part))
-        return [bytes(part) for part in got]
+        parts = [bytes(part) for part in got]
+        self.fetched += sum(len(part) for part in parts)
+        return parts
 
 
 def write_url(url: str, data: bytes) -> bool:

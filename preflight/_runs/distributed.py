@@ -21,14 +21,22 @@ Rules:
   Decimals, numpy arrays, and module-level functions by reference;
 - prepare names its outputs here, in input order, with the batch engine's
   OutputNames (the workers hold the encoded bytes meanwhile), so names
-  never depend on which worker ends first.
+  never depend on which worker ends first;
+- an address that leads to no scheduler fails fast, before a Client is
+  made: one InvalidArgumentError (the caller's to fix; exit 2 on the
+  command line) within about CONNECT_PROBE_SECONDS, for a malformed
+  address, a missing port, a host that does not resolve, a port nothing
+  listens on or one that does not answer. (A Client given an address
+  without a scheduler retries for its whole timeout, and one whose start
+  failed took a minute more to close at exit, printing a traceback.)
 """
 
 from __future__ import annotations
 
+import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,8 +81,13 @@ if TYPE_CHECKING:
 CHECK_PARTITION = 512
 PREPARE_PARTITION = 8
 PLAN_PARTITION = 1 << 20
-# How long connect() tries to reach a scheduler.
+# How long connect() tries to reach a scheduler: first a plain TCP
+# connection to its host and port (nothing listening, a firewall that drops
+# packets: an error within this many seconds), then Dask's own handshake.
+CONNECT_PROBE_SECONDS = 3.0
 CONNECT_TIMEOUT = "30s"
+# A Dask scheduler's default port (what `dask scheduler` listens on).
+DEFAULT_SCHEDULER_PORT = 8786
 
 
 def _dask() -> Any:
@@ -99,8 +112,10 @@ def _dask_bag() -> Any:
 def connect(scheduler: str | Client) -> Iterator[Client]:
     """A Client for `scheduler`: an address (tcp://host:8786) or a Client
     (used as it is, and left open). A client made here is closed after.
-    The workers must run this preflight: a worker that cannot is an
-    EngineError (code cluster-failed)."""
+    An address that leads to no scheduler is an InvalidArgumentError, within
+    about CONNECT_PROBE_SECONDS (module docstring). The workers must run
+    this preflight: a worker that cannot is an EngineError (code
+    cluster-failed)."""
     distributed = _dask()
     if isinstance(scheduler, distributed.Client):
         _check_workers(scheduler)
@@ -110,17 +125,76 @@ def connect(scheduler: str | Client) -> Iterator[Client]:
         raise InvalidArgumentError(
             f"scheduler must be an address (tcp://host:8786) or a Client, got {scheduler!r}"
         )
+    _probe(scheduler.strip())
+    # Made in two steps so that a start that fails can be closed here: left
+    # to the garbage collector, its close waited a minute at exit.
+    client = distributed.Client.__new__(distributed.Client)
     try:
-        client = distributed.Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
+        client.__init__(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as error:
-        raise EngineError(
-            f"{scheduler}: cannot reach the Dask scheduler ({error})", code="cluster-failed"
+        with suppress(Exception):
+            client.close(timeout=1)
+        raise InvalidArgumentError(
+            f"{scheduler}: no Dask scheduler answered there ({error})"
         ) from None
     try:
         _check_workers(client)
         yield client
     finally:
         client.close()
+
+
+def _probe(address: str) -> None:
+    """Fail fast when `address` leads to no scheduler (module docstring):
+    its form, then a TCP connection to its host and port, bounded by
+    CONNECT_PROBE_SECONDS. Addresses that are not host and port (inproc://,
+    ucx://) are left to Dask."""
+    from distributed.comm.addressing import get_address_host_port, parse_address
+
+    try:
+        scheme, location = parse_address(address)
+    except ValueError as error:
+        raise InvalidArgumentError(f"{address}: not a scheduler address ({error})") from None
+    if scheme not in ("tcp", "tls", "ws", "wss"):
+        if scheme in ("inproc", "ucx"):
+            return
+        raise InvalidArgumentError(
+            f"{address}: not a scheduler address (scheme {scheme}://; a Dask scheduler is at "
+            f"tcp://HOST:{DEFAULT_SCHEDULER_PORT})"
+        )
+    try:
+        host, port = get_address_host_port(address)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"{address}: no port in the scheduler address; a Dask scheduler listens on "
+            f"{DEFAULT_SCHEDULER_PORT} unless told otherwise: did you mean "
+            f"{scheme}://{location}:{DEFAULT_SCHEDULER_PORT}?"
+        ) from None
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_PROBE_SECONDS) as probe:
+            # A Dask scheduler speaks first: it sends its handshake as it
+            # accepts (distributed.comm.core). Something else on the port (a
+            # web server, a silent listener) says nothing, and a Client would
+            # wait on it forever (its handshake read has no timeout). Over
+            # TLS or websockets the client speaks first: not asked there.
+            if scheme == "tcp" and not probe.recv(1):
+                raise ConnectionResetError("closed at once")
+    except socket.gaierror as error:
+        raise InvalidArgumentError(
+            f"{address}: cannot reach a Dask scheduler: host {host!r} is not known "
+            f"({error.strerror or error})"
+        ) from None
+    except TimeoutError:
+        raise InvalidArgumentError(
+            f"{address}: cannot reach a Dask scheduler: no answer from {host} port {port} in "
+            f"{CONNECT_PROBE_SECONDS:g} s (nothing there, or something that is not a Dask "
+            "scheduler)"
+        ) from None
+    except OSError as error:
+        raise InvalidArgumentError(
+            f"{address}: cannot reach a Dask scheduler: {error.strerror or error} "
+            f"({host} port {port}; is the scheduler running?)"
+        ) from None
 
 
 def _worker_version() -> str:
@@ -278,19 +352,32 @@ def check_on_cluster(
     settings: CheckSettings | None = None,
     declared_media_type: str | None = None,
     partition_size: int = CHECK_PARTITION,
+    progress: Callable[[int], object] | None = None,
     **keywords: Unpack[InspectKeywords],
 ) -> CheckResult:
     """inspect() every source on the cluster at `scheduler` (an address or a
-    Client): the Reports in input order, and their exact totals."""
+    Client): the Reports in input order, and their exact totals (summed
+    per partition on the workers). `progress(n)` is called as each
+    partition of n sources comes back (the command line's progress bar)."""
     db = _dask_bag()
     chosen, check = check_call(
         options, settings, dict(keywords), where="check_on_cluster", stacklevel=2
     )
     bag = _bag(db, sources, chosen, check, declared_media_type, partition_size)
     with connect(scheduler) as client:
-        # One graph: the totals are summed from the same partitions' reports.
-        reports, totals = client.gather(client.compute([bag, totals_of(bag)]))
-    return CheckResult(tuple(reports), totals)
+        # A future per partition, and each partition's totals summed on the
+        # worker that holds its reports.
+        parts = client.compute(bag.to_delayed())
+        sums = [client.submit(CheckTotals.of, part, pure=False) for part in parts]
+        if progress is not None:
+            # Each partition's length, counted where it lies: only the
+            # number crosses the wire as it finishes.
+            counts = [client.submit(len, part, pure=False) for part in parts]
+            for finished in _dask().as_completed(counts, loop=client.loop):
+                progress(finished.result())
+        found: list[list[Report]] = client.gather(parts)
+        totals = sum_check_totals(client.gather(sums))
+    return CheckResult(tuple(report for part in found for report in part), totals)
 
 
 # --- prepare ----------------------------------------------------------------------

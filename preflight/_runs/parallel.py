@@ -1,8 +1,16 @@
-"""Every core of one machine: an ordered map over a process pool, and a progress display.
+"""Every core of one machine: ordered maps over processes or threads, and a progress display.
 
 Rules:
 - results come back in input order whatever `jobs` is, so jobs=1 and
   jobs=N give identical output; jobs=1 runs in this process (no pool);
+- the command line's default (no --jobs) is chosen by the work
+  (choose_map, docs/scale.md): header-only work runs in this process
+  (sending each report back from a worker costs about half of making it:
+  a pool was slower at every size measured); decoding work starts here and
+  moves to a pool of one process per CPU only once the items done say that
+  what is left is worth starting it (auto_map), so a small run never pays
+  for a pool; work that waits on the network (URLs) runs on threads, a
+  bounded number in flight (thread_map), whatever --jobs says;
 - items are fed in chunks with a bounded number of chunks in flight, so
   memory stays flat over any number of items (the input is an iterator,
   read as the work goes);
@@ -29,18 +37,31 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from preflight._core.budgets import MAX_URLS_IN_FLIGHT
 from preflight.errors import EngineError, InvalidArgumentError
+
+if TYPE_CHECKING:
+    # concurrent.futures and multiprocessing load when a pool starts: a run
+    # in this process (and start-up) does without them.
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_CHUNK_SIZE = 64
+
+# When auto_map moves work to a pool (measured here, 2 CPUs: starting one
+# costs about 0.2-0.4 s, the fork server and every worker importing
+# preflight and an image engine; benchmarks/bench_scale.py): once what is
+# left would take POOL_PAYS_AFTER seconds in this process, estimated from
+# the items timed so far (at least SAMPLE_SECONDS of them, the first item
+# left out: it pays for the imports).
+POOL_PAYS_AFTER = 1.0
+SAMPLE_SECONDS = 0.2
 
 
 def default_jobs() -> int:
@@ -89,13 +110,130 @@ def _in_process(
     function: Callable[[T], R], items: Iterable[T], return_exceptions: bool
 ) -> Iterator[R | BaseException]:
     for item in items:
-        try:
-            result: R | BaseException = function(item)
-        except Exception as error:
-            if not return_exceptions:
-                raise
-            result = error
-        yield result
+        yield _call(function, item, return_exceptions)
+
+
+def _call(function: Callable[[T], R], item: T, return_exceptions: bool) -> R | BaseException:
+    try:
+        return function(item)
+    except Exception as error:
+        if not return_exceptions:
+            raise
+        return error
+
+
+def auto_map(
+    function: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    jobs: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    return_exceptions: bool = False,
+    mp_context: Any = None,
+    total: int | None = None,
+    pool_after: float = POOL_PAYS_AFTER,
+    sample: float = SAMPLE_SECONDS,
+) -> Iterator[R | BaseException]:
+    """ordered_map with the processes chosen by the work: it starts in this
+    process and moves what is left to a pool of `jobs` processes (default:
+    default_jobs()) once the items timed so far say that what is left
+    would take `pool_after` seconds here. `total`: how many items there
+    are (default: len(items) when it has one); unknown, the pool starts
+    once `pool_after` seconds have been spent. Work too small to pay for a
+    pool never starts one; the results are the same either way."""
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1 or chunk_size < 1:
+        raise InvalidArgumentError("jobs and chunk_size must be at least 1")
+    if total is None and isinstance(items, Sized):
+        total = len(items)
+    source = iter(items)
+    if jobs == 1:
+        yield from _in_process(function, source, return_exceptions)
+        return
+    done = timed = 0
+    timed_from: float | None = None
+    for item in source:
+        yield _call(function, item, return_exceptions)
+        done += 1
+        now = time.monotonic()
+        if timed_from is None:
+            timed_from = now  # the first item pays for the imports: not timed
+            continue
+        timed += 1
+        spent = now - timed_from
+        if spent < sample:
+            continue
+        left = None if total is None else total - done
+        if (left is None and spent >= pool_after) or (
+            left is not None and left > 0 and left * spent / timed >= pool_after
+        ):
+            yield from _in_pool(function, source, jobs, chunk_size, return_exceptions, mp_context)
+            return
+
+
+def thread_map(
+    function: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    threads: int,
+    return_exceptions: bool = False,
+) -> Iterator[R | BaseException]:
+    """function(item) for every item, in input order, on `threads` threads:
+    at most `threads` items run at once (for work that waits on the
+    network, such as reading URLs: the GIL is free while it waits). Items
+    are read ahead by twice `threads`, no more. An item's exception is
+    raised at its place, or yielded with return_exceptions=True. On an
+    early stop (Ctrl-C, an exception, the consumer closing), what is
+    queued is cancelled and the running items are left to end on their
+    own (each network read has its timeout)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if threads < 1:
+        raise InvalidArgumentError("threads must be at least 1")
+    source = iter(items)
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="preflight-io")
+    pending: deque[Future[R]] = deque()
+    try:
+        while True:
+            for item in islice(source, 2 * threads - len(pending)):
+                pending.append(pool.submit(function, item))
+            if not pending:
+                return
+            future = pending.popleft()
+            try:
+                result: R | BaseException = future.result()
+            except Exception as error:
+                if not return_exceptions:
+                    raise
+                result = error
+            yield result
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def choose_map(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int | None,
+    decodes: bool,
+    network: bool = False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    return_exceptions: bool = False,
+    threads: int = MAX_URLS_IN_FLIGHT,
+) -> Iterator[R | BaseException]:
+    """The command line's runner (see the module docstring): threads for
+    `network` work, whatever `jobs` says; `jobs` processes when given;
+    else header-only work here, and decoding work (`decodes`) by auto_map."""
+    if network:
+        return thread_map(function, items, threads=threads, return_exceptions=return_exceptions)
+    if jobs is not None:
+        return ordered_map(
+            function, items, jobs=jobs, chunk_size=chunk_size, return_exceptions=return_exceptions
+        )
+    if not decodes:
+        return _in_process(function, items, return_exceptions)
+    return auto_map(function, items, chunk_size=chunk_size, return_exceptions=return_exceptions)
 
 
 def _in_pool(
@@ -106,6 +244,8 @@ def _in_pool(
     return_exceptions: bool,
     mp_context: Any,
 ) -> Iterator[R | BaseException]:
+    from concurrent.futures.process import BrokenProcessPool
+
     source = iter(items)
     in_flight = 2 * jobs  # chunks queued: every worker busy, one more each waiting
     pool = _pool(jobs, mp_context)
@@ -149,6 +289,9 @@ def _submit(
 ) -> Future[list[tuple[bool, Any]]]:
     """pool.submit, or, when a worker has just died and the pool refuses new
     work, a future that says so: the chunk then goes the broken-pool way."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return pool.submit(_run_chunk, function, chunk)
     except BrokenProcessPool as error:
@@ -158,6 +301,8 @@ def _submit(
 
 
 def _pool(jobs: int, mp_context: Any) -> ProcessPoolExecutor:
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(
         jobs, mp_context=mp_context or default_context(), initializer=_ignore_sigint
     )
@@ -224,6 +369,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 def _isolated(function: Callable[[Any], Any], item: Any, mp_context: Any) -> tuple[bool, Any]:
     """One item in a pool of its own: its result, or the crash it causes."""
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = _pool(1, mp_context)
     try:
         return pool.submit(_run_chunk, function, [item]).result()[0]

@@ -17,12 +17,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from preflight._imaging import interrupts
-from preflight._inputs.config import load_models
 from preflight._version import __version__
 from preflight.cli import _check, _common, _estimate, _explain, _pack, _prepare, _request, _rule
 from preflight.errors import PreflightError, UsageError
 
+# Start-up (docs/speed.md): importing this package and building the parser
+# loads argparse, the model table and the subcommands' flag definitions,
+# nothing more; each subcommand imports what it runs inside run(), so
+# `--version` and `--help` never load an image library, the batch engine or
+# a process pool (tests/test_startup.py holds the set).
 SUBCOMMANDS = [_estimate, _check, _prepare, _request, _pack, _rule, _explain]
 
 
@@ -46,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
+    from preflight._imaging import interrupts
+    from preflight._inputs.config import load_models
+
     try:
         if getattr(args, "configurable", None) is not None:
             # Settings (and models) from the file found above the paths, or

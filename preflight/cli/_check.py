@@ -13,22 +13,22 @@ runs it (here, --jobs, --scheduler): the same reports every way.
 from __future__ import annotations
 
 import argparse
-import functools
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from preflight._core.assessment import request_findings
 from preflight._core.cost import format_cost, plain_decimal
-from preflight._core.findings import REQUEST_TOO_LARGE
-from preflight._core.options import Options
-from preflight._core.settings import CheckSettings, make_check_settings
-from preflight._imaging.inspection import Report
-from preflight._inputs.remote import is_url
-from preflight._runs.batch import CheckTotals, check_one
-from preflight._runs.parallel import ordered_map, progress
 from preflight.cli import _common, _paths
 from preflight.cli._reporters import Result, make_reporter
+
+if TYPE_CHECKING:
+    from preflight._core.options import Options
+    from preflight._core.settings import CheckSettings
+    from preflight._imaging.inspection import Report
+    from preflight._runs.batch import CheckTotals
+
+# Start-up (docs/speed.md): the flags only at import; what a run needs is
+# imported in run() and the helpers it calls.
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,6 +76,8 @@ def files_to_check(args: argparse.Namespace) -> list[str]:
     """The files named (or read from stdin), directories walked, then
     exclude globs and .gitignore applied (cli/paths); object-storage URLs
     (scheme://) listed with their file system's own listing."""
+    from preflight._inputs.remote import is_url
+
     settings = args.settings
     named = _paths.expand_stdin(args.paths, args.null)
     urls = [p for p in named if is_url(p)]
@@ -101,10 +103,14 @@ def files_to_check(args: argparse.Namespace) -> list[str]:
 
 def settings_from_args(args: argparse.Namespace) -> CheckSettings:
     """check's settings, validated once: what every worker runs with."""
+    from preflight._core.settings import make_check_settings
+
     return make_check_settings(decode=args.decode, measure_quality=args.measure_quality)
 
 
 def run(args: argparse.Namespace) -> int:
+    from preflight._runs.batch import CheckTotals
+
     display = _common.display_from_args(args, group=True)
     selection = _common.selection_from_args(args)
     files = files_to_check(args)
@@ -117,12 +123,18 @@ def run(args: argparse.Namespace) -> int:
     if args.one_request:
         reports = _with_request_findings(reports, options)
     reporter = make_reporter("check", display, {"options": options.to_dict()})
-    totals = CheckTotals()
+    kept: list[Report] = []
     for report in reports:
         name = report.path or "<input>"
-        relative = _paths.relative_to(Path(name), args.settings.root)
-        report = replace(report, findings=selection.keep(report.findings, relative))
-        totals = totals + CheckTotals.of([report])
+        # Per file, only what it must: the path relative to the settings'
+        # folder matters to per-file ignores alone (docs/speed.md).
+        relative = (
+            _paths.relative_to(name, args.settings.root) if selection.per_file_ignores else None
+        )
+        findings = selection.keep(report.findings, relative)
+        if findings != report.findings:
+            report = replace(report, findings=findings)
+        kept.append(report)
         reporter.add(
             Result(
                 name=name,
@@ -131,32 +143,54 @@ def run(args: argparse.Namespace) -> int:
                 verbose_lines=() if report.findings else (f"{name}: ok ({_describe(report)})",),
             )
         )
+    totals = CheckTotals.of(kept)
     return reporter.finish(totals.to_dict(), [_summary_line(totals)])
 
 
 def _reports(
     files: list[str], options: Options, settings: CheckSettings, args: argparse.Namespace
 ) -> Iterator[Report]:
-    """The reports in input order: on a cluster (--scheduler), over a pool of
-    processes (--jobs), or here; the same reports whatever runs them."""
+    """The reports in input order: on a cluster (--scheduler), on threads
+    (URLs), over a pool of processes (--jobs, or decoding work worth one), or
+    here (parallel.choose_map); the same reports whatever runs them."""
+    from preflight._runs.parallel import progress
+
+    shown = progress(len(files), args.progress and args.format == "text", "check")
     if args.scheduler:
         from preflight._runs.distributed import check_on_cluster
 
-        found = check_on_cluster(
-            files,
-            args.scheduler,
-            options,
-            settings=settings,
-            declared_media_type=args.media_type,
-        )
+        with shown:
+            found = check_on_cluster(
+                files,
+                args.scheduler,
+                options,
+                settings=settings,
+                declared_media_type=args.media_type,
+                progress=shown.advance,
+            )
         yield from found.reports
         return
+    import functools
+
+    from preflight._imaging.inspection import Report
+    from preflight._inputs.remote import is_url
+    from preflight._runs.batch import check_one
+    from preflight._runs.parallel import choose_map
+
     work = functools.partial(
         check_one, options=options, settings=settings, declared_media_type=args.media_type
     )
-    jobs = _common.jobs_from_args(args, len(files), heavy=settings.reads_pixels)
-    with progress(len(files), args.progress and args.format == "text", "check") as shown:
-        for report in ordered_map(work, files, jobs=jobs, chunk_size=256):
+    runs = choose_map(
+        work,
+        files,
+        jobs=args.jobs,
+        decodes=settings.reads_pixels,
+        network=any(is_url(name) for name in files),
+        # Header reads are tens of microseconds: big chunks; a decode is milliseconds.
+        chunk_size=16 if settings.reads_pixels else 256,
+    )
+    with shown:
+        for report in runs:
             assert isinstance(report, Report)
             shown.advance()
             yield report
@@ -169,12 +203,16 @@ def _summary_line(totals: CheckTotals) -> str:
         f"{_common.plural(totals.files, 'file')}: {totals.rejected} would be rejected, "
         f"{totals.warned} accepted with warnings, {totals.clean} clean; "
         f"accepted images: {totals.tokens} tokens, {format_cost(total)}{exact}"
+        + (f"; {totals.fetched_bytes:,} bytes fetched" if totals.fetched_bytes else "")
     )
 
 
 def _with_request_findings(reports: list[Report], options: Options) -> list[Report]:
     """A request that is too large fails as a whole: each image in it gets
     the finding. (Too many images is already each image's, from check.)"""
+    from preflight._core.assessment import request_findings
+    from preflight._core.findings import REQUEST_TOO_LARGE
+
     sizes = [r.info.base64_bytes for r in reports if r.info is not None]
     found = [f for f in request_findings(sizes, options) if f.code == REQUEST_TOO_LARGE]
     if not found:

@@ -23,14 +23,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from preflight._core.options import Options, make_options
-from preflight._core.selection import Layer, Selection, check_selectors
 from preflight._core.tables import (
     DEFAULT_MODEL,
     DEFAULT_OVERSIZED,
@@ -43,13 +40,19 @@ from preflight._core.tables import (
     TOKEN_RULES,
 )
 from preflight._imaging import interrupts
-from preflight._inputs.config import ProjectConfig, load_models, load_settings, settings_file
-from preflight._inputs.walking import FileId as FileId
-from preflight._inputs.walking import file_id as file_id
-from preflight._inputs.walking import walk_files as walk_files
 from preflight.cli._reporters import FORMATS, Display, colour_wanted, display_text
 from preflight.errors import UnknownNameError
 from preflight.errors import UsageError as UsageError
+
+if TYPE_CHECKING:
+    from preflight._core.options import Options
+    from preflight._core.selection import Selection
+    from preflight._inputs.walking import FileId as FileId
+
+# Start-up (docs/speed.md): this module holds flag definitions, which every
+# command builds, so it imports only what they need; what a run needs
+# (options, selection, configuration files, json, the walk) is imported
+# where it is used.
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -167,7 +170,9 @@ def add_run_options(parser: argparse.ArgumentParser, *, scheduler: bool = True) 
         "--jobs",
         type=positive_int,
         metavar="N",
-        help="worker processes (default: the CPUs available); output is the same for any N",
+        help="worker processes (default: chosen by the work: header reads in one process, "
+        "decoding moved to one process per CPU when it is worth it; URLs are read 16 at a "
+        "time on threads); output is the same for any N",
     )
     group.add_argument(
         "--no-progress",
@@ -181,23 +186,6 @@ def add_run_options(parser: argparse.ArgumentParser, *, scheduler: bool = True) 
             metavar="ADDRESS",
             help="run on this Dask distributed cluster (tcp://host:8786; docs/remote.md)",
         )
-
-
-def jobs_from_args(args: argparse.Namespace, items: int, heavy: bool) -> int:
-    """The processes to use: --jobs, else the CPUs available; one for a small
-    run of light work, where starting workers costs more than it saves
-    (docs/scale.md: 10,000 header reads take about 0.2 s in one process)."""
-    from preflight._runs.parallel import default_jobs
-
-    if args.jobs is not None:
-        return int(args.jobs)
-    if not heavy and items < LIGHT_WORK_PER_PROCESS:
-        return 1
-    return min(default_jobs(), max(1, items))
-
-
-# Below this many header-only checks a pool does not pay for itself.
-LIGHT_WORK_PER_PROCESS = 20_000
 
 
 def add_format_option(
@@ -319,6 +307,8 @@ def configure(
     """Apply the settings file to a configurable subcommand: models and
     prices first, then its settings as the subcommand's defaults, and parse
     again so that flags win."""
+    from preflight._inputs.config import load_models, load_settings, settings_file
+
     if args.config is not None and args.isolated:
         raise command_line_error("--config and --isolated contradict each other")
     path = settings_file(
@@ -396,6 +386,9 @@ def _shown_options(args: argparse.Namespace) -> dict[str, object]:
 
 def selection_from_args(args: argparse.Namespace) -> Selection:
     """The configured selection, then the command line's on top."""
+    from preflight._core.selection import Layer, Selection, check_selectors
+    from preflight._inputs.config import ProjectConfig
+
     settings: ProjectConfig = getattr(args, "settings", None) or ProjectConfig()
 
     def flat(name: str) -> tuple[str, ...]:
@@ -439,6 +432,8 @@ def display_from_args(
 
 def options_from_args(args: argparse.Namespace, **more: Any) -> Options:
     """The Options the flags describe, or a usage error in command-line terms."""
+    from preflight._core.options import make_options
+
     keywords: dict[str, Any] = {
         "model": args.model,
         "price_per_mtok": args.price,
@@ -480,6 +475,8 @@ def positive_int(text: str) -> int:
 
 
 def print_json(value: object) -> None:
+    import json
+
     json.dump(value, sys.stdout, indent=2)
     sys.stdout.write("\n")
 
@@ -559,6 +556,13 @@ def add_max_bytes_option(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="per-image limit in bytes of base64 text (default: the surface's)",
     )
+
+
+def walk_files(root: Path, every_file: bool, skip: FileId | None = None) -> Iterator[Path]:
+    """preflight._inputs.walking.walk_files, imported when first used."""
+    from preflight._inputs.walking import walk_files as walking_walk_files
+
+    return walking_walk_files(root, every_file, skip)
 
 
 def display_path(path: str) -> str:

@@ -12,9 +12,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from preflight._core.explaining import MAX_EXPLAIN_CHARS, Explanation, explain
 from preflight.cli import _common
+
+if TYPE_CHECKING:
+    from preflight._core.explaining import Explanation
+
+# Start-up (docs/speed.md): the flags only at import; the explainer (its
+# patterns compile at import) is imported where it runs.
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def read_text(words: list[str]) -> str:
     """The arguments joined by spaces, or standard input (bounded)."""
+    from preflight._core.explaining import MAX_EXPLAIN_CHARS
+
     if words and words != ["-"]:
         if "-" in words:
             raise _common.command_line_error("- (stdin) cannot be mixed with text")
@@ -53,6 +61,8 @@ def read_text(words: list[str]) -> str:
 
 
 def _too_long() -> str:
+    from preflight._core.explaining import MAX_EXPLAIN_CHARS
+
     return (
         f"the text is over {MAX_EXPLAIN_CHARS >> 20} MiB: an API error is a few hundred "
         "characters (pass the error line, not the whole log)"
@@ -60,6 +70,8 @@ def _too_long() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from preflight._core.explaining import explain
+
     explanation = explain(read_text(args.text))
     if args.format == "json":
         _common.print_json(explanation.to_dict())

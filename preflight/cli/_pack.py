@@ -20,23 +20,22 @@ Rules for what it writes:
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from preflight._core.cost import format_cost
-from preflight._imaging.preparation import write_atomically
-from preflight._requests.packing import (
-    DEFAULT_MAX_TOKENS,
-    PREFERENCES,
-    Pack,
-    PackedRequest,
-    start_pack,
-)
+from preflight._core.defaults import DEFAULT_MAX_TOKENS, PREFERENCES
 from preflight.cli import _common
 from preflight.cli import _paths as walking
 from preflight.cli._reporters import clean_data, display_text
 from preflight.errors import InvalidArgumentError, WriteError
+
+if TYPE_CHECKING:
+    from preflight._requests.packing import Pack, PackedRequest
+
+# Start-up (docs/speed.md): the flags only at import; packing (and the image
+# engines under it) is imported by run().
 
 LEDGER = ".preflight-pack"  # the bodies pack wrote in a folder, one name a line
 _BODY_NAME = re.compile(r"request-\d{3,}\.json")
@@ -73,6 +72,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
+    import json
+
+    from preflight._inputs.writing import write_atomically
+    from preflight._requests.packing import start_pack
+
     paths = [str(c.path) for c in walking.candidates(args.paths, args.all)]
     options = _common.options_from_args(args)
     out = Path(args.out)
@@ -112,6 +116,8 @@ def clear_earlier_bodies(out: Path) -> None:
         ledger = []
     except OSError as error:
         raise WriteError(f"{out / LEDGER}: cannot read ({error.strerror or error})") from None
+    from preflight._inputs.writing import write_atomically
+
     earlier = {name for name in ledger if _BODY_NAME.fullmatch(name)}
     try:
         present = {p.name for p in out.iterdir() if _BODY_NAME.fullmatch(p.name)}

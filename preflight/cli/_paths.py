@@ -22,15 +22,16 @@ Rules:
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from preflight._core.budgets import MAX_PATH_LIST_BYTES
-from preflight._core.selection import glob_matches
 from preflight.cli import _common
+
+# Start-up (docs/speed.md): the selection's globs and subprocess (for git)
+# are imported by the functions that use them.
 
 STDIN = "-"
 
@@ -90,13 +91,31 @@ def candidates(
     return found
 
 
-def relative_to(path: Path, root: Path) -> str:
-    """`path` relative to `root` as a POSIX string, or as given when outside it."""
+def relative_to(path: Path | str, root: Path | str) -> str:
+    """`path` relative to `root` as a POSIX string, or as given when outside it.
+
+    On strings (os.path), not pathlib: a run asks it once or twice per file,
+    and 20,000 files made pathlib's parsing a second of the run."""
     absolute = os.path.abspath(path)
-    try:
-        return Path(absolute).relative_to(os.path.abspath(root)).as_posix()
-    except ValueError:
-        return path.as_posix()
+    base = os.path.abspath(root)
+    if absolute == base:
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if absolute.startswith(prefix):
+        return absolute[len(prefix) :].replace(os.sep, "/")
+    return Path(path).as_posix()
+
+
+def _in_git_folder(candidate: Candidate) -> bool:
+    """A walked file inside a `.git` folder under the folder walked."""
+    found, root = os.fspath(candidate.path), os.fspath(candidate.root).rstrip(os.sep)
+    if root == os.curdir:
+        inside = found  # a walk of '.' finds 'a/b.png'
+    elif found.startswith(root + os.sep):
+        inside = found[len(root) + 1 :]
+    else:
+        return ".git" in candidate.path.relative_to(candidate.root).parts
+    return ".git" in inside.split(os.sep)
 
 
 def select_files(
@@ -108,17 +127,16 @@ def select_files(
     respect_gitignore: bool,
 ) -> list[Candidate]:
     """The candidates left after exclude globs and .gitignore (see the module comment)."""
+    from preflight._core.selection import glob_matches
+
     kept: list[Candidate] = []
     for candidate in found:
         if candidate.walked or force_exclude:
-            relative = relative_to(candidate.path, root)
-            if any(glob_matches(pattern, relative) for pattern in exclude):
-                continue
-            if (
-                respect_gitignore
-                and candidate.walked
-                and ".git" in candidate.path.relative_to(candidate.root).parts
-            ):
+            if exclude:
+                relative = relative_to(candidate.path, root)
+                if any(glob_matches(pattern, relative) for pattern in exclude):
+                    continue
+            if respect_gitignore and candidate.walked and _in_git_folder(candidate):
                 continue
         kept.append(candidate)
     if not respect_gitignore:
@@ -134,6 +152,8 @@ def select_files(
 def git_ignored(found: Sequence[Candidate]) -> set[Path]:
     """The candidates' paths git ignores, asked of each work tree they are
     in (found once per directory given, or per file named)."""
+    import subprocess
+
     by_tree: dict[str, list[Path]] = {}
     tops: dict[str, str | None] = {}
     for candidate in found:
@@ -167,6 +187,8 @@ def git_ignored(found: Sequence[Candidate]) -> set[Path]:
 
 def _ignored_roots(roots: set[Path]) -> set[Path]:
     """The directories among `roots` that git ignores."""
+    import subprocess
+
     ignored: set[Path] = set()
     for root in roots:
         top = _work_tree(os.path.abspath(root))
@@ -187,6 +209,8 @@ def _ignored_roots(roots: set[Path]) -> set[Path]:
 
 def _work_tree(folder: str) -> str | None:
     """The top of the git work tree holding `folder`, or None."""
+    import subprocess
+
     try:
         proc = subprocess.run(
             ["git", "-C", folder, "rev-parse", "--show-toplevel"],

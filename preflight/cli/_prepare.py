@@ -24,31 +24,26 @@ Rules:
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import sys
 from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from preflight._core.budgets import DEFAULT_PIXEL_CAP
 from preflight._core.cost import format_cost
+from preflight._core.defaults import DEFAULT_OVERLAP
 from preflight._core.findings import ERROR, Finding
-from preflight._core.options import Options
-from preflight._core.selection import Selection
-from preflight._core.settings import DEFAULT_OVERLAP, PrepareSettings, make_prepare_settings
-from preflight._imaging.preparation import DEFAULT_PIXEL_CAP
-from preflight._inputs.remote import is_url
-from preflight._runs.batch import (
-    Made,
-    PrepareBatch,
-    PrepareJob,
-    PrepareTotals,
-    make,
-    prepare_jobs,
-)
-from preflight._runs.parallel import ordered_map, progress
 from preflight.cli import _common, _paths
 from preflight.cli._reporters import Result, make_reporter
+
+if TYPE_CHECKING:
+    from preflight._core.options import Options
+    from preflight._core.selection import Selection
+    from preflight._core.settings import PrepareSettings
+    from preflight._runs.batch import Made, PrepareJob, PrepareTotals
+
+# Start-up (docs/speed.md): the flags only at import; the batch engine, the
+# pool and the image engines are imported in run() and the helpers it calls.
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -163,6 +158,8 @@ class _DeprecatedQuality(argparse.Action):
 def settings_from_args(args: argparse.Namespace) -> PrepareSettings:
     """prepare's settings, validated once: what every worker runs with (a bad
     target, or one tiles cannot honour, is bad usage: exit 2)."""
+    from preflight._core.settings import make_prepare_settings
+
     return make_prepare_settings(
         target=args.target,
         image_format=args.image_format,
@@ -176,6 +173,12 @@ def settings_from_args(args: argparse.Namespace) -> PrepareSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from preflight._inputs.remote import is_url
+    from preflight._runs.batch import PrepareBatch, prepare_jobs
+    from preflight._runs.parallel import progress
+
     options = _common.options_from_args(args)
     settings = settings_from_args(args)
     if is_url(args.out):
@@ -211,6 +214,11 @@ def _made(
 ) -> Generator[Made | BaseException, None, None]:
     """make() for every job, in input order: on a cluster, over a pool of
     processes, or here (the same results whatever runs them)."""
+    import functools
+
+    from preflight._runs.batch import make
+    from preflight._runs.parallel import choose_map
+
     work = functools.partial(make, options=options, settings=settings)
     sources = [job.source for job in fresh]
     if args.scheduler:
@@ -218,9 +226,11 @@ def _made(
 
         yield from ordered_map_on_cluster(work, sources, args.scheduler)
         return
-    jobs = _common.jobs_from_args(args, len(sources), heavy=True)
-    # Small chunks: each result carries an encoded image.
-    yield from ordered_map(work, sources, jobs=jobs, chunk_size=4, return_exceptions=True)
+    # Decoding work: --jobs, else moved to a pool when it is worth one
+    # (parallel.choose_map). Small chunks: each result carries an encoded image.
+    yield from choose_map(
+        work, sources, jobs=args.jobs, decodes=True, chunk_size=4, return_exceptions=True
+    )
 
 
 def _candidate(job: PrepareJob) -> _paths.Candidate:
@@ -230,6 +240,8 @@ def _candidate(job: PrepareJob) -> _paths.Candidate:
 def _selected_jobs(todo: list[PrepareJob], args: argparse.Namespace) -> list[PrepareJob]:
     """The jobs left after exclude globs and .gitignore (cli/paths); a URL's
     are all kept, as check keeps them."""
+    from preflight._inputs.remote import is_url
+
     settings = args.settings
     pairs = [(job, _candidate(job)) for job in todo if not is_url(job.source)]
     kept = _paths.select_files(

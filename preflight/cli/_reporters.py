@@ -39,20 +39,25 @@ Rules:
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote, urlsplit
 
 from preflight._core.catalogue import FINDING, RULES, Rule
 from preflight._core.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
 from preflight._version import __version__
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
+# Start-up (docs/speed.md): every command builds its flags from this module
+# (FORMATS, Display), so json and xml are imported by the reporters that
+# write them, not here.
 
 SCHEMA_VERSION = 1
 FORMATS = ("text", "json", "jsonl", "github", "sarif", "junit")
@@ -402,12 +407,16 @@ class JsonReporter(Reporter):
     def start(self) -> None:
         if self.display.silent or self.display.statistics:
             return
+        import json
+
         self.stream.write(json.dumps(self.head(), indent=2)[:-2] + ',\n  "results": [')
         self.stream.flush()
 
     def write_result(self, result: Result) -> None:
         if self.display.statistics:
             return
+        import json
+
         text = json.dumps(clean_data(result.data), indent=2).replace("\n", "\n    ")
         self.stream.write(("," if self.results > 1 else "") + "\n    " + text)
         self.stream.flush()
@@ -415,6 +424,8 @@ class JsonReporter(Reporter):
     def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
         full = {**summary, "exit_code": 1 if self.failed and not self.display.exit_zero else 0}
         full["statistics"] = self.statistics()
+        import json
+
         if self.display.statistics:
             whole = {**self.head(), "statistics": full["statistics"], "summary": full}
             self.stream.write(json.dumps(clean_data(whole), indent=2) + "\n")
@@ -439,6 +450,8 @@ class JsonLinesReporter(Reporter):
             )
 
     def line(self, value: Mapping[str, object]) -> None:
+        import json
+
         self.stream.write(json.dumps(clean_data(value), separators=(",", ":")) + "\n")
         self.stream.flush()
 
@@ -675,6 +688,8 @@ class SarifReporter(Reporter):
                 }
             ],
         }
+        import json
+
         json.dump(clean_data(log), self.stream, indent=2)
         self.stream.write("\n")
 
@@ -705,6 +720,8 @@ class JunitReporter(Reporter):
         self.failures = 0
 
     def write_result(self, result: Result) -> None:
+        import xml.etree.ElementTree as ET
+
         name = display_text(result.name)
         case = ET.Element("testcase", name=name, classname=f"preflight.{self.command}")
         failing = [f for f in result.findings if f.severity in self.display.failing]
@@ -722,6 +739,8 @@ class JunitReporter(Reporter):
         self.cases.append(case)
 
     def write_summary(self, summary: Mapping[str, object], lines: Sequence[str]) -> None:
+        import xml.etree.ElementTree as ET
+
         counts = {"tests": str(len(self.cases)), "failures": str(self.failures), "errors": "0"}
         suites = ET.Element("testsuites", {"name": "preflight", **counts})
         suite = ET.SubElement(

@@ -26,23 +26,25 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from preflight._core.bodies import RequestReport, check_request, serialized_size
 from preflight._core.budgets import MAX_REQUEST_BODY_BYTES
 from preflight._core.cost import format_cost
-from preflight._core.options import Options
 from preflight._core.tables import DEFAULT_MODEL
-from preflight._imaging.preparation import write_atomically
-from preflight._requests.fetching import url_resolver
-from preflight._requests.fixing import PreparedRequest, prepare_request
 from preflight.cli import _common
 from preflight.cli._reporters import Result, make_reporter
 from preflight.errors import SourceError
+
+if TYPE_CHECKING:
+    from preflight._core.bodies import RequestReport
+    from preflight._core.options import Options
+    from preflight._requests.fixing import PreparedRequest
+
+# Start-up (docs/speed.md): the flags only at import; the body checker, the
+# fixer (and the image engines under it) and json are imported where used.
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,6 +108,8 @@ def _read(name: str, limit: int = MAX_REQUEST_BODY_BYTES) -> bytes:
 def _options(args: argparse.Namespace, raw: bytes) -> Options:
     if args.model is not None:
         return _common.options_from_args(args)
+    import json
+
     try:
         named = json.loads(raw).get("model")
     except (ValueError, AttributeError, RecursionError):
@@ -130,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
     # do not apply (they reach this namespace as defaults without a flag).
     for setting in ("images_per_request", "oversized"):
         vars(args).pop(setting, None)
+    from preflight._core.bodies import check_request
+    from preflight._requests.fetching import url_resolver
+    from preflight._requests.fixing import prepare_request
+
     raw = _read(args.body)
     options = _options(args, raw)
     fixed: PreparedRequest[Any] | None = None
@@ -168,6 +176,11 @@ def run(args: argparse.Namespace) -> int:
 def _write_fixed(fixed: PreparedRequest[Any], raw: bytes, source: str, out: str) -> str:
     """Write the fixed body to `out` when there is one to write (see the
     module docstring); what was done, in a sentence."""
+    import json
+
+    from preflight._core.bodies import serialized_size
+    from preflight._inputs.writing import write_atomically
+
     if not isinstance(fixed.body, dict):
         return f"nothing written to {out}: the body is not a JSON object (see the findings)"
     if fixed.report.body_bytes is None:
