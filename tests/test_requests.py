@@ -446,6 +446,8 @@ def test_prepare_request_takes_json_text() -> None:
 sizes = st.tuples(st.integers(8, 2600), st.integers(8, 300))
 
 
+# Every example encodes up to 24 images: a third of the profile's examples.
+@settings(max_examples=examples(1 / 3))
 @given(
     st.lists(st.tuples(sizes, st.sampled_from([PNG, JPEG, "image/jpg"])), min_size=1, max_size=24)
 )
