@@ -289,6 +289,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.slow  # a process per case, each starting a Dask client
 @pytest.mark.parametrize(
     ("address", "said"),
     [
@@ -296,6 +297,9 @@ def _free_port() -> int:
         (f"tcp://127.0.0.1:{_free_port()}", "cannot reach a Dask scheduler"),
         ("http://127.0.0.1:8786", "not a scheduler address"),
     ],
+    # Fixed names: the free port differs between collections, and
+    # pytest-xdist's workers must collect the same test ids.
+    ids=["no-scheme", "nothing-listening", "http"],
 )
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(address: str, said: str) -> None:
     """In a process of its own: a Client whose start failed used to hold
