@@ -245,6 +245,7 @@ def served() -> Iterator[CountingServer]:
         thread.join(timeout=10)
 
 
+@pytest.mark.slow  # a deliberately distant server, over and over
 @pytest.mark.parametrize("jobs", [[], ["--jobs", "1"], ["--jobs", "2"]])
 def test_urls_are_read_concurrently_whatever_jobs_says(
     served: CountingServer, jobs: list[str], capsys: pytest.CaptureFixture[str]
