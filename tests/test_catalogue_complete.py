@@ -32,7 +32,8 @@ from preflight._core.findings import SEVERITIES
 from preflight._core.options import make_options
 from preflight._core.selection import ALL, check_selectors
 from preflight._imaging.inspection import inspect
-from preflight.cli import _reporters, main
+from preflight.cli import main
+from preflight.cli._reporters import sarif as sarif_format
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "fixtures" / "samples"
@@ -482,7 +483,7 @@ def test_sarif_links_are_absolute_or_absent(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(_reporters, "project_urls", lambda: urls)
+    monkeypatch.setattr(sarif_format, "project_urls", lambda: urls)
     Image.new("RGB", (100, 100)).save(tmp_path / "small.png")
     log = _sarif(capsys, tmp_path)
     driver = log["runs"][0]["tool"]["driver"]
@@ -500,8 +501,8 @@ def test_sarif_links_are_absolute_or_absent(
 def test_the_installed_metadata_is_read(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # Whatever the installed package declares, the log stays valid and every
     # link in it is absolute (today pyproject.toml declares no URL: none).
-    declared = _reporters.project_urls()
-    links = _reporters.DocsLinks.from_urls(declared)
+    declared = sarif_format.project_urls()
+    links = sarif_format.DocsLinks.from_urls(declared)
     Image.new("RGB", (100, 100)).save(tmp_path / "small.png")
     log = _sarif(capsys, tmp_path)
     driver = log["runs"][0]["tool"]["driver"]

@@ -25,7 +25,8 @@ from PIL import Image
 
 from preflight._core.catalogue import RULES
 from preflight.cli import main
-from preflight.cli._reporters import colour_wanted, github_data, github_property
+from preflight.cli._reporters import colour_wanted
+from preflight.cli._reporters.github import github_data, github_property
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -341,7 +342,7 @@ def many_small(folder: Path, count: int) -> None:
 def test_text_groups_a_warning_repeated_on_many_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from preflight.cli._reporters import GROUP_AT
+    from preflight.cli._reporters.text import GROUP_AT
 
     monkeypatch.chdir(tmp_path)
     many_small(tmp_path / "many", GROUP_AT + 3)
@@ -373,7 +374,7 @@ def test_text_groups_a_warning_repeated_on_many_files(
 def test_text_lists_a_warning_on_fewer_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from preflight.cli._reporters import GROUP_AT
+    from preflight.cli._reporters.text import GROUP_AT
 
     monkeypatch.chdir(tmp_path)
     many_small(tmp_path / "few", GROUP_AT - 1)
@@ -387,7 +388,7 @@ def test_text_lists_a_warning_on_fewer_files(
 def test_grouped_line_uses_the_summary_when_messages_differ(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from preflight.cli._reporters import GROUP_AT
+    from preflight.cli._reporters.text import GROUP_AT
 
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "turned"
