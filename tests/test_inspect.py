@@ -152,7 +152,9 @@ def test_cli_check_exit_codes(tree: Path, capsys: pytest.CaptureFixture[str]) ->
 
 @pytest.mark.slow  # three processes
 def test_cli_check_bad_usage() -> None:
-    for argv in (["check"], ["check", "x", "--model", "nope"], ["check", "x", "--max-bytes", "-1"]):
+    # `check` alone checks "." (as ruff does), so it is not bad usage.
+    bad = (["check", "x", "--format", "yaml"], ["check", "x", "--model", "nope"])
+    for argv in (*bad, ["check", "x", "--max-bytes", "-1"]):
         proc = subprocess.run(
             [sys.executable, "-m", "preflight", *argv], capture_output=True, text=True, check=False
         )

@@ -237,19 +237,8 @@ class StreamInput(Input):
                 self._held += chunk
 
     def _next(self, n: int) -> bytes:
-        try:
-            got: object = self._read_raw(n)  # a caller's object: any type may come back
-        except PreflightError:
-            raise
-        except UnicodeError:
-            raise SourceError(f"{self.name}: not opened in binary mode (use 'rb')") from None
-        except OSError as error:
-            raise SourceError(f"{self.name}: cannot read ({error.strerror or error})") from None
-        except Exception as error:
-            # Whatever else a caller's file object raises (a closed file's
-            # ValueError, a missing method, its own bugs) is about the source.
-            detail = str(error) or type(error).__name__
-            raise SourceError(f"{self.name}: cannot read ({detail})") from None
+        # A caller's object: any type may come back.
+        got: object = reading(self.name, lambda: self._read_raw(n))
         if got is None:
             return b""
         if isinstance(got, (bytearray, memoryview)):
@@ -293,8 +282,8 @@ class SeekableInput(Input):
     @property
     def size(self) -> int:
         if self._size is None:
-            end = self._guard(lambda: self.stream.seek(0, os.SEEK_END))
-            self._guard(lambda: self.stream.seek(self.start))
+            end = reading(self.name, lambda: self.stream.seek(0, os.SEEK_END))
+            reading(self.name, lambda: self.stream.seek(self.start))
             self._size = end - self.start
         return self._size
 
@@ -310,20 +299,25 @@ class SeekableInput(Input):
             finally:
                 self.stream.seek(self.start)
 
-        return self._guard(go)
+        return reading(self.name, go)
 
-    def _guard(self, call: Callable[[], T]) -> T:
-        try:
-            return call()
-        except PreflightError:
-            raise
-        except UnicodeError:
-            raise SourceError(f"{self.name}: not opened in binary mode (use 'rb')") from None
-        except OSError as error:
-            raise SourceError(f"{self.name}: cannot read ({error.strerror or error})") from None
-        except Exception as error:
-            detail = str(error) or type(error).__name__
-            raise SourceError(f"{self.name}: cannot read ({detail})") from None
+
+def reading(name: str, call: Callable[[], T]) -> T:
+    """Run one read of a source named `name`: whatever it raises is about the
+    source (a SourceError naming it), never an unrelated exception: a
+    caller's file object may raise anything (a closed file's ValueError, a
+    missing method, its own bugs)."""
+    try:
+        return call()
+    except PreflightError:
+        raise
+    except UnicodeError:
+        raise SourceError(f"{name}: not opened in binary mode (use 'rb')") from None
+    except OSError as error:
+        raise SourceError(f"{name}: cannot read ({error.strerror or error})") from None
+    except Exception as error:
+        detail = str(error) or type(error).__name__
+        raise SourceError(f"{name}: cannot read ({detail})") from None
 
 
 def open_file_object(stream: object) -> Input:
