@@ -40,13 +40,11 @@ settings.load_profile(_profile)
 
 
 @pytest.fixture(autouse=True)
-def _noengine_guard(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
+def _noengine_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     """A `noengine` test fails if it asks for an image engine. Every engine
     is made through engines._make, so counting those calls is enough; the
     engine is still made, so preflight code that catches errors cannot hide
-    the call."""
+    the call. (No monkeypatch fixture: other tests pay nothing.)"""
     if request.node.get_closest_marker("noengine") is None:
         yield
         return
@@ -59,6 +57,9 @@ def _noengine_guard(
         made.append(name)
         return make(name)
 
-    monkeypatch.setattr(engines, "_make", counted)
-    yield
+    engines._make = counted  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        engines._make = make  # type: ignore[method-assign]
     assert not made, f"marked noengine, but it loaded the {', '.join(sorted(set(made)))} engine"
