@@ -37,3 +37,9 @@ def announce_then_sleep(folder: str, n: int) -> int:
 def square_with_pid(n: int) -> tuple[int, int]:
     # Which process did the work: auto_map's tests tell a pool from this process.
     return n * n, os.getpid()
+
+
+def square_with_pid_slowly(n: int) -> tuple[int, int]:
+    # At least 10 ms an item: auto_map's estimate of the work is bounded below.
+    time.sleep(0.01)
+    return n * n, os.getpid()

@@ -188,6 +188,7 @@ class CountingServer(ThreadingHTTPServer):
     requests it was answering at once."""
 
     daemon_threads = True
+    request_queue_size = 64  # the default 5 drops connections sent together
 
     def __init__(self, files: dict[str, bytes]) -> None:
         super().__init__(("127.0.0.1", 0), _CountingHandler)

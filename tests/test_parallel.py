@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pytest
 from helpers import wait_until
-from parallel_work import crash_on_13, fail_on_sevens, square_slowly, square_with_pid
+from parallel_work import (
+    crash_on_13,
+    fail_on_sevens,
+    square_slowly,
+    square_with_pid,
+    square_with_pid_slowly,
+)
 
 from preflight._runs.parallel import (
     auto_map,
@@ -152,11 +158,28 @@ def test_auto_map_moves_what_is_left_to_a_pool(sized: bool) -> None:
     results in order and the same as in this process."""
     items = list(range(40))
     source = items if sized else iter(items)
-    got = list(auto_map(square_with_pid, source, jobs=2, chunk_size=3, pool_after=0.0, sample=0.0))
+    got = list(
+        auto_map(
+            square_with_pid, source, jobs=2, chunk_size=3, pool_after=0.0, sample=0.0, start=0.0
+        )
+    )
     assert [square for square, _ in got] == [n * n for n in items]
     pids = [pid for _, pid in got]
     assert pids[:2] == [os.getpid()] * 2  # the first item, then one timed, here
     assert os.getpid() not in pids[2:]  # the rest in the pool
+
+
+def test_auto_map_works_here_while_the_pool_starts() -> None:
+    """The items this process does while the pool starts come first, in
+    order, then the pool's: with items of at least 10 ms and 10 ms of
+    start, exactly one after the two it timed."""
+    got = list(
+        auto_map(square_with_pid_slowly, range(12), jobs=2, pool_after=0.0, sample=0.0, start=0.01)
+    )
+    assert [square for square, _ in got] == [n * n for n in range(12)]
+    pids = [pid for _, pid in got]
+    assert pids[:3] == [os.getpid()] * 3
+    assert os.getpid() not in pids[3:]
 
 
 def test_auto_map_errors_come_back_per_item_either_way() -> None:

@@ -32,6 +32,7 @@ Rules:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -54,14 +55,16 @@ R = TypeVar("R")
 
 DEFAULT_CHUNK_SIZE = 64
 
-# When auto_map moves work to a pool (measured here, 2 CPUs: starting one
-# costs about 0.2-0.4 s, the fork server and every worker importing
-# preflight and an image engine; benchmarks/bench_scale.py): once what is
-# left would take POOL_PAYS_AFTER seconds in this process, estimated from
-# the items timed so far (at least SAMPLE_SECONDS of them, the first item
-# left out: it pays for the imports).
-POOL_PAYS_AFTER = 1.0
+# When auto_map moves work to a pool: once what is left would take
+# POOL_PAYS_AFTER seconds in this process, estimated from the items timed
+# so far (at least SAMPLE_SECONDS of them, the first item left out: it pays
+# for the imports). Starting a pool takes about POOL_START_SECONDS here (2
+# CPUs: the fork server, and every worker importing preflight and an image
+# engine; benchmarks/bench_scale.py), which this process spends on the next
+# items meanwhile, so a pool pays from about twice that much work left.
+POOL_PAYS_AFTER = 0.6
 SAMPLE_SECONDS = 0.2
+POOL_START_SECONDS = 0.3
 
 
 def default_jobs() -> int:
@@ -133,14 +136,17 @@ def auto_map(
     total: int | None = None,
     pool_after: float = POOL_PAYS_AFTER,
     sample: float = SAMPLE_SECONDS,
+    start: float = POOL_START_SECONDS,
 ) -> Iterator[R | BaseException]:
     """ordered_map with the processes chosen by the work: it starts in this
     process and moves what is left to a pool of `jobs` processes (default:
     default_jobs()) once the items timed so far say that what is left
     would take `pool_after` seconds here. `total`: how many items there
     are (default: len(items) when it has one); unknown, the pool starts
-    once `pool_after` seconds have been spent. Work too small to pay for a
-    pool never starts one; the results are the same either way."""
+    once `pool_after` seconds have been spent. While the pool starts, this
+    process works on the items it does in `start` seconds. Work too small
+    to pay for a pool never starts one; the results are the same either
+    way."""
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1 or chunk_size < 1:
         raise InvalidArgumentError("jobs and chunk_size must be at least 1")
@@ -167,7 +173,14 @@ def auto_map(
         if (left is None and spent >= pool_after) or (
             left is not None and left > 0 and left * spent / timed >= pool_after
         ):
-            yield from _in_pool(function, source, jobs, chunk_size, return_exceptions, mp_context)
+            # This process keeps working on the next items while the pool
+            # starts, as many as it does in POOL_START_SECONDS: the start is
+            # hidden, not waited for.
+            per_item = max(spent / timed, 1e-9)
+            head = list(islice(source, math.ceil(start / per_item)))
+            yield from _in_pool(
+                function, source, jobs, chunk_size, return_exceptions, mp_context, head
+            )
             return
 
 
@@ -243,7 +256,10 @@ def _in_pool(
     chunk_size: int,
     return_exceptions: bool,
     mp_context: Any,
+    head: Iterable[T] = (),
 ) -> Iterator[R | BaseException]:
+    """The pool's ordered map; `head`, items that come before `items`, runs
+    in this process while the pool starts (auto_map hides the start so)."""
     from concurrent.futures.process import BrokenProcessPool
 
     source = iter(items)
@@ -251,6 +267,13 @@ def _in_pool(
     pool = _pool(jobs, mp_context)
     pending: deque[tuple[list[T], Future[list[tuple[bool, Any]]]]] = deque()
     try:
+        while len(pending) < in_flight:
+            chunk = list(islice(source, chunk_size))
+            if not chunk:
+                break
+            pending.append((chunk, _submit(pool, function, chunk)))
+        for item in head:
+            yield _call(function, item, return_exceptions)
         while True:
             while len(pending) < in_flight:
                 chunk = list(islice(source, chunk_size))
