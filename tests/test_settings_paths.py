@@ -55,7 +55,9 @@ def _images(folder: Path) -> None:
     (folder / "blurry.png").write_bytes(png(photo.filter(ImageFilter.GaussianBlur(4))))
     small = photo.resize((300, 233), Image.Resampling.LANCZOS)
     (folder / "enlarged.png").write_bytes(png(small.resize((900, 700), Image.Resampling.BICUBIC)))
-    photo.resize((2000, 500)).save(folder / "wide.jpg", quality=90)
+    # over the high-resolution tier's 2576 px too: resized on every model, so the
+    # engine that resizes it shows in the bytes; under the pixel-cap case's 1.1 MP
+    photo.resize((2700, 400)).save(folder / "wide.jpg", quality=90)
     (folder / "long.png").write_bytes(png(scene(700, 1700, seed=3)))
     damaged = bytearray(png(scene(200, 150, seed=4)))
     damaged[len(damaged) // 2 : len(damaged) // 2 + 64] = bytes(64)  # bad IDAT data
@@ -115,6 +117,12 @@ def _check_view(found: Any) -> dict[str, Any]:
     }
 
 
+def _placeless(summary: dict[str, Any]) -> dict[str, Any]:
+    """A summary without what depends on where the files were: the bytes
+    fetched over the network (none for local files)."""
+    return {k: v for k, v in summary.items() if k != "fetched_bytes"}
+
+
 def test_check_settings_reach_every_path(
     inputs: Path, cluster: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -125,7 +133,7 @@ def test_check_settings_reach_every_path(
         for path, (sources, run) in _paths(inputs, cluster).items():
             got_code, found = _run(capsys, ["check", *sources, *flags, *run])
             assert (got_code, _check_view(found)) == (code, expected), (name, path)
-            assert found["summary"] == plain["summary"], (name, path)
+            assert _placeless(found["summary"]) == _placeless(plain["summary"]), (name, path)
     # And the settings changed the answers (each run above could not pass by
     # ignoring them all alike).
     views = {
