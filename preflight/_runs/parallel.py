@@ -58,13 +58,15 @@ DEFAULT_CHUNK_SIZE = 64
 # When auto_map moves work to a pool: once what is left would take
 # POOL_PAYS_AFTER seconds in this process, estimated from the items timed
 # so far (at least SAMPLE_SECONDS of them, the first item left out: it pays
-# for the imports). Starting a pool takes about POOL_START_SECONDS here (2
-# CPUs: the fork server, and every worker importing preflight and an image
-# engine; benchmarks/bench_scale.py), which this process spends on the next
-# items meanwhile, so a pool pays from about twice that much work left.
-POOL_PAYS_AFTER = 0.6
+# for the imports). Measured here (2 CPUs, benchmarks/bench_scale.py): a
+# pool of two costs about POOL_START_SECONDS of the run's time (the fork
+# server, then each worker importing preflight and an image engine, on the
+# same two cores), so it pays from about twice that much work left; 200
+# small decodes (1 s) ran slower in a pool, 200 small prepares (2 s)
+# faster. This process works on the next items while the pool starts.
+POOL_PAYS_AFTER = 1.5
 SAMPLE_SECONDS = 0.2
-POOL_START_SECONDS = 0.3
+POOL_START_SECONDS = 0.5
 
 
 def default_jobs() -> int:
