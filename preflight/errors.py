@@ -180,7 +180,8 @@ class EngineError(DataError, OSError):
     """What runs the work failed for a reason not in the data: an image
     engine ("engine-failed"), a worker process that died on this item
     ("worker-crashed", preflight._runs.parallel), a Dask cluster that cannot
-    be reached or cannot run preflight ("cluster-failed")."""
+    run preflight ("cluster-failed"; an address that leads to no scheduler
+    is an InvalidArgumentError)."""
 
     code = "engine-failed"
     codes: ClassVar[tuple[str, ...]] = ("engine-failed", "worker-crashed", "cluster-failed")

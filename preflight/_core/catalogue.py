@@ -815,9 +815,11 @@ _RULES = (
         "cluster-failed",
         f.ERROR,
         FAILURE,
-        "A Dask cluster that cannot be reached, or cannot run preflight.",
-        "The scheduler address did not answer, or its workers run another preflight version.",
-        "Check the address and install the same preflight version on every worker.",
+        "A Dask cluster that cannot run preflight.",
+        "The scheduler answered, but it has no workers, or its workers cannot import "
+        "preflight or run another version of it. (An address that leads to no scheduler is "
+        "a usage error, exit 2.)",
+        "Install the same preflight version on every worker, and start at least one.",
         "docs/remote.md (A Dask cluster)",
     ),
 )
