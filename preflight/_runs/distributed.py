@@ -40,12 +40,21 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from preflight._core.findings import ERROR, Finding
 from preflight._core.options import OptionKeywords, Options, make_options
 from preflight._core.settings import CheckSettings, PrepareSettings, check_call, prepare_call
 from preflight._imaging.inspection import Report
 from preflight._imaging.preparation import PreparedImage
 from preflight._inputs.remote import RemoteFile
-from preflight._runs.batch import FAILED, Made, error_entry, image_entry, make, write_made
+from preflight._runs.batch import (
+    FAILED,
+    Made,
+    check_one,
+    error_entry,
+    image_entry,
+    make,
+    write_made,
+)
 from preflight._runs.batch import CheckTotals as CheckTotals
 from preflight._runs.batch import Item as Item
 from preflight._runs.batch import OutputNames as OutputNames
@@ -61,6 +70,9 @@ from preflight.errors import (
     MissingExtraError,
     PreflightError,
 )
+
+# The code of a source whose cluster worker died under it (an EngineError's).
+WORKER_CRASHED = "worker-crashed"
 
 # dask's own annotations are partial: its objects are Any here.
 Bag = Any  # dask.bag.Bag
@@ -363,7 +375,9 @@ def check_on_cluster(
     chosen, check = check_call(
         options, settings, dict(keywords), where="check_on_cluster", stacklevel=2
     )
-    bag = _bag(db, sources, chosen, check, declared_media_type, partition_size)
+    items = _items(sources)
+    bag = _bag(db, items, chosen, check, declared_media_type, partition_size)
+    chunks = _chunks(items, _partition_size(partition_size, "partition_size"))
     with connect(scheduler) as client:
         # A future per partition, and each partition's totals summed on the
         # worker that holds its reports.
@@ -373,11 +387,61 @@ def check_on_cluster(
             # Each partition's length, counted where it lies: only the
             # number crosses the wire as it finishes.
             counts = [client.submit(len, part, pure=False) for part in parts]
-            for finished in _dask().as_completed(counts, loop=client.loop):
-                progress(finished.result())
-        found: list[list[Report]] = client.gather(parts)
-        totals = sum_check_totals(client.gather(sums))
-    return CheckResult(tuple(report for part in found for report in part), totals)
+            for finished, chunk in zip(counts, chunks, strict=False):
+                with suppress(Exception):  # a partition whose worker died: below
+                    finished.result()
+                progress(len(chunk))
+        found: list[list[Report]] = []
+        lost = False
+        for part, chunk in zip(parts, chunks, strict=False):
+            try:
+                found.append(part.result())
+            except PreflightError:
+                raise
+            except Exception:
+                # Its worker died (a crash, the OOM killer): the partition's
+                # sources one at a time, so only the one that kills a worker
+                # is lost, as an error report; the run goes on.
+                lost = True
+                found.append(
+                    [
+                        _check_alone(client, item, chosen, check, declared_media_type)
+                        for item in chunk
+                    ]
+                )
+        reports = [report for part in found for report in part]
+        totals = CheckTotals.of(reports) if lost else sum_check_totals(client.gather(sums))
+    return CheckResult(tuple(reports), totals)
+
+
+def _check_alone(
+    client: Client,
+    item: Item,
+    options: Options,
+    settings: CheckSettings,
+    declared_media_type: str | None,
+) -> Report:
+    """check_one(item) as a task of its own; a Report of the crash when its
+    worker dies under it."""
+    task = client.submit(check_one, item, options, settings, declared_media_type, pure=False)
+    try:
+        report: Report = task.result()
+    except PreflightError:
+        raise
+    except Exception as error:
+        name = item.url if isinstance(item, RemoteFile) else item
+        return Report(name, None, None, (_crash_finding(name, error),))
+    return report
+
+
+def _crash_finding(name: str, error: BaseException) -> Finding:
+    return Finding(
+        WORKER_CRASHED,
+        ERROR,
+        f"{name}: the cluster worker died working on it ({type(error).__name__})",
+        "check this file on its own (preflight check FILE); a decoder that crashes or "
+        "runs out of memory on it is a reason to leave it out",
+    )
 
 
 # --- prepare ----------------------------------------------------------------------
@@ -490,21 +554,76 @@ def _iter_prepare(
         # A pipeline, partition by partition in input order: up to `span`
         # partitions are being prepared while earlier ones are named and saved.
         flight = deque(launch(i) for i in range(min(span, len(partitions))))
-        saving: deque[Any] = deque()
+        saving: deque[tuple[Any, list[PrepareJob]]] = deque()
         for index, part in enumerate(partitions):
             held, extensions = flight.popleft()
-            where = [
-                None if found is None else names.claim_all(job, found, tiled=settings.tile)
-                for job, found in zip(part, extensions.result(), strict=True)
-            ]
-            saving.append(client.submit(_save_partition, held, part, where, options, pure=False))
-            del held, extensions  # the workers drop the encoded outputs once saved
             if index + span < len(partitions):
                 flight.append(launch(index + span))
-            while saving and (len(saving) > span or saving[0].done()):
-                yield from saving.popleft().result()
+            try:
+                found = extensions.result()
+            except PreflightError:
+                raise
+            except Exception:
+                # Its worker died: what came before is committed first (input
+                # order), then the partition's jobs one at a time, so only a
+                # job that kills a worker is lost, as an error line.
+                while saving:
+                    yield from _saved(saving.popleft())
+                for job in part:
+                    yield _prepare_alone(client, job, names, options, settings)
+                continue
+            where = [
+                None if made is None else names.claim_all(job, made, tiled=settings.tile)
+                for job, made in zip(part, found, strict=True)
+            ]
+            task = client.submit(_save_partition, held, part, where, options, pure=False)
+            saving.append((task, part))
+            del held, extensions  # the workers drop the encoded outputs once saved
+            while saving and (len(saving) > span or saving[0][0].done()):
+                yield from _saved(saving.popleft())
         while saving:
-            yield from saving.popleft().result()
+            yield from _saved(saving.popleft())
+
+
+def _saved(pending: tuple[Any, list[PrepareJob]]) -> list[tuple[dict[str, object], PrepareTotals]]:
+    """A saving task's lines, or, when its worker died, an error line each."""
+    task, part = pending
+    try:
+        done: list[tuple[dict[str, object], PrepareTotals]] = task.result()
+    except PreflightError:
+        raise
+    except Exception as error:
+        return [(error_entry(job.source, _crash(job.source, error)), FAILED) for job in part]
+    return done
+
+
+def _prepare_alone(
+    client: Client,
+    job: PrepareJob,
+    names: OutputNames,
+    options: Options,
+    settings: PrepareSettings,
+) -> tuple[dict[str, object], PrepareTotals]:
+    """One job as tasks of its own: its line, or an error line when the
+    worker dies under it."""
+    held = client.submit(_prepare_partition, [job], options, settings, pure=False)
+    try:
+        (found,) = client.submit(_extensions, held, pure=False).result()
+        where = [None if found is None else names.claim_all(job, found, tiled=settings.tile)]
+        saved = client.submit(_save_partition, held, [job], where, options, pure=False)
+        (line,) = saved.result()
+    except PreflightError:
+        raise
+    except Exception as error:
+        return error_entry(job.source, _crash(job.source, error)), FAILED
+    return line  # type: ignore[no-any-return]
+
+
+def _crash(name: str, error: BaseException) -> EngineError:
+    return EngineError(
+        f"{name}: the cluster worker died working on it ({type(error).__name__})",
+        code=WORKER_CRASHED,
+    )
 
 
 def prepare_on_cluster(
