@@ -253,6 +253,21 @@ def test_choose_map_runs_each_kind_of_work_where_it_belongs() -> None:
         assert [n for n, _, _ in fetched] == items
         assert {pid for _, pid, _ in fetched} == {os.getpid()}
         assert all(name.startswith("preflight-io") for _, _, name in fetched)
+    # Decoding work over the network holds whole objects: as many threads as CPUs, at least 2.
+    lock = threading.Lock()
+    running = [0, 0]
+
+    def decode(n: int) -> int:
+        with lock:
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        time.sleep(0.005)
+        with lock:
+            running[0] -= 1
+        return n
+
+    assert list(choose_map(decode, items, jobs=None, decodes=True, network=True)) == items
+    assert 1 <= running[1] <= max(2, default_jobs())
     # --jobs N: processes.
     pooled = list(choose_map(square_with_pid, items, jobs=2, decodes=False))
     assert [square for square, _ in pooled] == [n * n for n in items]

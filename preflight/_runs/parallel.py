@@ -238,9 +238,13 @@ def choose_map(
     threads: int = MAX_URLS_IN_FLIGHT,
 ) -> Iterator[R | BaseException]:
     """The command line's runner (see the module docstring): threads for
-    `network` work, whatever `jobs` says; `jobs` processes when given;
-    else header-only work here, and decoding work (`decodes`) by auto_map."""
+    `network` work, whatever `jobs` says (`threads` of them; for decoding
+    work, which holds each object whole, no more than the CPUs, at least
+    two); `jobs` processes when given; else header-only work here, and
+    decoding work (`decodes`) by auto_map."""
     if network:
+        if decodes:
+            threads = min(threads, max(2, default_jobs()))
         return thread_map(function, items, threads=threads, return_exceptions=return_exceptions)
     if jobs is not None:
         return ordered_map(
