@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from preflight._core.bodies import RequestReport, check_request
+from preflight._core.budgets import SDK_CACHE_BYTES as DEFAULT_CACHE_BYTES
 from preflight._core.explaining import Explanation
 from preflight._core.explaining import explain as _explain
 from preflight._core.options import OptionKeywords, Options, make_options
@@ -76,10 +77,6 @@ logger = logging.getLogger("preflight.sdk")
 Mode = Literal["fix", "check", "warn"]
 MODES: tuple[Mode, ...] = ("fix", "check", "warn")
 
-#: The most the cache of prepared image blocks holds, counted as the base64
-#: text of the blocks it keeps (the originals are not kept, only their
-#: hashes): about 25 screenshots of 1 MB each at the default.
-DEFAULT_CACHE_BYTES = 32 << 20
 
 _MESSAGES_PATHS = frozenset(
     {
@@ -232,9 +229,8 @@ class Preflight(Middleware):
         working = body
         if any(hit is not None and hit[0] is not None for hit in cached):
             working = _copy_structure(body)
-            for slot_path, hit in zip(_slot_paths(working), cached, strict=True):
+            for (container, index, _), hit in zip(_slot_paths(working), cached, strict=True):
                 if hit is not None and hit[0] is not None:
-                    container, index = slot_path
                     container[index] = hit[0]
         if all(hit is not None for hit in cached):
             # Every image seen before: their prepared blocks, and a check that
@@ -272,9 +268,7 @@ class Preflight(Middleware):
         after = list(_slot_paths(prepared.body))
         if len(after) != len(keys):  # the structure changed: nothing to learn by position
             return
-        for key, unseen, (container, index), path in zip(
-            keys, new, after, _slot_names(prepared.body), strict=True
-        ):
+        for key, unseen, (container, index, path) in zip(keys, new, after, strict=True):
             if unseen:
                 self.cache.put(key, container[index] if path in changed else None)
 
@@ -341,53 +335,32 @@ def _image_slots_of(request: APIRequest) -> tuple[dict[str, Any], list[_Slot]] |
     body = request.json
     if not isinstance(body, dict):
         return None
-    slots = [_Slot(container, index, container[index]) for container, index in _slot_paths(body)]
+    slots = [_Slot(container, index, container[index]) for container, index, _ in _slot_paths(body)]
     return (body, slots) if slots else None
 
 
-def _slot_paths(body: dict[str, Any]) -> Iterator[tuple[list[Any], int]]:
+def _slot_paths(body: dict[str, Any]) -> Iterator[tuple[list[Any], int, str]]:
     """Every image block in the messages, tool_result contents included, in
-    the order they are sent."""
-    messages = body.get("messages")
-    if not isinstance(messages, list):
-        return
-    for message in messages:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, list):
-            yield from _blocks(content)
-
-
-def _blocks(content: list[Any]) -> Iterator[tuple[list[Any], int]]:
-    for index, block in enumerate(content):
-        if not isinstance(block, dict):
-            continue
-        kind = block.get("type")
-        if kind == "image":
-            yield content, index
-        elif kind == "tool_result" and isinstance(block.get("content"), list):
-            yield from _blocks(block["content"])
-
-
-def _slot_names(body: dict[str, Any]) -> Iterator[str]:
-    """preflight's path of every image block, in _slot_paths' order."""
+    the order they are sent: its container, its index there, and preflight's
+    path of it (messages.M.content.N.image)."""
     messages = body.get("messages")
     if not isinstance(messages, list):
         return
     for m, message in enumerate(messages):
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, list):
-            yield from _block_names(content, f"messages.{m}.content")
+            yield from _blocks(content, f"messages.{m}.content")
 
 
-def _block_names(content: list[Any], at: str) -> Iterator[str]:
+def _blocks(content: list[Any], at: str) -> Iterator[tuple[list[Any], int, str]]:
     for index, block in enumerate(content):
         if not isinstance(block, dict):
             continue
         kind = block.get("type")
         if kind == "image":
-            yield f"{at}.{index}.image"
+            yield content, index, f"{at}.{index}.image"
         elif kind == "tool_result" and isinstance(block.get("content"), list):
-            yield from _block_names(block["content"], f"{at}.{index}.tool_result.content")
+            yield from _blocks(block["content"], f"{at}.{index}.tool_result.content")
 
 
 def _copy_structure(body: dict[str, Any]) -> dict[str, Any]:

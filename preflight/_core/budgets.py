@@ -71,3 +71,9 @@ MAX_PATH_LIST_BYTES = 256 << 20
 # work waits on the network, not the CPU, so more in flight hides latency;
 # 16 keeps a run polite to one server and its sockets few.
 MAX_URLS_IN_FLIGHT = 16
+
+# The most preflight.sdk's cache of prepared image blocks holds, counted as
+# the base64 text of the blocks it keeps (the originals are not kept, only
+# their hashes): about 25 screenshots of 1 MB each. Preflight(cache_bytes=)
+# changes it per middleware.
+SDK_CACHE_BYTES = 32 << 20
